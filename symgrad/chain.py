@@ -1,0 +1,90 @@
+"""The reverse sweep: from the output back, each adjoint is the sum over the consumers of
+(local partial) x (consumer's adjoint), then simplified. Every step is recorded in a
+:class:`Step` for the proof writer and the claim checker.
+
+A consumer's adjoint is written into the sum by its result (``da`` -> ``-y/a + ...``) where it
+stands in an elementwise position and its result is small; inside a matrix product it stays a
+name (``dw = X @ dZ.T / m``), as in the course's notation. Either way no expression grows
+without bound, so deriving costs time linear in the size of the graph.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from . import naming
+from .ops import mask
+from .rules import Contribution, backprop
+from .simplify import shortest, size, to_node_variables
+
+INLINE_LIMIT = 12  # operations: a consumer's result is written in only while this small
+
+
+@dataclass
+class Step:
+    """How one adjoint was derived."""
+
+    var: sp.Symbol  # the variable (node or parameter)
+    adjoint: sp.Symbol  # its adjoint symbol, d<var>
+    contributions: list[Contribution]  # one per consumer
+    chain: sp.Expr  # sum of the contributions, consumers' adjoints as symbols
+    steps: list[tuple[str, sp.Expr]] = field(default_factory=list)  # (rule, expression)
+
+    @property
+    def result(self) -> sp.Expr:
+        return self.steps[-1][1] if self.steps else self.chain
+
+
+def adjoint_symbol(var: sp.Symbol) -> sp.Symbol:
+    return sp.Symbol(naming.adjoint(var.name), real=True)
+
+
+def sweep(graph) -> dict[sp.Symbol, Step]:
+    """Run the reverse sweep over ``graph``; return the steps in backward order."""
+    shapes = dict(graph.shapes)
+    for var, _ in graph.nodes:
+        shapes[adjoint_symbol(var)] = shapes[var]
+    for var in graph.leaves:
+        shapes[adjoint_symbol(var)] = shapes[var]
+    flowing: dict[sp.Symbol, list[Contribution]] = defaultdict(list)
+    steps: dict[sp.Symbol, Step] = {}
+    results: dict[sp.Symbol, sp.Expr] = {adjoint_symbol(graph.output): graph.seed}
+    for var, forward in reversed(graph.nodes):
+        if var != graph.output:
+            if var not in flowing:
+                continue
+            step = _combine(var, flowing[var], results, graph, sp.Integer(1))
+            steps[var] = step
+            results[step.adjoint] = step.result
+        for c in backprop(forward, adjoint_symbol(var), shapes, consumer=var):
+            flowing[c.var].append(c)
+    for var in graph.leaves:
+        if var in flowing:
+            steps[var] = _combine(var, flowing[var], results, graph, graph.leaf_scale)
+    return steps
+
+
+def _combine(var, contributions, results, graph, scale) -> Step:
+    chain = scale * sp.Add(*[c.expr for c in contributions])
+    step = Step(var, adjoint_symbol(var), contributions, chain)
+    inlined = _inline(chain, results)
+    if inlined != chain:
+        step.steps.append(("substitute the consumers' derivatives", inlined))
+    named = to_node_variables(inlined, graph.nodes)
+    if named != inlined:
+        step.steps.append(("write in node variables", named))
+    simplest, how = shortest(named, graph.binary, graph.onehot)
+    if simplest != named:
+        step.steps.append((f"simplify ({how})", simplest))
+    return step
+
+
+def _inline(expr, results):
+    """Write small consumer results in for their adjoint symbols, outside matrix products."""
+    masked, unmask = mask(expr)
+    subs = {s: results[s] for s in masked.free_symbols
+            if s in results and size(results[s])[0] <= INLINE_LIMIT}
+    return masked.xreplace(subs).xreplace(unmask)

@@ -1,0 +1,66 @@
+"""A model's derivation: the per-example sweep, the batch sweep over m examples, and their
+results by adjoint name (``dz``, ``dw``; ``dZ``, ``dw`` over m examples).
+
+This is the one object that the NumPy emitter, the proof writer and the claim checker read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .chain import Step, sweep
+from .graph import Graph, Model
+
+
+@dataclass
+class Derivation:
+    model: Model
+    per_example_graph: Graph
+    per_example_steps: dict[sp.Symbol, Step]
+    batch_graph: Graph | None
+    batch_steps: dict[sp.Symbol, Step]
+
+    @property
+    def per_example(self) -> dict[str, sp.Expr]:
+        """Derivatives of the per-example loss (or of the output, without examples)."""
+        return {s.adjoint.name: s.result for s in self.per_example_steps.values()}
+
+    @property
+    def batch(self) -> dict[str, sp.Expr]:
+        """The forms over m examples: stacked nodes (dZ) and parameters (dw = dJ/dw)."""
+        return {s.adjoint.name: s.result for s in self.batch_steps.values()}
+
+    @property
+    def cost(self) -> sp.Expr | None:
+        """The cost over m examples, written with the stacked node variables."""
+        if self.batch_graph is None:
+            return None
+        return dict(self.batch_graph.nodes)[self.batch_graph.output]
+
+    def to_json(self) -> dict:
+        from .printing import batch_str
+
+        return {
+            "model": self.model.name,
+            "title": self.model.title,
+            "output": str(self.per_example_graph.output),
+            "per_example": {k: str(v) for k, v in self.per_example.items()},
+            "batch": {k: batch_str(v) for k, v in self.batch.items()},
+            "cost": batch_str(self.cost) if self.cost is not None else None,
+            "notation": "batch forms: examples are columns; A @ B matrix product, A.T "
+                        "transpose, * elementwise, sum(A) sum of all entries, "
+                        "sum(A, axis=0|1) sums keeping the other axis",
+        }
+
+    def _repr_markdown_(self) -> str:
+        from .printing import text_report
+
+        return "```\n" + text_report(self) + "\n```"
+
+
+def derive(model: Model) -> Derivation:
+    graph = model.per_example_graph()
+    batch = model.batch_graph()
+    return Derivation(model, graph, sweep(graph), batch, sweep(batch) if batch else {})

@@ -1,0 +1,134 @@
+"""The operations a model may use, as SymPy functions.
+
+Two kinds:
+
+* Elementwise functions (``sigmoid``, ``relu``, ``softplus``, and SymPy's own ``exp``, ``log``,
+  ``sqrt``, ``tanh``). Each one's derivative is SymPy's ``fdiff``; where symgrad defines the
+  function, ``fdiff`` is written through the function itself (``sigmoid' = sigmoid (1 - sigmoid)``)
+  so that derivatives rewrite into node variables, and ``rewrite(exp)`` gives the definition that
+  the tests differentiate to check ``fdiff``.
+* Structural operations (``matmul``, ``transpose``, ``colsum``, ``rowsum``, ``total``). They are not
+  elementwise, so symgrad never differentiates through them with ``diff``: they stay opaque
+  functions inside otherwise elementwise expressions, and their adjoints come from SymPy's matrix
+  calculus (``rules.py``).
+
+Every other symbol in an expression stands for an array under NumPy's broadcasting: ``*`` is the
+elementwise product, so ordinary algebra holds and SymPy may simplify freely.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+# ----- elementwise functions defined by symgrad -----
+
+
+class sigmoid(sp.Function):
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return self * (1 - self)
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return 1 / (1 + sp.exp(-x))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+
+class relu(sp.Function):
+    """max(z, 0); its derivative at the kink is taken as 0 (``Heaviside(0) = 0``)."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.Heaviside(self.args[0], 0)
+
+    def _eval_rewrite_as_Piecewise(self, x, **kwargs):
+        return sp.Piecewise((x, x > 0), (0, True))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+
+class softplus(sp.Function):
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return sp.log(1 + sp.exp(x))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+
+# The spec language's elementwise functions, by name.
+ELEMENTWISE = {
+    "exp": sp.exp,
+    "log": sp.log,
+    "sqrt": sp.sqrt,
+    "tanh": sp.tanh,
+    "sigmoid": sigmoid,
+    "relu": relu,
+    "softplus": softplus,
+}
+
+
+# ----- structural operations (opaque to diff) -----
+
+
+class Structural(sp.Function):
+    """Base of the operations that are not elementwise."""
+
+
+class matmul(Structural):
+    nargs = 2
+
+
+class transpose(Structural):
+    nargs = 1
+
+
+class colsum(Structural):
+    """Sum over the rows of each column: (r, c) -> (1, c). For a column vector, its sum."""
+
+    nargs = 1
+
+
+class rowsum(Structural):
+    """Sum over the columns of each row: (r, c) -> (r, 1). Over m examples, the sum over them."""
+
+    nargs = 1
+
+
+class total(Structural):
+    """Sum of all entries: (r, c) -> (1, 1)."""
+
+    nargs = 1
+
+
+def is_structural(expr) -> bool:
+    return isinstance(expr, Structural)
+
+
+def mask(expr, prefix="s"):
+    """Replace each outermost structural subexpression by a placeholder symbol.
+
+    Returns the masked expression and the map back (placeholder -> subexpression), so that
+    elementwise algebra (``diff``, ``cancel``, ``subs``) never looks inside a matrix product.
+    """
+    holes: dict = {}
+
+    def walk(e):
+        if isinstance(e, Structural):
+            if e not in holes:
+                holes[e] = sp.Dummy(f"{prefix}{len(holes)}", real=True)
+            return holes[e]
+        if not e.args or e.is_Atom:
+            return e
+        return e.func(*[walk(a) for a in e.args])
+
+    masked = walk(expr)
+    return masked, {v: k for k, v in holes.items()}

@@ -1,0 +1,164 @@
+"""The whitelist parser for expressions written by users (spec files, claims).
+
+Text is read with Python's ``ast`` module and walked with an allow-list; nothing is ever
+evaluated. Anything outside the grammar is rejected with a :class:`SpecError` that says what was
+found and what was expected:
+
+    expr   := number | name | expr (+ - * / ** @) expr | -expr | +expr | (expr)
+            | function(expr, ...) | expr.T          (.T only where the caller allows it)
+
+Exponents must be plain numbers of modest size, so ``10**10**10`` is refused before SymPy sees it.
+
+>>> import sympy as sp
+>>> x = sp.Symbol("x")
+>>> parse("2*x**2 + 1", names={"x": x}, functions={})
+2*x**2 + 1
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+
+import sympy as sp
+
+from .errors import SpecError
+
+MAX_LENGTH = 2000
+MAX_EXPONENT = 64
+GRAMMAR = "numbers, names, + - * / ** @, parentheses and the functions"
+
+_BINOPS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
+}
+
+_FOUND = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscript",
+    ast.Lambda: "lambda",
+    ast.ListComp: "comprehension",
+    ast.SetComp: "comprehension",
+    ast.DictComp: "comprehension",
+    ast.GeneratorExp: "comprehension",
+    ast.Compare: "comparison",
+    ast.BoolOp: "boolean operator",
+    ast.IfExp: "conditional expression",
+    ast.List: "list",
+    ast.Tuple: "tuple",
+    ast.Dict: "dict",
+    ast.Set: "set",
+    ast.JoinedStr: "f-string",
+    ast.NamedExpr: "assignment",
+    ast.Starred: "starred argument",
+}
+
+
+def parse(text: str, *, names: Mapping[str, sp.Expr], functions: Mapping[str, Callable],
+          matmul: Callable | None = None, transpose: Callable | None = None) -> sp.Expr:
+    """Turn ``text`` into a SymPy expression over ``names`` using only ``functions``.
+
+    ``functions`` maps a function name to a callable taking SymPy arguments; ``matmul`` and
+    ``transpose`` give meaning to ``@`` and ``.T`` (each refused where it is None).
+    """
+    if not isinstance(text, str):
+        raise SpecError(f"expected an expression as a string, found {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise SpecError(f"expression longer than {MAX_LENGTH} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        raise SpecError(f"syntax error in '{text.strip()}' at column {err.offset}: "
+                        f"{err.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise SpecError(f"cannot read '{text.strip()[:40]}': nested too deeply") from None
+    walker = _Walker(text.strip(), names, functions, matmul, transpose)
+    try:
+        return walker.visit(tree.body)
+    except RecursionError:
+        raise SpecError(f"expression '{text.strip()[:40]}' is nested too deeply") from None
+
+
+class _Walker:
+    def __init__(self, text, names, functions, matmul, transpose):
+        self.text, self.names, self.functions = text, names, functions
+        self.matmul, self.transpose = matmul, transpose
+
+    def expected(self) -> str:
+        return f"expected {GRAMMAR} {', '.join(sorted(self.functions)) or '(none)'}"
+
+    def refuse(self, what: str) -> SpecError:
+        return SpecError(f"{what} in '{self.text}' is not allowed; {self.expected()}")
+
+    def visit(self, node):
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise self.refuse(f"constant {value!r}")
+            if isinstance(value, float):
+                if value != value or value in (float("inf"), float("-inf")):
+                    raise self.refuse(f"constant {value!r}")
+                return sp.Rational(repr(value))
+            return sp.Integer(value)
+        if isinstance(node, ast.Name):
+            if node.id not in self.names:
+                known = ", ".join(sorted(self.names))
+                hint = " (it is a function; call it)" if node.id in self.functions else ""
+                raise SpecError(f"unknown name '{node.id}' in '{self.text}'{hint}; "
+                                f"expected one of: {known}")
+            return self.names[node.id]
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.USub):
+                return -self.visit(node.operand)
+            if isinstance(node.op, ast.UAdd):
+                return self.visit(node.operand)
+            raise self.refuse(f"operator {type(node.op).__name__}")
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Pow):
+                self.check_exponent(node.right)
+            left, right = self.visit(node.left), self.visit(node.right)
+            if isinstance(node.op, ast.MatMult):
+                if self.matmul is None:
+                    raise self.refuse("'@'")
+                return self.matmul(left, right)
+            op = _BINOPS.get(type(node.op))
+            if op is None:
+                raise self.refuse(f"operator {type(node.op).__name__}")
+            return op(left, right)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        if isinstance(node, ast.Attribute):
+            if node.attr == "T" and self.transpose is not None:
+                return self.transpose(self.visit(node.value))
+            raise self.refuse(f"attribute access '.{node.attr}'")
+        raise self.refuse(_FOUND.get(type(node), type(node).__name__))
+
+    def check_exponent(self, node):
+        inner = node.operand if isinstance(node, ast.UnaryOp) else node
+        if isinstance(node, ast.UnaryOp) and not isinstance(node.op, (ast.USub, ast.UAdd)):
+            raise self.refuse("this exponent")
+        if not (isinstance(inner, ast.Constant) and isinstance(inner.value, (int, float))
+                and not isinstance(inner.value, bool)):
+            raise SpecError(f"exponent in '{self.text}' must be a plain number "
+                            f"(at most {MAX_EXPONENT} in size)")
+        if abs(inner.value) > MAX_EXPONENT:
+            raise SpecError(f"exponent {inner.value} in '{self.text}' is too large "
+                            f"(at most {MAX_EXPONENT})")
+
+    def call(self, node: ast.Call):
+        if not isinstance(node.func, ast.Name):
+            raise self.refuse("call of a non-function")
+        name = node.func.id
+        if name not in self.functions:
+            raise SpecError(f"unsupported function '{name}' in '{self.text}'; "
+                            f"{self.expected()}")
+        if node.keywords:
+            raise self.refuse(f"keyword argument to {name}()")
+        args = [self.visit(a) for a in node.args]
+        try:
+            return self.functions[name](*args)
+        except TypeError:
+            raise SpecError(f"wrong number of arguments to {name}() in '{self.text}'") from None
