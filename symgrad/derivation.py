@@ -39,6 +39,16 @@ class Derivation:
             return None
         return dict(self.batch_graph.nodes)[self.batch_graph.output]
 
+    @property
+    def cost_written_out(self) -> sp.Expr | None:
+        """The cost with the loss written out: -sum(Y*log(A) + (1 - Y)*log(1 - A))/m."""
+        if self.batch_graph is None:
+            return None
+        from . import naming
+
+        loss = sp.Symbol(naming.stacked(self.model.loss.name), real=True)
+        return self.cost.xreplace({loss: dict(self.batch_graph.nodes)[loss]})
+
     def to_json(self) -> dict:
         from .printing import batch_str
 
@@ -48,7 +58,7 @@ class Derivation:
             "output": str(self.per_example_graph.output),
             "per_example": {k: str(v) for k, v in self.per_example.items()},
             "batch": {k: batch_str(v) for k, v in self.batch.items()},
-            "cost": batch_str(self.cost) if self.cost is not None else None,
+            "cost": batch_str(self.cost_written_out) if self.cost is not None else None,
             "notation": "batch forms: examples are columns; A @ B matrix product, A.T "
                         "transpose, * elementwise, sum(A) sum of all entries, "
                         "sum(A, axis=0|1) sums keeping the other axis",

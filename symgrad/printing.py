@@ -68,7 +68,8 @@ def text_report(derivation) -> str:
     if derivation.batch_graph is not None:
         out += ["", "over m examples (examples are the columns of X, Y; "
                     f"d<param> = d{derivation.batch_graph.output}/d<param>)"]
-        out.append(f"  {derivation.batch_graph.output} = {batch_str(derivation.cost)}")
+        out.append(f"  {derivation.batch_graph.output} = {batch_str(derivation.cost)} = "
+                   f"{batch_str(derivation.cost_written_out)}")
         width = max(len(k) for k in derivation.batch) if derivation.batch else 2
         for name, expr in derivation.batch.items():
             out.append(f"  {name:<{width}} = {batch_str(expr)}")

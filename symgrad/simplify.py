@@ -17,12 +17,16 @@ from .ops import colsum, mask, total
 
 
 def to_node_variables(expr, nodes):
-    """Replace each node's forward expression in ``expr`` by the node's symbol."""
-    for symbol, forward in reversed(nodes):
-        if isinstance(forward, sp.Symbol) or forward.is_Number:
-            continue
-        expr = expr.subs(forward, symbol)
-    return expr
+    """Replace each node's forward expression in ``expr`` by the node's symbol.
+
+    >>> a, z = sp.symbols("a z")
+    >>> from symgrad.ops import sigmoid
+    >>> to_node_variables(sigmoid(z) * (1 - sigmoid(z)), [(a, sigmoid(z))])
+    a*(1 - a)
+    """
+    names = {forward: symbol for symbol, forward in nodes
+             if not (isinstance(forward, sp.Symbol) or forward.is_Number)}
+    return expr.xreplace(names)
 
 
 def apply_assumptions(expr, binary=frozenset(), onehot=frozenset()):

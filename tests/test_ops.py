@@ -1,0 +1,30 @@
+"""One test per elementwise rule: fdiff agrees with the derivative of the definition."""
+
+import numpy as np
+import sympy as sp
+
+from symgrad.ops import relu, sigmoid, softplus
+
+z = sp.Symbol("z", real=True)
+
+
+def test_sigmoid_fdiff_matches_definition():
+    f = sigmoid(z)
+    assert sp.simplify(sp.diff(f, z).rewrite(sp.exp) - sp.diff(f.rewrite(sp.exp), z)) == 0
+
+
+def test_softplus_fdiff_matches_definition():
+    f = softplus(z)
+    assert sp.simplify(sp.diff(f, z).rewrite(sp.exp) - sp.diff(f.rewrite(sp.exp), z)) == 0
+
+
+def test_relu_fdiff_matches_definition_away_from_the_kink():
+    d = sp.diff(relu(z), z)
+    for value in (-2.5, -0.1, 0.3, 4.0):
+        h = 1e-6
+        numeric = (max(value + h, 0) - max(value - h, 0)) / (2 * h)
+        assert float(d.subs(z, value)) == np.round(numeric)
+
+
+def test_relu_subgradient_at_zero_is_zero():
+    assert sp.diff(relu(z), z).subs(z, 0) == 0
