@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import naming
-from .ops import mask
+from .ops import colsum, mask, rowsum, total
 from .rules import Contribution, backprop
-from .simplify import shortest, size, to_node_variables
+from .simplify import apply_assumptions, shortest, size, tidy_sums, to_node_variables
 
 INLINE_LIMIT = 12  # operations: a consumer's result is written in only while this small
 
@@ -56,35 +56,54 @@ def sweep(graph) -> dict[sp.Symbol, Step]:
         if var != graph.output:
             if var not in flowing:
                 continue
-            step = _combine(var, flowing[var], results, graph, sp.Integer(1))
+            step = _combine(var, flowing[var], results, graph, shapes, sp.Integer(1))
             steps[var] = step
             results[step.adjoint] = step.result
         for c in backprop(forward, adjoint_symbol(var), shapes, consumer=var):
             flowing[c.var].append(c)
     for var in graph.leaves:
         if var in flowing:
-            steps[var] = _combine(var, flowing[var], results, graph, graph.leaf_scale)
+            steps[var] = _combine(var, flowing[var], results, graph, shapes, graph.leaf_scale)
     return steps
 
 
-def _combine(var, contributions, results, graph, scale) -> Step:
+def _combine(var, contributions, results, graph, shapes, scale) -> Step:
     chain = scale * sp.Add(*[c.expr for c in contributions])
     step = Step(var, adjoint_symbol(var), contributions, chain)
-    inlined = _inline(chain, results)
+    inlined = _inline(chain, results, graph, shapes)
     if inlined != chain:
         step.steps.append(("substitute the consumers' derivatives", inlined))
     named = to_node_variables(inlined, graph.nodes)
     if named != inlined:
         step.steps.append(("write in node variables", named))
+    tidied = apply_assumptions(tidy_sums(named, shapes), graph.binary, graph.onehot)
+    tidied = to_node_variables(tidied, graph.nodes)
+    if tidied != named:
+        step.steps.append(("linearity of sums" + (" and the label's assumptions"
+                                                  if graph.onehot else ""), tidied))
+        named = tidied
     simplest, how = shortest(named, graph.binary, graph.onehot)
     if simplest != named:
         step.steps.append((f"simplify ({how})", simplest))
     return step
 
 
-def _inline(expr, results):
-    """Write small consumer results in for their adjoint symbols, outside matrix products."""
+def _inline(expr, results, graph, shapes):
+    """Write small consumer results in for their adjoint symbols, outside matrix products.
+
+    Inside a sum a result is written in only where the sum then disappears (a one-hot label's
+    entries sum to 1, say) or gets no larger, so that dZ stays a name in db = sum(dZ)/m.
+    """
     masked, unmask = mask(expr)
     subs = {s: results[s] for s in masked.free_symbols
             if s in results and size(results[s])[0] <= INLINE_LIMIT}
+    def sums(e):
+        return sum(1 for n in sp.preorder_traversal(e) if isinstance(n, (colsum, rowsum, total)))
+
+    for hole, structural in unmask.items():
+        if isinstance(structural, (colsum, rowsum, total)):
+            opened = to_node_variables(structural.xreplace(results), graph.nodes)
+            opened = apply_assumptions(tidy_sums(opened, shapes), graph.binary, graph.onehot)
+            if sums(opened) < sums(structural) or size(opened) <= size(structural):
+                unmask[hole] = opened
     return masked.xreplace(subs).xreplace(unmask)

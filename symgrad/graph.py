@@ -15,7 +15,7 @@ import sympy as sp
 
 from . import naming
 from .errors import SpecError
-from .ops import ELEMENTWISE, Structural, colsum, matmul, total, transpose
+from .ops import ELEMENTWISE, Structural, colsum, matmul, softmax, total, transpose
 from .parse import parse
 from .shapes import SCALAR, describe, shape_of
 
@@ -149,6 +149,7 @@ class Model:
             names["m"] = M
         functions = dict(ELEMENTWISE)
         functions["sum"] = self._sum
+        functions["softmax"] = softmax
         if cost:
             functions["mean"] = mean
         try:
@@ -308,7 +309,7 @@ def _check_new_name(name, variables, dims, **where):
                         "letter)", **where)
     if name in naming.RESERVED:
         raise SpecError(f"'{name}' is reserved for the number of examples", **where)
-    if name in ELEMENTWISE or name in ("sum", "mean"):
+    if name in ELEMENTWISE or name in ("sum", "mean", "softmax"):
         raise SpecError(f"'{name}' is the name of a function", **where)
     if name in variables or name in dims:
         raise SpecError(f"'{name}' is defined twice", **where)

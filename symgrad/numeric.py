@@ -24,7 +24,17 @@ def softplus(z):
     return np.logaddexp(0.0, z)
 
 
-FUNCTIONS = {"sigmoid": sigmoid, "relu": relu, "softplus": softplus}
+def leaky_relu(z, alpha):
+    return np.where(z > 0, z, alpha * z)
+
+
+def softmax(z):
+    e = np.exp(z - np.max(z, axis=0, keepdims=True))
+    return e / np.sum(e, axis=0, keepdims=True)
+
+
+FUNCTIONS = {"sigmoid": sigmoid, "relu": relu, "softplus": softplus, "leaky_relu": leaky_relu,
+             "softmax": softmax}
 
 
 def evaluate(expr, env: dict):

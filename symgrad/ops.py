@@ -64,6 +64,28 @@ class softplus(sp.Function):
         return self.args[0].is_real
 
 
+class leaky_relu(sp.Function):
+    """z for z > 0, alpha*z otherwise; at the kink the derivative is taken as alpha."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=1):
+        z, alpha = self.args
+        if argindex == 1:
+            return sp.Heaviside(z, 0) + alpha * (1 - sp.Heaviside(z, 0))
+        return z * (1 - sp.Heaviside(z, 0))
+
+    def _eval_rewrite_as_Piecewise(self, z, alpha, **kwargs):
+        return sp.Piecewise((z, z > 0), (alpha * z, True))
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+
+def identity(z):
+    return z
+
+
 # The spec language's elementwise functions, by name.
 ELEMENTWISE = {
     "exp": sp.exp,
@@ -73,6 +95,8 @@ ELEMENTWISE = {
     "sigmoid": sigmoid,
     "relu": relu,
     "softplus": softplus,
+    "leaky_relu": leaky_relu,
+    "identity": identity,
 }
 
 
@@ -85,6 +109,7 @@ class Structural(sp.Function):
 
 class matmul(Structural):
     nargs = 2
+    precedence = 45  # binds less tightly than *, so printers parenthesise (A @ B)*C
 
 
 class transpose(Structural):
@@ -107,6 +132,17 @@ class total(Structural):
     """Sum of all entries: (r, c) -> (1, 1)."""
 
     nargs = 1
+
+
+class softmax(Structural):
+    """exp(z) / sum(exp(z)) down each column. Not elementwise: its adjoint is derived from
+    :meth:`definition` by the same rules as any other expression."""
+
+    nargs = 1
+
+    def definition(self):
+        (z,) = self.args
+        return sp.exp(z) / colsum(sp.exp(z))
 
 
 def is_structural(expr) -> bool:

@@ -55,6 +55,9 @@ def _backprop(expr, g, shapes, consumer, out, path):
         out.append(Contribution(consumer, expr, g, sp.Integer(1) if not path else None,
                                 " . ".join(path) or "elementwise"))
         return
+    if hasattr(expr, "definition"):  # e.g. softmax: differentiate what it stands for
+        _backprop(expr.definition(), g, shapes, consumer, out, path + (type(expr).__name__,))
+        return
     if isinstance(expr, Structural):
         for leaf, contribution in structural_vjp(expr, g, shapes):
             _backprop(leaf, contribution, shapes, consumer, out, path + (type(expr).__name__,))

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .ops import colsum, mask, total
+from .ops import Structural, colsum, mask, rowsum, total
+from .shapes import SCALAR, shape_of
 
 
 def to_node_variables(expr, nodes):
@@ -26,7 +27,53 @@ def to_node_variables(expr, nodes):
     """
     names = {forward: symbol for symbol, forward in nodes
              if not (isinstance(forward, sp.Symbol) or forward.is_Number)}
-    return expr.xreplace(names)
+    expr = expr.xreplace(names)
+    for symbol, forward in nodes:  # an operation written out by its definition (softmax)
+        if hasattr(forward, "definition") and expr.has(*forward.definition().atoms(Structural)):
+            expr = expr.subs(forward.definition(), symbol)
+    return expr
+
+
+def tidy_sums(expr, shapes):
+    """Linearity of the sums: constants along the summed axis come out, sums of terms split.
+
+    ``sum(a*s, axis=0) = s*sum(a, axis=0)`` where ``s`` has one row; likewise for the other
+    sums. Each is an identity of linear algebra, so the result equals the input.
+    """
+    def keeps(sum_, factor):
+        r, c = shape_of(factor, shapes)
+        if isinstance(sum_, colsum):
+            return r == 1
+        if isinstance(sum_, rowsum):
+            return c == 1
+        return (r, c) == SCALAR
+
+    def tidy(e):
+        if not isinstance(e, (colsum, rowsum, total)):
+            return e
+        (arg,) = e.args
+        arg = sp.expand(arg) if arg.is_Add or arg.is_Mul else arg
+        terms = sp.Add.make_args(arg)
+        out = []
+        for term in terms:
+            inside, outside = [], []
+            for factor in sp.Mul.make_args(term):
+                (outside if factor.is_Number or keeps(e, factor) else inside).append(factor)
+            out.append(sp.Mul(*outside) * (e.func(sp.Mul(*inside)) if inside else
+                                           _constant_sum(e, shapes)))
+        return sp.Add(*out)
+
+    return expr.replace(lambda e: isinstance(e, (colsum, rowsum, total)), tidy)
+
+
+def _constant_sum(sum_, shapes):
+    """The sum of a constant 1 broadcast to the summed argument's shape: its count."""
+    r, c = shape_of(sum_.args[0], shapes)
+    if isinstance(sum_, colsum):
+        return r
+    if isinstance(sum_, rowsum):
+        return c
+    return r * c
 
 
 def apply_assumptions(expr, binary=frozenset(), onehot=frozenset()):

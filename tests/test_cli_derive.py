@@ -37,7 +37,7 @@ def test_text_output(capsys, spec):
     code, out, _ = run(capsys, "derive", str(spec("logistic_regression")))
     assert code == 0
     assert "dz = dL/dz" in out and "= a - y" in out
-    assert "dw = X @ dZ.T/m" in out and "dZ = A - Y" in out
+    assert "dw = (X @ dZ.T)/m" in out and "dZ = A - Y" in out
 
 
 def test_json_reads_back(capsys, spec):

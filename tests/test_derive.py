@@ -146,3 +146,30 @@ def test_deriving_does_not_swell():
                                 graph=graph, cost={"J": "mean(h12)"})
     results = model.derive().per_example
     assert max(sp.count_ops(e) for e in results.values()) <= 16
+
+
+def test_softmax_regression_uses_the_one_hot_label(spec):
+    d = derive(spec, "softmax_regression")
+    assert d.per_example["dz"] == a - y
+    W, dW, db, dZ_ = sp.symbols("W dW db dZ", real=True)
+    assert d.batch["dZ"] == A - Y
+    assert d.batch["dW"] == matmul(dZ, transpose(X)) / M
+    from symgrad.ops import rowsum
+
+    assert d.batch["db"] == rowsum(dZ) / M
+
+
+def test_softmax_without_the_one_hot_assumption_keeps_the_sum(spec):
+    text = spec("softmax_regression").read_text().replace('"onehot(n_y)"', '"vector(n_y)"')
+    d = symgrad.loads(text).derive()
+    assert d.per_example["dz"] != a - y  # y need not sum to 1: the sum must stay
+    assert same(d.per_example["dz"].subs(total(y), 1), a - y)
+
+
+def test_shallow_network(spec):
+    d = derive(spec, "shallow_network").batch
+    A1, A2, W2, dZ1, dZ2 = sp.symbols("A1 A2 W2 dZ1 dZ2", real=True)
+    assert d["dZ2"] == A2 - Y
+    assert d["dW2"] == matmul(dZ2, transpose(A1)) / M
+    assert d["dZ1"] == matmul(transpose(W2), dZ2) * (1 - A1**2)
+    assert d["dW1"] == matmul(dZ1, transpose(X)) / M

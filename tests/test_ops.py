@@ -28,3 +28,20 @@ def test_relu_fdiff_matches_definition_away_from_the_kink():
 
 def test_relu_subgradient_at_zero_is_zero():
     assert sp.diff(relu(z), z).subs(z, 0) == 0
+
+
+def test_leaky_relu_fdiff_matches_definition_away_from_the_kink():
+    from symgrad.ops import leaky_relu
+
+    alpha = sp.Rational(1, 100)
+    f = leaky_relu(z, alpha)
+    for value in (-3, -sp.Rational(1, 10), sp.Rational(1, 5), 2):
+        definition = f.rewrite(sp.Piecewise)
+        assert sp.diff(f, z).subs(z, value) == sp.diff(definition, z).subs(z, value)
+    assert sp.diff(f, z).subs(z, 0) == alpha  # at the kink: the left slope
+
+
+def test_softmax_definition_sums_to_one():
+    from symgrad.ops import colsum, softmax
+
+    assert softmax(z).definition() == sp.exp(z) / colsum(sp.exp(z))
