@@ -2,7 +2,8 @@
 
 Run: python benchmarks/bench_derive.py
 Prints (1) a chain of N tanh nodes, N = 4, 8, 16, 32: derive time, time per node, and the
-ratio to N = 4 (linear growth means time/node stays flat); (2) the wall time of the process
+ratio to N = 4 (linear growth means time/node stays flat); (2) the deep network unrolled to
+2 .. 32 layers, and its layer block derived once; (3) the wall time of the process
 `symgrad derive derivations/logistic_regression.toml`, against a bare Python start and
 `import sympy` measured in the same run.
 """
@@ -56,6 +57,18 @@ def main() -> None:
         seconds = best_of(model.derive)
         first = first or seconds
         print(f"{n:>6} {seconds:>9.3f} {1000 * seconds / n:>8.1f} {seconds / first:>6.2f}")
+    print()
+    print("deep network (derivations/deep_network.toml): unrolled derive time against depth")
+    deep = symgrad.load(ROOT / "derivations/deep_network.toml")
+    print(f"{'layers':>6} {'seconds':>9} {'ms/layer':>9} {'x L=2':>6}")
+    first = None
+    for depth in (2, 4, 8, 16, 32):
+        model = deep.unrolled(depth)
+        seconds = best_of(model.derive, repeat=1 if depth > 8 else 3)
+        first = first or seconds
+        print(f"{depth:>6} {seconds:>9.3f} {1000 * seconds / depth:>9.1f} {seconds / first:>6.2f}")
+    block = best_of(deep.stack.block().derive)
+    print(f"the layer block, derived once for any depth: {block:.3f} s")
     print()
     print("whole process, median of 5 (seconds)")
     bare = process_time([sys.executable, "-c", "pass"])

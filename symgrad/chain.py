@@ -47,11 +47,12 @@ def sweep(graph) -> dict[sp.Symbol, Step]:
     shapes = dict(graph.shapes)
     for var, _ in graph.nodes:
         shapes[adjoint_symbol(var)] = shapes[var]
-    for var in graph.leaves:
+    for var in graph.leaves + graph.inputs:
         shapes[adjoint_symbol(var)] = shapes[var]
     flowing: dict[sp.Symbol, list[Contribution]] = defaultdict(list)
     steps: dict[sp.Symbol, Step] = {}
     results: dict[sp.Symbol, sp.Expr] = {adjoint_symbol(graph.output): graph.seed}
+    shapes[adjoint_symbol(graph.output)] = shapes[graph.output]
     for var, forward in reversed(graph.nodes):
         if var != graph.output:
             if var not in flowing:
@@ -61,9 +62,10 @@ def sweep(graph) -> dict[sp.Symbol, Step]:
             results[step.adjoint] = step.result
         for c in backprop(forward, adjoint_symbol(var), shapes, consumer=var):
             flowing[c.var].append(c)
-    for var in graph.leaves:
+    for var in graph.leaves + graph.inputs:
         if var in flowing:
-            steps[var] = _combine(var, flowing[var], results, graph, shapes, graph.leaf_scale)
+            scale = graph.leaf_scale if var in graph.leaves else sp.Integer(1)
+            steps[var] = _combine(var, flowing[var], results, graph, shapes, scale)
     return steps
 
 

@@ -21,6 +21,7 @@ class Derivation:
     per_example_steps: dict[sp.Symbol, Step]
     batch_graph: Graph | None
     batch_steps: dict[sp.Symbol, Step]
+    layer: Derivation | None = None  # for a model with [layers]: hidden layer l, derived once
 
     @property
     def per_example(self) -> dict[str, sp.Expr]:
@@ -59,9 +60,23 @@ class Derivation:
             "per_example": {k: str(v) for k, v in self.per_example.items()},
             "batch": {k: batch_str(v) for k, v in self.batch.items()},
             "cost": batch_str(self.cost_written_out) if self.cost is not None else None,
+            **({"layer": self.layer_json()} if self.layer is not None else {}),
             "notation": "batch forms: examples are columns; A @ B matrix product, A.T "
                         "transpose, * elementwise, sum(A) sum of all entries, "
                         "sum(A, axis=0|1) sums keeping the other axis",
+        }
+
+    def layer_json(self) -> dict:
+        """The per-layer recurrence with the general index l, as strings."""
+        from .printing import batch_str
+
+        names = layer_index_names(self.layer)
+        rename = {str(k): str(v) for k, v in names.items()}
+        return {
+            "per_example": {rename.get(k, k): batch_str(v.xreplace(names))
+                            for k, v in self.layer.per_example.items()},
+            "batch": {rename.get(k, k): batch_str(v.xreplace(names))
+                      for k, v in self.layer.batch.items()},
         }
 
     def _repr_markdown_(self) -> str:
@@ -73,4 +88,31 @@ class Derivation:
 def derive(model: Model) -> Derivation:
     graph = model.per_example_graph()
     batch = model.batch_graph()
-    return Derivation(model, graph, sweep(graph), batch, sweep(batch) if batch else {})
+    layer = derive(model.stack.block()) if model.stack is not None else None
+    return Derivation(model, graph, sweep(graph), batch, sweep(batch) if batch else {}, layer)
+
+
+def layer_index_names(derivation: Derivation) -> dict:
+    """Symbols of a layer block -> their names with the general index: z -> z[l]."""
+    from . import naming
+    from .layers import PREVIOUS
+
+    out = {}
+    for graph in (derivation.per_example_graph, derivation.batch_graph):
+        for symbol in graph.shapes:
+            name = getattr(symbol, "name", "")
+            if not name or name == "m" or name.startswith("n_"):
+                continue
+            for prefix in ("", naming.adjoint("")):
+                if not name.startswith(prefix):
+                    continue
+                base = name[len(prefix):]
+                if base in (PREVIOUS, naming.stacked(PREVIOUS)):
+                    new = prefix + base[0] + "[l-1]"
+                else:
+                    new = name + "[l]"
+                out[sp.Symbol(name, real=True)] = sp.Symbol(new, real=True)
+                out[sp.Symbol(naming.adjoint(name), real=True)] = sp.Symbol(
+                    naming.adjoint(new), real=True)
+                break
+    return out

@@ -56,11 +56,12 @@ class Graph:
     nodes: list[tuple[sp.Symbol, sp.Expr]]
     output: sp.Symbol
     shapes: dict
-    leaves: list[sp.Symbol]  # parameters (and inputs) whose adjoints are wanted
+    leaves: list[sp.Symbol]  # parameters whose adjoints are wanted
     binary: frozenset = frozenset()  # symbols known to lie in {0, 1}
     onehot: frozenset = frozenset()  # symbols known to be one-hot columns
     seed: sp.Expr = sp.Integer(1)  # the output's adjoint
-    leaf_scale: sp.Expr = sp.Integer(1)  # factor applied to the leaves' adjoints
+    leaf_scale: sp.Expr = sp.Integer(1)  # factor applied to the parameters' adjoints
+    inputs: list = field(default_factory=list)  # inputs whose adjoints are wanted (a block's)
 
 
 @dataclass
@@ -81,14 +82,30 @@ class Model:
     cost: Node
     source: str | None = None
     lines: dict = field(default_factory=dict, repr=False)
+    output: str | None = None  # a block's output node (a block has no cost)
+    stack: object = None  # a layers.Stack for a model with repeated layers
+    depth: int | None = None  # the number of layers it is unrolled to
 
     # ----- construction -----
 
     @classmethod
     def build(cls, name, *, title="", dims=None, inputs=None, parameters=None,
-              hyperparameters=None, graph=None, cost=None, source=None, lines=None) -> "Model":
-        """Build a model from plain dicts, as a spec file gives them."""
+              hyperparameters=None, graph=None, cost=None, source=None, lines=None,
+              layers=None, output=None) -> "Model":
+        """Build a model from plain dicts, as a spec file gives them.
+
+        ``layers`` (a dict like a spec's ``[layers]`` table) declares repeated layers: the
+        model is then the stack unrolled to its default depth (see :mod:`symgrad.layers`).
+        ``output`` names a block's output node instead of a cost.
+        """
         lines = lines or {}
+        if layers is not None:
+            from .layers import build_stacked
+
+            return build_stacked(cls, name, title=title, dims=dims, inputs=inputs,
+                                 parameters=parameters, hyperparameters=hyperparameters,
+                                 graph=graph, cost=cost, source=source, lines=lines,
+                                 layers=layers)
 
         def where(section, key):
             return {"file": source, "line": lines.get((section, key)), "key": f"{section}.{key}"}
@@ -121,13 +138,11 @@ class Model:
         for key, text in (graph or {}).items():
             _check_new_name(key, variables, dims, **where("graph", key))
             variables[key] = Variable(key, "node", "", SCALAR)  # shape known after parsing
-        if not cost or len(cost) != 1:
+        if output is None and (not cost or len(cost) != 1):
             raise SpecError("[cost] must have exactly one key: the final output",
                             file=source, line=lines.get(("cost", None)), key="cost")
-        (cost_name, cost_text), = cost.items()
-        _check_new_name(cost_name, variables, dims, **where("cost", cost_name))
         model = cls(name=name, title=title or name, dims=dims, variables=variables, nodes=nodes,
-                    cost=None, source=source, lines=lines)
+                    cost=None, source=source, lines=lines, output=output)
         texts = dict(graph or {})
         for key in _topological(texts, variables, source, lines):
             expr = model._parse(texts[key], where("graph", key), cost=False)
@@ -137,6 +152,10 @@ class Model:
                 raise err.located(**where("graph", key)) from None
             variables[key] = Variable(key, "node", describe(shape), shape)
             nodes.append(Node(key, expr, str(texts[key]), lines.get(("graph", key))))
+        if output is not None:
+            return model
+        (cost_name, cost_text), = cost.items()
+        _check_new_name(cost_name, variables, dims, **where("cost", cost_name))
         expr = model._parse(cost_text, where("cost", cost_name), cost=True)
         model.cost = Node(cost_name, expr, str(cost_text), lines.get(("cost", cost_name)))
         variables[cost_name] = Variable(cost_name, "cost", "scalar", SCALAR)
@@ -223,6 +242,8 @@ class Model:
     @property
     def loss(self) -> Node | None:
         """The per-example node that the cost averages (None for a model without examples)."""
+        if self.cost is None:
+            return None
         means = list(self.cost.expr.atoms(mean))
         if not means:
             return None
@@ -250,6 +271,13 @@ class Model:
     def per_example_graph(self) -> Graph:
         loss = self.loss
         nodes = [(sp.Symbol(n.name, real=True), n.expr) for n in self.nodes]
+        if self.output is not None:  # a block: its output's adjoint comes from outside
+            output = sp.Symbol(self.output, real=True)
+            return Graph(nodes=nodes, output=output, shapes=self.shapes,
+                         leaves=[v.symbol for v in self.parameters],
+                         binary=self._assumed("binary"), onehot=self._assumed("onehot"),
+                         seed=sp.Symbol(naming.adjoint(self.output), real=True),
+                         inputs=[v.symbol for v in self.inputs])
         if loss is None:
             nodes.append((sp.Symbol(self.cost.name, real=True), self.cost.expr))
             output = nodes[-1][0]
@@ -261,7 +289,7 @@ class Model:
 
     def batch_graph(self) -> Graph | None:
         loss = self.loss
-        if loss is None:
+        if loss is None and self.output is None:
             return None
         rename = self.stacked_names()
         subs = {sp.Symbol(k, real=True): sp.Symbol(v, real=True) for k, v in rename.items()}
@@ -277,6 +305,14 @@ class Model:
                 shapes[var.symbol] = var.shape
         nodes = [(subs.get(sp.Symbol(n.name, real=True), sp.Symbol(n.name, real=True)),
                   n.expr.xreplace(subs)) for n in self.nodes]
+        if self.output is not None:
+            output = subs[sp.Symbol(self.output, real=True)]
+            return Graph(nodes=nodes, output=output, shapes=shapes,
+                         leaves=[v.symbol for v in self.parameters],
+                         binary=self._assumed("binary", rename),
+                         onehot=self._assumed("onehot", rename),
+                         seed=sp.Symbol(naming.adjoint(output.name), real=True),
+                         leaf_scale=1 / M, inputs=[subs[v.symbol] for v in self.inputs])
         cost = self.cost.expr.replace(lambda e: isinstance(e, mean),
                                       lambda e: total(e.args[0].xreplace(subs)) / M)
         output = sp.Symbol(self.cost.name, real=True)
@@ -286,6 +322,12 @@ class Model:
                      leaves=[v.symbol for v in self.parameters],
                      binary=self._assumed("binary", rename), onehot=self._assumed("onehot", rename),
                      seed=M, leaf_scale=1 / M)
+
+    def unrolled(self, depth: int) -> "Model":
+        """A model with [layers], unrolled to ``depth`` layers."""
+        from .layers import unroll
+
+        return unroll(self, depth)
 
     def derive(self):
         """Derive every partial derivative, per example and over m examples."""

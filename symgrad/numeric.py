@@ -65,7 +65,7 @@ def random_leaves(graph, rng, sizes, scale=1.0) -> dict:
     """Random values for the graph's free symbols (labels drawn from their domain)."""
     defined = {s for s, _ in graph.nodes}
     leaves = set().union(*(e.free_symbols for _, e in graph.nodes)) - defined
-    env = {}
+    env = {d: n for d, n in sizes.items() if d.name == "m"}
     for s in sorted(leaves, key=str):
         if s.name == "m" or s.is_integer:
             env[s] = sizes.get(s, sizes.get(sp.Symbol("m", positive=True, integer=True)))
@@ -114,3 +114,31 @@ def with_adjoints(graph, steps, env: dict, sizes: dict) -> dict:
     for step in steps.values():
         env[step.adjoint] = evaluate(step.result, env)
     return env
+
+
+KINK_MARGIN = 1e-3  # finite differences step well inside this: no kink is crossed
+
+
+def kinks(graph) -> list:
+    """Arguments at which a node's derivative jumps (relu, leaky_relu, Heaviside)."""
+    from .ops import leaky_relu, relu
+
+    out = []
+    for _, expr in graph.nodes:
+        for f in expr.atoms(relu, leaky_relu, sp.Heaviside):
+            out.append(f.args[0])
+    return out
+
+
+def draw(graph, rng, sizes, tries=100) -> dict:
+    """A forward pass at random leaves, redrawn until no kink argument is near zero.
+
+    Finite differences across a kink would disagree with any derivative; rather than loosen
+    the tolerance, the checks stay away from the kinks.
+    """
+    points = kinks(graph)
+    for _ in range(tries):
+        env = forward(graph, random_leaves(graph, rng, sizes))
+        if all(np.min(np.abs(evaluate(k, env))) > KINK_MARGIN for k in points):
+            return env
+    raise RuntimeError("could not draw a point away from the kinks")

@@ -9,7 +9,8 @@ from pathlib import Path
 from .errors import SpecError
 from .graph import Model
 
-SECTIONS = {"name", "title", "dims", "inputs", "parameters", "hyperparameters", "graph", "cost"}
+SECTIONS = {"name", "title", "dims", "inputs", "parameters", "hyperparameters", "graph", "cost",
+            "layers"}
 TABLES = ("dims", "inputs", "parameters", "hyperparameters", "graph", "cost")
 
 
@@ -48,8 +49,11 @@ def loads(text: str, source: str = "<spec>") -> Model:
         if key in TABLES and not isinstance(value, dict):
             raise SpecError(f"'{key}' must be a table ([{key}])", file=source,
                             line=lines.get((None, key)), key=key)
-    for section in TABLES:
-        for key, value in data.get(section, {}).items():
+    for section in TABLES + ("layers.parameters", "layers.hidden", "layers.output"):
+        table = data
+        for part in section.split("."):
+            table = table.get(part, {}) if isinstance(table, dict) else {}
+        for key, value in (table if isinstance(table, dict) else {}).items():
             if not isinstance(value, str):
                 raise SpecError(f"expected a string, found {type(value).__name__}", file=source,
                                 line=lines.get((section, key)), key=f"{section}.{key}")
@@ -57,10 +61,11 @@ def loads(text: str, source: str = "<spec>") -> Model:
     return Model.build(str(name), title=str(data.get("title", "")), dims=data.get("dims"),
                        inputs=data.get("inputs"), parameters=data.get("parameters"),
                        hyperparameters=data.get("hyperparameters"), graph=data.get("graph"),
-                       cost=data.get("cost"), source=source, lines=lines)
+                       cost=data.get("cost"), source=source, lines=lines,
+                       layers=data.get("layers"))
 
 
-_HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_]+)\s*\]")
+_HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.]+)\s*\]")
 _KEY = re.compile(r"""^\s*("([^"]*)"|'([^']*)'|([A-Za-z0-9_\-, ]+?))\s*=""")
 
 

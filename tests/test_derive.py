@@ -64,8 +64,7 @@ def test_results_use_node_variables(spec_path):
 def _check_against_finite_differences(graph, steps, seed):
     rng = np.random.default_rng(seed)
     sizes = numeric.sizes_for(graph.shapes, rng)
-    env = numeric.forward(graph, numeric.random_leaves(graph, rng, sizes))
-    env = numeric.with_adjoints(graph, steps, env, sizes)
+    env = numeric.with_adjoints(graph, steps, numeric.draw(graph, rng, sizes), sizes)
     for leaf in graph.leaves:
         if leaf not in steps:
             continue
@@ -97,7 +96,7 @@ def test_batch_is_the_average_of_per_example(spec_path):
     rng = np.random.default_rng(3)
     bg, pg = d.batch_graph, d.per_example_graph
     sizes = numeric.sizes_for(bg.shapes, rng)
-    benv = numeric.forward(bg, numeric.random_leaves(bg, rng, sizes))
+    benv = numeric.draw(bg, rng, sizes)
     benv = numeric.with_adjoints(bg, d.batch_steps, benv, sizes)
     stacked = {sp.Symbol(k, real=True): sp.Symbol(s, real=True)
                for k, s in model.stacked_names().items()}
