@@ -1,0 +1,32 @@
+"""A non-editable install works from any folder: templates and shipped specs travel with it."""
+
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_non_editable_install_from_another_folder(tmp_path):
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps",
+                    str(ROOT)], check=True, capture_output=True, cwd=tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    script = ("import symgrad, symgrad.resources as r; "
+              "assert 'site-packages' in symgrad.__file__, symgrad.__file__; "
+              "specs = r.shipped_specs(); "
+              "assert any(p.name == 'logistic_regression.toml' for p in specs), specs; "
+              "t = r.templates_dir(); "
+              "assert sorted(p.name for p in t.glob('*.jinja')), t; "
+              "print(symgrad.load(specs[0]).name)")
+    out = subprocess.run([python, "-c", script], check=True, capture_output=True, text=True,
+                         cwd=elsewhere)
+    assert out.stdout.strip()
+    derive = subprocess.run([env_dir / "bin" / "symgrad", "derive",
+                             str(ROOT / "derivations" / "logistic_regression.toml")],
+                            capture_output=True, text=True, cwd=elsewhere)
+    assert derive.returncode == 0 and "a - y" in derive.stdout, derive.stderr
