@@ -91,7 +91,7 @@ class Model:
     @classmethod
     def build(cls, name, *, title="", dims=None, inputs=None, parameters=None,
               hyperparameters=None, graph=None, cost=None, source=None, lines=None,
-              layers=None, output=None) -> "Model":
+              layers=None, output=None) -> Model:
         """Build a model from plain dicts, as a spec file gives them.
 
         ``layers`` (a dict like a spec's ``[layers]`` table) declares repeated layers: the
@@ -135,7 +135,7 @@ class Model:
         if not graph and not cost:
             raise SpecError("the spec has no [graph] and no [cost]", file=source)
         nodes = []
-        for key, text in (graph or {}).items():
+        for key in graph or {}:
             _check_new_name(key, variables, dims, **where("graph", key))
             variables[key] = Variable(key, "node", "", SCALAR)  # shape known after parsing
         if output is None and (not cost or len(cost) != 1):
@@ -323,7 +323,7 @@ class Model:
                      binary=self._assumed("binary", rename), onehot=self._assumed("onehot", rename),
                      seed=M, leaf_scale=1 / M)
 
-    def unrolled(self, depth: int) -> "Model":
+    def unrolled(self, depth: int) -> Model:
         """A model with [layers], unrolled to ``depth`` layers."""
         from .layers import unroll
 

@@ -26,7 +26,7 @@ def describe(shape) -> str:
 
 def broadcast(a, b):
     out = []
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         if x == y or y == 1:
             out.append(x)
         elif x == 1:

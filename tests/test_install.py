@@ -1,7 +1,6 @@
 """A non-editable install works from any folder: templates and shipped specs travel with it."""
 
 import subprocess
-import sys
 import venv
 from pathlib import Path
 
