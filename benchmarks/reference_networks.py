@@ -55,11 +55,11 @@ def deep_step(params, X, Y, learning_rate):
     grads = {}
     dZ = AL - Y
     for l in range(L, 0, -1):
-        A_prev, Z = caches[l - 1]
-        if l < L:
-            dZ = dA * (Z > 0)
+        A_prev, _ = caches[l - 1]
         grads[f"dW{l}"] = dZ @ A_prev.T / m
         grads[f"db{l}"] = np.sum(dZ, axis=1, keepdims=True) / m
-        dA = params[f"W{l}"].T @ dZ
+        if l > 1:
+            dA_prev = params[f"W{l}"].T @ dZ
+            dZ = dA_prev * (caches[l - 2][1] > 0)
     params = {k: v - learning_rate * grads["d" + k] for k, v in params.items()}
     return params, cost

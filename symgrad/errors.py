@@ -25,7 +25,7 @@ class SpecError(Exception):
             where += f"{self.key}: "
         return where + self.message
 
-    def located(self, *, file=None, line=None, key=None) -> "SpecError":
+    def located(self, *, file=None, line=None, key=None) -> SpecError:
         """A copy with the missing parts of its location filled in."""
         return SpecError(self.message, file=self.file or file, line=self.line or line,
                          key=self.key or key)
