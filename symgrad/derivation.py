@@ -84,6 +84,11 @@ class Derivation:
 
         return "```\n" + text_report(self) + "\n```"
 
+    def _repr_latex_(self) -> str:
+        from .document import summary_latex
+
+        return summary_latex(self)
+
 
 def derive(model: Model) -> Derivation:
     graph = model.per_example_graph()

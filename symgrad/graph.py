@@ -335,6 +335,18 @@ class Model:
 
         return derive(self)
 
+    def _repr_svg_(self):
+        """The computation graph in notebooks (None without Graphviz's dot)."""
+        from .drawing import svg
+
+        return svg(self)
+
+    def check(self, name, claim=None, *, batch=None):
+        """Check a hand-derived derivative: ``model.check("dz", "a - y")`` (see :mod:`.check`)."""
+        from .check import check
+
+        return check(self, name, claim, batch=batch)
+
 
 def _needed(nodes, output):
     """The nodes the output depends on, in order."""

@@ -18,7 +18,7 @@ Exponents must be plain numbers of modest size, so ``10**10**10`` is refused bef
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 import sympy as sp
 
@@ -58,11 +58,14 @@ _FOUND = {
 
 
 def parse(text: str, *, names: Mapping[str, sp.Expr], functions: Mapping[str, Callable],
-          matmul: Callable | None = None, transpose: Callable | None = None) -> sp.Expr:
+          matmul: Callable | None = None, transpose: Callable | None = None,
+          keywords: Mapping[str, Collection[str]] | None = None) -> sp.Expr:
     """Turn ``text`` into a SymPy expression over ``names`` using only ``functions``.
 
     ``functions`` maps a function name to a callable taking SymPy arguments; ``matmul`` and
     ``transpose`` give meaning to ``@`` and ``.T`` (each refused where it is None).
+    ``keywords`` names the keyword arguments a function takes (``{"sum": ["axis"]}``); every
+    other keyword argument is refused.
     """
     if not isinstance(text, str):
         raise SpecError(f"expected an expression as a string, found {type(text).__name__}")
@@ -75,7 +78,7 @@ def parse(text: str, *, names: Mapping[str, sp.Expr], functions: Mapping[str, Ca
                         f"{err.msg}") from None
     except (RecursionError, MemoryError, ValueError):
         raise SpecError(f"cannot read '{text.strip()[:40]}': nested too deeply") from None
-    walker = _Walker(text.strip(), names, functions, matmul, transpose)
+    walker = _Walker(text.strip(), names, functions, matmul, transpose, keywords or {})
     try:
         return walker.visit(tree.body)
     except RecursionError:
@@ -83,9 +86,9 @@ def parse(text: str, *, names: Mapping[str, sp.Expr], functions: Mapping[str, Ca
 
 
 class _Walker:
-    def __init__(self, text, names, functions, matmul, transpose):
+    def __init__(self, text, names, functions, matmul, transpose, keywords):
         self.text, self.names, self.functions = text, names, functions
-        self.matmul, self.transpose = matmul, transpose
+        self.matmul, self.transpose, self.keywords = matmul, transpose, keywords
 
     def expected(self) -> str:
         return f"expected {GRAMMAR} {', '.join(sorted(self.functions)) or '(none)'}"
@@ -155,10 +158,12 @@ class _Walker:
         if name not in self.functions:
             raise SpecError(f"unsupported function '{name}' in '{self.text}'; "
                             f"{self.expected()}")
-        if node.keywords:
+        allowed = self.keywords.get(name, ())
+        if any(k.arg not in allowed for k in node.keywords):
             raise self.refuse(f"keyword argument to {name}()")
         args = [self.visit(a) for a in node.args]
+        kwargs = {k.arg: self.visit(k.value) for k in node.keywords}
         try:
-            return self.functions[name](*args)
+            return self.functions[name](*args, **kwargs)
         except TypeError:
             raise SpecError(f"wrong number of arguments to {name}() in '{self.text}'") from None

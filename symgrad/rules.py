@@ -82,7 +82,8 @@ def _backprop(expr, g, shapes, consumer, out, path):
 def unbroadcast(expr, shape, target):
     """Sum ``expr`` (of ``shape``) over the axes along which ``target`` was broadcast."""
     if tuple(target) == SCALAR and tuple(shape) != SCALAR:
-        return total(expr)
+        # a column's sum is colsum, so that a one-hot column is known to sum to 1
+        return colsum(expr) if shape[1] == 1 else total(expr)
     rows = target[0] == 1 and shape[0] != 1
     cols = target[1] == 1 and shape[1] != 1
     if rows and cols:

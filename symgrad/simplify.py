@@ -80,8 +80,8 @@ def apply_assumptions(expr, binary=frozenset(), onehot=frozenset()):
     if binary:
         expr = expr.replace(lambda e: e.is_Pow and e.base in binary and e.exp.is_Integer
                             and e.exp > 0, lambda e: e.base)
-    if onehot:
-        expr = expr.replace(lambda e: isinstance(e, (colsum, total)) and e.args[0] in onehot,
+    if onehot:  # each column of a one-hot label sums to 1
+        expr = expr.replace(lambda e: isinstance(e, colsum) and e.args[0] in onehot,
                             lambda e: sp.Integer(1))
     return expr
 

@@ -1,0 +1,328 @@
+"""Checking every displayed equality of a proof before it is written.
+
+A line of a proof is a SymPy equation whose symbols mean something in a graph (one example's,
+or the graph over m examples). :class:`Scope` says what:
+
+* a node stands for its definition, written out down to the leaves (``a = sigmoid(w^T x + b)``):
+  an equality between node variables holds only with the nodes tied to their definitions;
+* an adjoint symbol ``dv`` stands for the derivative of the output with respect to v, taken in
+  one go from the output written out in v and the leaves (``rules.backprop`` on the composite,
+  not the node-by-node sweep that the proof shows);
+* ``∂u/∂v`` and ``∂/∂v[e]`` stand for the derivative taken by the same rules;
+* ``Σ_i e^(i)`` stands for the sum over the columns of e stacked over the examples.
+
+Two sides are equal when their difference, put in a canonical form (linear operations split and
+constants taken out of them, rational functions cancelled, the labels' assumptions applied),
+is 0. Where that cannot decide, the two sides must agree at random points (a forward pass with
+random leaves); such a line is marked ``numeric``. Any other line raises :class:`ProofError`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from . import numeric
+from .chain import adjoint_symbol
+from .graph import M
+from .ops import Structural, colsum, mask, matmul, rowsum, total, transpose
+from .printing import batch_str
+from .proof import AtExample, ExampleSum, Partial, PartialOf, Times, Total
+from .rules import backprop
+from .shapes import SCALAR, shape_of
+from .simplify import apply_assumptions
+
+SIMPLIFY_LIMIT = 400  # operations: beyond this, sympy.simplify is not tried
+
+
+class ProofError(Exception):
+    """A displayed equality that does not hold: a bug in symgrad, never bad input."""
+
+
+class Scope:
+    """What the symbols of a line mean in ``graph``; ``example`` and ``stacked`` give the
+    per-example scope and the stacked names (x -> X), for sums over the examples."""
+
+    def __init__(self, graph, example: Scope | None = None, stacked: dict | None = None):
+        self.graph = graph
+        self.defs = dict(graph.nodes)
+        self.example = example
+        self.stacked = stacked or {}
+        self.shapes = dict(graph.shapes)
+        self.adjoints = {}
+        for var in [s for s, _ in graph.nodes] + list(graph.leaves):
+            self.adjoints[adjoint_symbol(var)] = var
+            self.shapes[adjoint_symbol(var)] = self.shapes[var]
+        self._truths: dict = {}
+
+    # ----- meanings -----
+
+    def truth(self, var):
+        """d output / d var, from the output written out in var and the leaves."""
+        if var not in self._truths:
+            g = self.graph
+            if var == g.output:
+                value = g.seed
+            else:
+                expr = self.defs[g.output]
+                for sym, fwd in reversed(g.nodes):
+                    if sym not in (var, g.output):
+                        expr = expr.xreplace({sym: fwd})
+                value = self.derivative(expr, var, g.seed)
+                if var in g.leaves:
+                    value = value * g.leaf_scale
+            self._truths[var] = value
+        return self._truths[var]
+
+    def derivative(self, expr, var, seed=1):
+        return sp.Add(*[c.expr for c in backprop(expr, sp.sympify(seed), self.shapes)
+                        if c.var == var])
+
+    def tie(self, expr):
+        for sym, fwd in reversed(self.graph.nodes):
+            expr = expr.xreplace({sym: fwd})
+        return expr
+
+    def meaning(self, expr):
+        """``expr`` in the leaves alone: notation taken, adjoints and nodes written out."""
+
+        def walk(e):
+            if isinstance(e, ExampleSum):
+                return self.sum_over_examples(e.args[0])
+            if isinstance(e, Partial):
+                u, v = e.args
+                return self.derivative(self.defs[u], v)
+            if isinstance(e, PartialOf):
+                body, v = e.args
+                return self.derivative(walk(body), v)
+            if isinstance(e, Times):
+                return sp.Mul(*[walk(a) for a in e.args])
+            if isinstance(e, (AtExample, Total)):
+                raise ProofError(f"{type(e).__name__} is notation for prose, not equations")
+            if e in self.adjoints:
+                return self.truth(self.adjoints[e])
+            if e.is_Atom or not e.args:
+                return e
+            return e.func(*[walk(a) for a in e.args])
+
+        return self.tie(walk(expr))
+
+    def sum_over_examples(self, body):
+        """Σ_i body^(i), in this (the batch) scope's symbols."""
+        if self.example is None:
+            raise ProofError("a sum over the examples in a model without examples")
+        per_example = self.example.canonical(self.example.meaning(body))
+        stacked = per_example.xreplace(self.stacked)
+        columns = set(self.stacked.values())
+        out = []
+        for term in sp.Add.make_args(sp.expand(stacked, deep=False)):
+            const, dep = [], []
+            for f in sp.Mul.make_args(term):
+                (dep if f.free_symbols & columns else const).append(f)
+            if not dep:  # the same for every example
+                out.append(M * term)
+                continue
+            # an outer product per example, u^(i) v^(i)T, sums to U V^T
+            outer = [f for f in dep if isinstance(f, transpose) or (
+                isinstance(f, matmul) and isinstance(f.args[1], transpose))]
+            rest = sp.Mul(*[f for f in dep if f not in outer])
+            if len(outer) == 1 and isinstance(outer[0], transpose):
+                summed = matmul(rest, outer[0])
+            elif len(outer) == 1:
+                left, right = outer[0].args
+                summed = matmul(rest * left, right)
+            else:
+                summed = rowsum(sp.Mul(*dep))
+            out.append(sp.Mul(*const) * summed)
+        return sp.Add(*out)
+
+    # ----- canonical form -----
+
+    def canonical(self, expr):
+        expr = expr.replace(lambda e: isinstance(e, Structural) and hasattr(e, "definition"),
+                            lambda e: e.definition())
+        for _ in range(10):
+            new = self._rational(self._structural(expr))
+            if new == expr:
+                break
+            expr = new
+        return expr
+
+    def _assume(self, expr):
+        return apply_assumptions(expr, self.graph.binary, self.graph.onehot)
+
+    def _rational(self, expr):
+        masked, unmask = mask(self._assume(expr))
+        out = sp.cancel(sp.together(masked))
+        num, den = sp.fraction(out)
+        num2 = self._assume(sp.expand(num))
+        if num2 != num:
+            out = sp.cancel(num2 / den)
+        return out.xreplace(unmask)
+
+    def _structural(self, expr):
+        if isinstance(expr, Structural):
+            args = [self._rational(self._structural(a)) for a in expr.args]
+            return self._linear(expr.func, args)
+        if expr.is_Atom or not expr.args:
+            return expr
+        return expr.func(*[self._structural(a) for a in expr.args])
+
+    def _shape(self, expr):
+        return shape_of(expr, self.shapes)
+
+    def _split(self, expr, keep):
+        """Terms of ``expr``, each as (factors that ``keep`` takes outside, the rest)."""
+        out = []
+        for term in sp.Add.make_args(sp.expand(expr, deep=False)):
+            outside, inside = [], []
+            for f in sp.Mul.make_args(term):
+                (outside if f.is_Number or keep(f) else inside).append(f)
+            out.append((sp.Mul(*outside), sp.Mul(*inside)))
+        return out
+
+    def _linear(self, op, args):
+        """``op(*args)`` split over sums and with its constants taken out, in canonical form.
+
+        A term may have fewer rows or columns than its sum (broadcasting): in a product it
+        then stands for a block of equal rows or columns, in a sum it counts as often.
+        """
+        scalar = lambda f: self._shape(f) == SCALAR  # noqa: E731
+        if op is transpose:
+            (arg,) = args
+            out = []
+            for c, rest in self._split(arg, scalar):
+                if isinstance(rest, transpose):
+                    out.append(c * rest.args[0])
+                elif self._shape(rest) == SCALAR:
+                    out.append(c * rest)
+                else:
+                    out.append(c * transpose(rest))
+            return sp.Add(*out)
+        if op is matmul:
+            left, right = args
+            full_l, full_r = self._shape(left), self._shape(right)
+            out = []
+            # (f * G) @ B = f * (G @ B) for f with one column; A @ (g * H) = g * (A @ H) for g
+            # with one row
+            for c1, a in self._split(left, lambda f: self._shape(f)[1] == 1):
+                for c2, b in self._split(right, lambda f: self._shape(f)[0] == 1):
+                    out.append(c1 * c2 * self._product(a, b, full_l, full_r))
+            return sp.Add(*out)
+        (arg,) = args
+        r, c = self._shape(arg)
+        keep = {colsum: lambda f: self._shape(f)[0] == 1,
+                rowsum: lambda f: self._shape(f)[1] == 1,
+                total: scalar}[op]
+        summed = {colsum: (True, False), rowsum: (False, True), total: (True, True)}[op]
+        out = []
+        for const, rest in self._split(arg, keep):
+            rr, rc = (1, 1) if rest == 1 else self._shape(rest)
+            count = ((r if summed[0] and rr == 1 else 1) * (c if summed[1] and rc == 1 else 1))
+            out.append(const * count * (1 if rest == 1 else self._sum(op, rest)))
+        return sp.Add(*out)
+
+    def _product(self, a, b, full_a, full_b):
+        """``a @ b`` where ``a`` and ``b`` are terms of operands of shapes full_a, full_b."""
+        sa, sb = (SCALAR if a == 1 else self._shape(a)), (SCALAR if b == 1 else self._shape(b))
+        if sa != full_a and sb != full_b:
+            return matmul(a, b)  # both broadcast: left as it is (agreement at random points)
+        if sa != full_a:  # a block of equal entries: its rows (or all) times b's column sums
+            return matmul(a, b) if sa[0] == 1 and sa[1] != 1 else a * self._sum(colsum, b)
+        if sb != full_b:
+            return matmul(a, b) if sb[1] == 1 and sb[0] != 1 else self._sum(rowsum, a) * b
+        if sa[1] == 1 and sb[0] == 1:  # a column times a row: the broadcast product
+            return a * b
+        if isinstance(b, transpose) and self._shape(b.args[0])[0] == 1:  # A q^T = rowsum(A*q)
+            return self._sum(rowsum, a * b.args[0])
+        return matmul(a, b)
+
+    def _sum(self, op, arg):
+        r, c = self._shape(arg)
+        if op is total:
+            op = rowsum if r == 1 else colsum if c == 1 else total
+        if (op is rowsum and c == 1) or (op is colsum and r == 1):
+            return arg
+        return op(arg)
+
+    # ----- the check -----
+
+    def is_zero(self, expr) -> bool:
+        diff = self.canonical(expr)
+        if diff == 0:
+            return True
+        masked, unmask = mask(diff)
+        if sp.count_ops(masked) > SIMPLIFY_LIMIT:
+            return False
+        rewritten = masked.rewrite(sp.exp)
+        return sp.simplify(self._assume(sp.simplify(rewritten))) == 0
+
+    def agrees(self, left, right, trials=3) -> bool:
+        rng = np.random.default_rng(0)
+        for _ in range(trials):
+            sizes = numeric.sizes_for(self.shapes, rng)
+            env = {**numeric.random_leaves(self.graph, rng, sizes), **sizes}
+            with np.errstate(all="ignore"):
+                try:
+                    lv = numeric.evaluate(left, env)
+                    rv = numeric.evaluate(right, env)
+                    if lv.shape != rv.shape and 1 not in (lv.size, rv.size):
+                        return False
+                    if not np.allclose(lv, rv, rtol=1e-7, atol=1e-9):
+                        return False
+                except (KeyError, ValueError, TypeError, ZeroDivisionError):
+                    return False
+        return True
+
+    def check(self, left, right) -> str:
+        """"symbolic" or "numeric": how ``left = right`` was found to hold; else ProofError."""
+        lhs, rhs = self.meaning(left), self.meaning(right)
+        if self.is_zero(lhs - rhs):
+            return "symbolic"
+        if self.agrees(lhs, rhs):
+            return "numeric"
+        raise ProofError(f"{batch_str(_plain(left))} = {batch_str(_plain(right))} does not hold")
+
+
+def _plain(expr):
+    """For messages: the proof's notation as plain SymPy."""
+    return expr.replace(lambda e: isinstance(e, Times), lambda e: sp.Mul(*e.args))
+
+
+def scopes(derivation) -> dict[str, Scope]:
+    example = Scope(derivation.per_example_graph)
+    out = {"example": example}
+    if derivation.batch_graph is not None:
+        stacked = {sp.Symbol(k, real=True): sp.Symbol(v, real=True)
+                   for k, v in derivation.model.stacked_names().items()}
+        out["batch"] = Scope(derivation.batch_graph, example, stacked)
+    return out
+
+
+def check(proof) -> dict[str, int]:
+    """Check every ``=`` line of ``proof`` (marking each line ``checked``); return the counts.
+
+    Raises :class:`ProofError` naming the first line that does not hold.
+    """
+    found = scopes(proof.derivation)
+    counts = {"symbolic": 0, "numeric": 0}
+    for section, block in proof.equations():
+        scope = found[block.scope]
+        previous = None
+        for number, line in enumerate(block.lines, 1):
+            left = line.lhs if line.lhs is not None else previous
+            previous = line.rhs
+            if line.relation != "=":
+                continue
+            if left is None:
+                raise ProofError(f"{_where(section)}, line {number}: nothing on the left")
+            try:
+                line.checked = scope.check(left, line.rhs)
+            except ProofError as err:
+                raise ProofError(f"{_where(section)}, line {number}: {err}") from None
+            counts[line.checked] += 1
+    return counts
+
+
+def _where(section) -> str:
+    return "section '" + "".join(str(p) for p in section.title) + "'"
