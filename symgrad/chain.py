@@ -72,40 +72,44 @@ def sweep(graph) -> dict[sp.Symbol, Step]:
 def _combine(var, contributions, results, graph, shapes, scale) -> Step:
     chain = scale * sp.Add(*[c.expr for c in contributions])
     step = Step(var, adjoint_symbol(var), contributions, chain)
-    inlined = _inline(chain, results, graph, shapes)
-    if inlined != chain:
-        step.steps.append(("substitute the consumers' derivatives", inlined))
-    named = to_node_variables(inlined, graph.nodes)
-    if named != inlined:
-        step.steps.append(("write in node variables", named))
-    tidied = apply_assumptions(tidy_sums(named, shapes), graph.binary, graph.onehot)
-    tidied = to_node_variables(tidied, graph.nodes)
-    if tidied != named:
-        step.steps.append(("linearity of sums" + (" and the label's assumptions"
-                                                  if graph.onehot else ""), tidied))
-        named = tidied
-    simplest, how = shortest(named, graph.binary, graph.onehot)
-    if simplest != named:
-        step.steps.append((f"simplify ({how})", simplest))
+    current = chain
+
+    def record(rule, expr):
+        nonlocal current
+        if expr != current:
+            step.steps.append((rule, expr))
+            current = expr
+
+    record("substitute the consumers' derivatives", _inline(chain, results, graph, shapes))
+    record("write in node variables", to_node_variables(current, graph.nodes))
+    record("linearity of sums", to_node_variables(tidy_sums(current, shapes), graph.nodes))
+    if graph.onehot:
+        record("the label is one-hot: each column sums to 1",
+               apply_assumptions(current, onehot=graph.onehot))
+    simplest, how = shortest(current, graph.binary, graph.onehot)
+    record(f"simplify ({how})", simplest)
     return step
+
+
+def _sums(expr) -> int:
+    return sum(1 for n in sp.preorder_traversal(expr) if isinstance(n, (colsum, rowsum, total)))
 
 
 def _inline(expr, results, graph, shapes):
     """Write small consumer results in for their adjoint symbols, outside matrix products.
 
     Inside a sum a result is written in only where the sum then disappears (a one-hot label's
-    entries sum to 1, say) or gets no larger, so that dZ stays a name in db = sum(dZ)/m.
+    entries sum to 1, say) or gets no larger, so that dZ stays a name in db = sum(dZ)/m. The
+    label's assumption itself is applied later, as a step of its own.
     """
     masked, unmask = mask(expr)
     subs = {s: results[s] for s in masked.free_symbols
             if s in results and size(results[s])[0] <= INLINE_LIMIT}
-    def sums(e):
-        return sum(1 for n in sp.preorder_traversal(e) if isinstance(n, (colsum, rowsum, total)))
-
     for hole, structural in unmask.items():
         if isinstance(structural, (colsum, rowsum, total)):
-            opened = to_node_variables(structural.xreplace(results), graph.nodes)
-            opened = apply_assumptions(tidy_sums(opened, shapes), graph.binary, graph.onehot)
-            if sums(opened) < sums(structural) or size(opened) <= size(structural):
+            opened = tidy_sums(to_node_variables(structural.xreplace(results), graph.nodes),
+                               shapes)
+            assumed = apply_assumptions(opened, graph.binary, graph.onehot)
+            if _sums(assumed) < _sums(structural) or size(assumed) <= size(structural):
                 unmask[hole] = opened
     return masked.xreplace(subs).xreplace(unmask)
