@@ -58,15 +58,24 @@ class Stack:
             return self.output_size
         return f"n{layer}"
 
-    def block(self):
-        """The hidden layer l as a model of its own; its output's adjoint comes from above."""
+    def block(self, source=None, lines=None, kind="hidden"):
+        """Layer l (``kind`` "hidden", or "output" for layer L) as a model of its own; its
+        output's adjoint comes from above."""
         from .graph import Model
+
+        lines = lines or {}
+        template = self.hidden if kind == "hidden" else self.output
+        at = {(section, key): lines[(f"layers.{table}", key)]
+              for (table, section) in ((kind, "graph"), ("parameters", "parameters"))
+              for key in (template if table == kind else self.parameters)
+              if (f"layers.{table}", key) in lines}
 
         dims = {**(self.tables.get("dims") or {}), UNITS: "units in layer l",
                 PREVIOUS_UNITS: "units in layer l - 1"}
-        return Model.build("layer", title="hidden layer l", dims=dims,
+        return Model.build("layer", title=f"{kind} layer", dims=dims,
                            inputs={PREVIOUS: f"vector({PREVIOUS_UNITS})"},
-                           parameters=self.parameters, graph=self.hidden, output=self.out)
+                           parameters=self.parameters, graph=template, output=self.out,
+                           source=source, lines=at)
 
 
 def parse_stack(layers: dict, dims: dict, inputs: dict, where) -> Stack:
@@ -161,11 +170,12 @@ def build_stacked(cls, name, *, title, dims, inputs, parameters, hyperparameters
     tables = {"dims": dims, "inputs": inputs, "hyperparameters": hyperparameters,
               "graph": graph or {}, "cost": cost or {}, "layers": layers}
     stack = Stack(**{**stack.__dict__, "tables": tables})
-    try:
-        stack.block()
-    except SpecError as err:
-        key = err.key and "layers." + err.key.replace("graph.", "hidden.")
-        raise SpecError(f"in [layers]: {err.message}", file=source, key=key) from None
+    for kind in ("hidden", "output"):
+        try:
+            stack.block(source, lines, kind)
+        except SpecError as err:
+            key = err.key and "layers." + err.key.replace("graph.", f"{kind}.")
+            raise SpecError(err.message, file=source, line=err.line, key=key) from None
     depth = depth or stack.depth
     extra_dims, params, nodes, cost = unrolled_tables(stack, depth, graph or {}, cost or {})
     model = cls.build(name, title=title, dims={**(dims or {}), **extra_dims}, inputs=inputs,

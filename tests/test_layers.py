@@ -80,3 +80,10 @@ def test_unknown_layers_key(tmp_path, deep):
         symgrad.loads(text.replace("depth = 3", "depht = 3"))
     with pytest.raises(SpecError, match="unknown name 'q'"):
         symgrad.loads(text.replace('a = "relu(z)"', 'a = "relu(q)"'))
+
+
+def test_layer_errors_name_the_line(deep):
+    text = open(deep.source).read()
+    with pytest.raises(SpecError) as err:
+        symgrad.loads(text.replace('a = "sigmoid(z)"', 'a = "sigmod(z)"'), source="deep.toml")
+    assert str(err.value).startswith("deep.toml:26: layers.output.a: unsupported function")
