@@ -58,7 +58,8 @@ def sizes_for(shapes, rng, low=2, high=5) -> dict:
 
 
 def concrete(shape, sizes):
-    return tuple(int(sp.sympify(d).subs(sizes)) for d in shape)
+    return tuple(int(sp.Integer(d).subs(sizes) if isinstance(d, int) else d.subs(sizes))
+                 for d in shape)
 
 
 def random_leaves(graph, rng, sizes, scale=1.0) -> dict:
@@ -110,7 +111,7 @@ def with_adjoints(graph, steps, env: dict, sizes: dict) -> dict:
     from .chain import adjoint_symbol
 
     env = dict(env)
-    env[adjoint_symbol(graph.output)] = float(sp.sympify(graph.seed).subs(sizes))
+    env[adjoint_symbol(graph.output)] = float(sp.Integer(1) * graph.seed.subs(sizes))
     for step in steps.values():
         env[step.adjoint] = evaluate(step.result, env)
     return env
