@@ -1,4 +1,5 @@
-"""``symgrad check``: hand-derived derivatives, proven or refuted (see :mod:`symgrad.check`)."""
+"""``symgrad check``: hand-derived derivatives, proven or refuted (see :mod:`symgrad.check`;
+the claim grammar is :mod:`symgrad.claims`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ EPILOG = """claims:
   A @ B, A.T or transpose(A), sum(A), sum(A, axis=0), sum(A, axis=1) (NumPy's, keepdims).
   heaviside(z) is relu's derivative, which symgrad derive prints as (z > 0).
   A claim is read over m examples when it uses such names, per example otherwise.
+  Networks: the layers' names (dW1 = dZ1 @ X.T / m). For a model with [layers], hidden layer l
+  in general, every name with the index [l] or [l-1] (dW[l] = dZ[l] @ A[l-1].T / m;
+  dA[l] is what flows back into layer l).
   A claims file (--claims) is TOML:
     [claims]
     dz = "a - y"
@@ -26,6 +30,8 @@ examples:
   symgrad check derivations/logistic_regression.toml --claim "dw = X @ dZ.T / m" \\
       --claim "db = sum(dZ) / m"
   symgrad check derivations/logistic_regression.toml --claims mine.toml --format json
+  symgrad check derivations/shallow_network.toml --claim "dZ1 = W2.T @ dZ2 * (1 - A1**2)"
+  symgrad check derivations/deep_network.toml --claim "dZ[l] = dA[l] * heaviside(Z[l])"
 
 exit status: 0 if every claim is proven, 1 if any is refuted or not proven, 2 for bad input.
 """

@@ -6,6 +6,11 @@ the cost written in) -> a :class:`CodeContext` of plain strings -> the Jinja tem
 ``templates/``, which only lay it out. The generated module imports NumPy and the standard
 library only.
 
+A model with ``[layers]`` goes through :mod:`symgrad.codegen_layers` instead: the same
+printing, into a context whose forward and backward loop over the layers
+(``model_layers.py.jinja``; a plain model's parameters are laid out by
+``model_plain.py.jinja``).
+
 The text is already in ``ruff format`` style (expressions are laid out by :func:`layout`), so the
 same spec gives the same bytes whether or not a formatter is installed.
 
@@ -45,6 +50,7 @@ from .shapes import SCALAR, shape_of
 from .stable import logsumexp, stable_form
 
 TEMPLATE = "train.py.jinja"
+MODEL_TEMPLATE = "model_plain.py.jinja"  # parameters named one by one in the spec
 # ruff format's default line length: output formatted for it is also formatted for longer ones
 LINE_LENGTH = 88
 HIDDEN_SIZE = 4  # default units of a dimension that the data does not fix (n_h = 4 in the course)
@@ -116,8 +122,54 @@ class Label:
 
 
 @dataclass(frozen=True)
+class Layer:
+    """The code of one layer: at the general index inside the loop over the hidden layers, or
+    at the last index for the output layer."""
+
+    loads: tuple[Statement, ...]  # W = params[f"W{l}"], ...
+    body: tuple[Statement, ...]
+    stores: tuple[Statement, ...]  # cache[f"Z{l}"] = Z, grads[f"dW{l}"] = dW
+    to_previous: tuple[Statement, ...] = ()  # where there is a layer below: its dA
+
+
+@dataclass(frozen=True)
+class LayerParameter:
+    name: str  # W
+    shape: str  # a Python literal with the layer's dimension names: ("n_l", "n_prev")
+    initial: str  # the code that initializes it, in n_l and n_prev: draw((n_l, n_prev))
+
+
+@dataclass(frozen=True)
+class Layers:
+    """A stack of layers l = 1 .. L, L read from the parameters given: the hidden layers' block
+    (derived once, with the general index l) and the output layer L."""
+
+    parameters: tuple[LayerParameter, ...]
+    units: str  # the names of a layer's dimensions in LayerParameter.shape: n_l
+    previous_units: str  # n_prev
+    depth: str  # the variable that holds L
+    count: str  # the code that computes L from params
+    index: str  # the loop variable l
+    input: str  # the block's input, the previous layer's output: A_prev
+    output: str  # the block's output: A
+    hidden_sizes: tuple[int, ...]  # units of the hidden layers for train() without params
+    hidden_text: str  # the same, as --layers takes them: "20,7"
+    layer_dims_text: str  # train()'s default layer_dims, for people: X.shape[0], 20, 7, 1
+    grad_key: str  # an f-string's text: the gradient key of a parameter held in `name`
+    keys_text: str  # the parameters' keys, for people: W1, b1, ..., WL, bL
+    cache_text: str  # forward()'s keys, for people: Z1, A1, ..., ZL, AL
+    forward_loads: tuple[Statement, ...]  # before the layers (depth = ...)
+    hidden_forward: Layer
+    output_forward: Layer
+    backward_loads: tuple[Statement, ...]
+    output_backward: Layer
+    hidden_backward: Layer
+
+
+@dataclass(frozen=True)
 class CodeContext:
     name: str
+    model_template: str  # the macro file for the parts that follow the parameters' layout
     docstring: tuple[str, ...]  # lines, wrapped
     helpers: tuple[str, ...]  # functions.py.jinja macros to define
     parameters: tuple[Parameter, ...]
@@ -135,8 +187,11 @@ class CodeContext:
     cost_target: str
     backward: Function
     grads: tuple[str, ...]
-    prediction: str  # the node that predict() reads
+    prediction: str  # the variable that predict() reads into
+    prediction_key: str  # a Python expression: its key in forward()'s dict
+    prediction_text: str  # for people
     threshold: str  # binary labels: predict 1 where the prediction exceeds this
+    layers: Layers | None = None  # a stack of layers, looped over (model_layers.py.jinja)
 
 
 # ----- rendering -----
@@ -337,35 +392,17 @@ class _Builder:
         return function, tuple(target.name for target, _, _, _ in items)
 
     def _gradient(self, param, result):
-        """A parameter's gradient as the module returns it, and how to wrap it: a float for a
-        scalar parameter; an array of the parameter's shape otherwise (NumPy's sum of all
-        entries is 0-d, so a (1, 1) parameter's sums keep their axes, as symgrad's shapes
-        say they do)."""
-        if self.model.variables[param.name].type == "scalar":
-            return result, "float"
-        if self.shapes[param] == SCALAR:
-            return result.replace(lambda e: isinstance(e, total), self._keepdims), None
-        if self._shape(result) != self.shapes[param]:  # constant along some axis
-            return result, param.name
-        return result, None
+        return gradient_form(param, result, self._shapes(),
+                             self.model.variables[param.name].type == "scalar")
 
-    def _keepdims(self, summed):
-        """total(u) as a (1, 1) array: rowsum(u) for a row, colsum(u) for a column."""
-        (u,) = summed.args
-        rows, cols = self._shape(u)
-        if rows == 1:
-            return rowsum(u)
-        if cols == 1:
-            return colsum(u)
-        return rowsum(colsum(u))
-
-    def _shape(self, expr):
+    def _shapes(self):
+        """The shapes of the nodes, the parameters and their adjoints."""
         shapes = dict(self.shapes)
         for s, _ in self.nodes:
             shapes[adjoint_symbol(s)] = shapes[s]
         for v in self.params:
             shapes[adjoint_symbol(v.symbol)] = shapes[v.symbol]
-        return shape_of(expr, shapes)
+        return shapes
 
     def prediction(self) -> tuple[str, str]:
         """The node predict() reads (the last label-free node the cost uses) and, for binary
@@ -457,6 +494,7 @@ class _Builder:
         has_matrix = any(v.shape[0] != 1 and v.shape[1] != 1 for v in self.params)
         return CodeContext(
             name=self.model.name,
+            model_template=MODEL_TEMPLATE,
             docstring=self.docstring(label, grads),
             helpers=self.helpers(forward, cost, backward),
             parameters=tuple(Parameter(v.name, naming.adjoint(v.name), _shape_literal(v),
@@ -478,12 +516,41 @@ class _Builder:
             backward=backward,
             grads=grads,
             prediction=prediction,
+            prediction_key=python_string(prediction),
+            prediction_text=prediction,
             threshold=threshold,
         )
 
 
 def build_context(derivation) -> CodeContext:
+    if derivation.model.stack is not None:
+        from .codegen_layers import build_layers_context
+
+        return build_layers_context(derivation)
     return _Builder(derivation).build()
+
+
+def gradient_form(param, result, shapes, scalar):
+    """A parameter's gradient as the module returns it, and how to wrap it: a float for a
+    scalar parameter; an array of the parameter's shape otherwise (NumPy's sum of all
+    entries is 0-d, so a (1, 1) parameter's sums keep their axes, as symgrad's shapes
+    say they do)."""
+    if scalar:
+        return result, "float"
+    if shapes[param] == SCALAR:
+        def keepdims(summed):  # total(u) as a (1, 1) array
+            (u,) = summed.args
+            rows, cols = shape_of(u, shapes)
+            if rows == 1:
+                return rowsum(u)
+            if cols == 1:
+                return colsum(u)
+            return rowsum(colsum(u))
+
+        return result.replace(lambda e: isinstance(e, total), keepdims), None
+    if shape_of(result, shapes) != shapes[param]:  # constant along some axis
+        return result, param.name
+    return result, None
 
 
 def examples(model):

@@ -103,10 +103,11 @@ def layer_index_names(derivation: Derivation) -> dict:
     from .layers import PREVIOUS
 
     out = {}
+    constants = {v.name for v in derivation.model.hyperparameters}
     for graph in (derivation.per_example_graph, derivation.batch_graph):
         for symbol in graph.shapes:
             name = getattr(symbol, "name", "")
-            if not name or name == "m" or name.startswith("n_"):
+            if not name or name == "m" or name.startswith("n_") or name in constants:
                 continue
             for prefix in ("", naming.adjoint("")):
                 if not name.startswith(prefix):
@@ -120,4 +121,23 @@ def layer_index_names(derivation: Derivation) -> dict:
                 out[sp.Symbol(naming.adjoint(name), real=True)] = sp.Symbol(
                     naming.adjoint(new), real=True)
                 break
+    return out
+
+
+def output_layer_index_names(model) -> dict:
+    """Symbols of layer L of a model with [layers], unrolled, -> their names with the index L:
+    z3 -> z[L], W3 -> W[L], dZ3 -> dZ[L], and the last hidden layer's output a2 -> a[L-1]."""
+    from . import naming
+
+    stack, depth = model.stack, model.depth
+    base = [(f"{p}{depth}", f"{p}[L]", False) for p in stack.parameters]
+    base += [(f"{n}{depth}", f"{n}[L]", True) for n in stack.output]  # nodes: stacked too
+    if depth > 1:
+        base.append((f"{stack.out}{depth - 1}", f"{stack.out}[L-1]", True))
+    out = {}
+    for old, new, node in base:
+        pairs = [(old, new)] + ([(naming.stacked(old), naming.stacked(new))] if node else [])
+        for o, n in pairs:
+            out[sp.Symbol(o, real=True)] = sp.Symbol(n, real=True)
+            out[sp.Symbol(naming.adjoint(o), real=True)] = sp.Symbol(naming.adjoint(n), real=True)
     return out

@@ -27,11 +27,14 @@ from .printing import ProofLatexPrinter
 from .proof import Equations, Figure, Paragraph, Section, Variables, build
 from .resources import templates_dir
 from .shapes import SCALAR
+from .stack_proof import index_names
 
 ENGINES = ("pdflatex", "latexmk")
 TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures"
 GREEK = {"lambd": r"\lambda"}  # names the spec language cannot spell (lambda is a keyword)
 GRAPH_WIDTH = 15.5  # cm available to the drawn graph
+ROW = 1.8  # cm between the graph's rows
+GROUP_MARGIN = (0.75, 0.95)  # cm around a group's nodes (x, y), room for the red labels
 
 
 @lru_cache(maxsize=1)
@@ -63,6 +66,7 @@ class DocLine:
 class DocBlock:
     kind: str  # "paragraph", "equations", "variables" or "graph"
     text: str = ""
+    own: bool = False  # a paragraph set apart from the text before it
     lines: list[DocLine] = field(default_factory=list)
     rows: list[tuple] = field(default_factory=list)
 
@@ -92,12 +96,25 @@ class PicEdge:
     label: str  # backward: the local partial, say \partial a/\partial z, or what flows back
     value: str  # its value ("= a (1 - a)"), or ""
     swap: bool  # the label on the other side (for edges bending upwards)
+    pos: str = ""  # where along the edge the label sits, if not halfway
+
+
+@dataclass
+class PicGroup:
+    """A dashed box around a layer drawn once for many, its title above it."""
+
+    x0: str
+    y0: str
+    x1: str
+    y1: str
+    title: str  # LaTeX text
 
 
 @dataclass
 class Picture:
     nodes: list[PicNode]
     edges: list[PicEdge]
+    groups: list[PicGroup] = field(default_factory=list)
 
 
 @dataclass
@@ -114,37 +131,70 @@ class Document:
 
 
 class _Printers:
-    """The printers of one proof: per example and over m examples."""
+    """The printers of one proof, by scope: per example and over m examples, and for a model
+    with repeated layers hidden layer l's ("layer", "layer batch"), whose symbols carry their
+    layer's index (z[l], printed z^{[l]})."""
 
     def __init__(self, derivation):
         model = derivation.model
         names = {v.symbol: GREEK[n] for n, v in model.variables.items() if n in GREEK}
-        pe, batch = derivation.per_example_graph, derivation.batch_graph
-        example = self._settings(pe, "total")
-        per_example = frozenset(model.per_example_symbols)
-        common = dict(symbol_names=names, per_example=per_example,
-                      example_adjoints=example["adjoints"])
-        self.printers = {"example": ProofLatexPrinter({**example, **common})}
-        if batch is not None:
-            shapes = {**example["shapes"], **self._settings(batch, "name")["shapes"]}
-            self.printers["batch"] = ProofLatexPrinter(
-                {**self._settings(batch, "name"), **common, "shapes": shapes})
-        self.label = ProofLatexPrinter({**example, **common, "inline_partials": True,
-                                        "fold_short_frac": True, "adjoint_notation": "name"})
+        indexed = index_names(derivation)
+        loss = sp.Symbol(model.loss.name, real=True) if model.loss is not None else None
+        if indexed and loss is not None and loss.name == "L":  # L is the depth: the loss is 𝓛
+            names[loss] = r"\mathcal{L}"
+        self.settings: dict = {}  # scope -> the printer's settings
+        label_adjoints: dict = {}
+        parts = [(derivation, "example", "batch", None, None)]
+        if indexed:
+            parts.append((derivation.layer, "layer", "layer batch", loss,
+                          derivation.batch_graph.output))
+        for d, one, many, output, cost in parts:
+            rename = indexed.get(one, {})
+            pe, batch = d.per_example_graph, d.batch_graph
+            example = self._settings(pe, "total", rename, output)
+            per_example = frozenset(_renamed(d.model.per_example_symbols, rename) |
+                                    ({output} if output is not None else set()))
+            common = dict(symbol_names=names, per_example=per_example,
+                          example_adjoints=example["adjoints"])
+            self.settings[one] = {**example, **common}
+            if batch is not None:
+                settings = self._settings(batch, "name", rename, cost)
+                shapes = {**example["shapes"], **settings["shapes"]}
+                self.settings[many] = {**settings, **common, "shapes": shapes}
+            label_adjoints.update(example["adjoints"])
+            if one == "example":
+                label = {**example, **common}
+        self.label = ProofLatexPrinter({**label, "adjoints": label_adjoints,
+                                        "inline_partials": True, "fold_short_frac": True,
+                                        "adjoint_notation": "name"})
+        self.printers = {scope: ProofLatexPrinter(s) for scope, s in self.settings.items()}
 
     @staticmethod
-    def _settings(graph, notation):
+    def _settings(graph, notation, rename=None, output=None):
+        """Adjoints (dz -> (output, z)) and shapes of ``graph``'s symbols, renamed."""
+        rename = rename or {}
         shapes = dict(graph.shapes)
         adjoints = {}
-        for var in [s for s, _ in graph.nodes] + list(graph.leaves):
-            adjoints[adjoint_symbol(var)] = (graph.output, var)
+        for var in [s for s, _ in graph.nodes] + list(graph.leaves) + list(graph.inputs):
+            adjoints[adjoint_symbol(var)] = (output or graph.output, var)
             shapes[adjoint_symbol(var)] = shapes[var]
+        if graph.seed.is_Symbol:  # a layer's da, from above
+            shapes[graph.seed] = shapes[graph.output]
+        # the symbols under both names: a summary (notebooks) shows the unrolled ones
+        shapes.update({rename[k]: tuple(sp.sympify(d).xreplace(rename) for d in v)
+                       for k, v in list(shapes.items()) if k in rename})
+        adjoints.update({rename[k]: (out, rename.get(v, v))
+                         for k, (out, v) in list(adjoints.items()) if k in rename})
         return {"adjoints": adjoints, "shapes": shapes, "adjoint_notation": notation}
 
-    def math(self, expr, scope="example") -> str:
+    def math(self, expr, scope="example", notation="") -> str:
+        """LaTeX for ``expr`` in ``scope``; ``notation`` "name" writes adjoints dz, not dL/dz."""
         if scope == "graph":
             return self.label.doprint(expr)
-        return self.printers[scope].doprint(expr)
+        if notation and (scope, notation) not in self.printers:
+            self.printers[scope, notation] = ProofLatexPrinter(
+                {**self.settings[scope], "adjoint_notation": notation})
+        return self.printers[(scope, notation) if notation else scope].doprint(expr)
 
     def shape(self, shape, kind="") -> str:
         r, c = shape
@@ -157,6 +207,10 @@ class _Printers:
         if c == 1:
             return f"{base}^{{{self.math(r)}}}"
         return rf"{base}^{{{self.math(r)} \times {self.math(c)}}}"
+
+
+def _renamed(symbols, rename) -> set:
+    return {rename.get(s, s) for s in symbols}
 
 
 def tex_escape(text: str) -> str:
@@ -199,8 +253,9 @@ class _Writer:
     def equations(self, block: Equations) -> DocBlock:
         lines = []
         for line in block.lines:
-            lhs = "" if line.lhs is None else self.p.math(line.lhs, block.scope)
-            lines.append(DocLine(lhs, line.relation, self.p.math(line.rhs, block.scope),
+            lhs = "" if line.lhs is None else self.p.math(line.lhs, block.scope, block.notation)
+            lines.append(DocLine(lhs, line.relation,
+                                 self.p.math(line.rhs, block.scope, block.notation),
                                  self.rule(line.rule, line.checked == "numeric", block.scope),
                                  line.checked == "numeric"))
         return DocBlock("equations", lines=lines)
@@ -227,7 +282,8 @@ class _Writer:
                     walk(block)
                 elif isinstance(block, Paragraph):
                     doc.blocks.append(DocBlock("paragraph", self.prose(block.pieces,
-                                                                      block.scope)))
+                                                                      block.scope),
+                                               own=block.own))
                 elif isinstance(block, Equations):
                     doc.blocks.append(self.equations(block))
                 elif isinstance(block, Variables):
@@ -248,24 +304,41 @@ class _Writer:
         ids = {p.symbol: f"n{i}" for i, p in enumerate(d.places)}
         row = {p.symbol: p.row for p in d.places}
         column = {p.symbol: p.column for p in d.places}
-        nodes = [PicNode(ids[p.symbol], f"{p.column * dx:.2f}", f"{p.row * 1.8:.2f}",
+        nodes = [PicNode(ids[p.symbol], f"{p.column * dx:.2f}", f"{p.row * ROW:.2f}",
                          self.p.math(p.symbol), p.role) for p in d.places]
         edges = []
         for e in d.edges:
             if not e.backward:
-                edges.append(PicEdge(ids[e.source], ids[e.target], "forward", "", "", False))
+                label = self.p.label.doprint(e.label) if e.label is not None else ""
+                edges.append(PicEdge(ids[e.source], ids[e.target], "forward", label, "", False))
                 continue
             if isinstance(e.label, sp.Eq):
                 label, value = (self.p.label.doprint(e.label.lhs),
                                 "= " + self.p.label.doprint(e.label.rhs))
             else:
                 label, value = self.p.label.doprint(e.label), ""
-            up = row[e.target] > row[e.source]
+            # upwards where the target is higher, and into a layer's input (a[l-1]), whose
+            # label would otherwise crowd the next one below the row; that label sits near
+            # a[l-1], clear of the parameter's arrow into z[l]
+            entry = any(e.target == g.entry for g in d.groups)
+            up = row[e.target] > row[e.source] or entry
             span = column[e.source] - column[e.target]  # a long edge bends deeper, past nodes
-            bend = f"bend {'right' if up else 'left'}={min(35 + 15 * (span - 1), 65)}"
+            between = any(row[p.symbol] == row[e.source] == row[e.target] and
+                          column[e.target] < p.column < column[e.source] for p in d.places)
+            depth = min(35 + 15 * (span - 1), 65) if between or span < 2 else 20
+            bend = f"bend {'right' if up else 'left'}={depth}"
             edges.append(PicEdge(ids[e.source], ids[e.target], f"backward, {bend}", label,
-                                 value, up))
-        return Picture(nodes, edges)
+                                 value, up, "0.75" if entry else ""))
+        groups = []
+        for g in d.groups:
+            inside = [p for p in d.places if p.symbol in g.members]
+            groups.append(PicGroup(
+                f"{min(p.column for p in inside) * dx - GROUP_MARGIN[0]:.2f}",
+                f"{min(p.row for p in inside) * ROW - GROUP_MARGIN[1]:.2f}",
+                f"{max(p.column for p in inside) * dx + GROUP_MARGIN[0]:.2f}",
+                f"{max(p.row for p in inside) * ROW + GROUP_MARGIN[1]:.2f}",
+                self.prose(g.title, "graph")))
+        return Picture(nodes, edges, groups)
 
 
 def context(proof, fmt: str = "latex", graph_file: str = "graph.svg") -> Document:

@@ -5,6 +5,10 @@ labelled with the local partial derivative (or, through a matrix product, with w
 leaf just left of its first use); the proof writer draws it in TikZ from that layout, and
 :func:`dot_source` writes it for Graphviz (``symgrad graph``, notebooks, the Markdown proof).
 
+A model with repeated layers is drawn as a stack, whatever its depth: the input, hidden layer l
+once in a box (its symbols named with the index l: ``z[l]``, ``a[l-1]``), the output layer L and
+the loss.
+
 >>> from symgrad import load
 >>> source = dot_source(load("derivations/computation_graph.toml").derive())
 >>> for line in source.splitlines():
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 
@@ -47,39 +51,132 @@ class Edge:
     source: sp.Symbol
     target: sp.Symbol
     backward: bool
-    label: sp.Basic | None = None  # backward: Eq(∂u/∂v, local) or the contribution
+    label: sp.Basic | None = None  # backward: Eq(∂u/∂v, local) or the contribution; forward:
+    # None, or when the edge is taken (Eq(l, 1): into the stack for layer 1)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A box around some places: a layer drawn once for many."""
+
+    title: tuple  # words and SymPy expressions
+    members: tuple  # symbols
+    entry: sp.Symbol | None = None  # the member that the layer reads (a[l-1])
 
 
 @dataclass
 class Drawing:
     places: list[Place]
     edges: list[Edge]
+    groups: list[Group] = field(default_factory=list)
+    shown: dict = field(default_factory=dict)  # symbol -> the one it is shown as, in text (L: ℒ)
 
 
 def drawing(derivation) -> Drawing:
-    """The per-example graph of ``derivation``, laid out, with its edges both ways."""
+    """The per-example graph of ``derivation``, laid out, with its edges both ways; for a model
+    with repeated layers, the stack."""
+    from .stack_proof import is_stacked
+
+    if is_stacked(derivation):
+        return _stack(derivation)
     graph, model = derivation.per_example_graph, derivation.model
-    defs = dict(graph.nodes)
-    nodes = [s for s, _ in graph.nodes]
-    order = {n: i for i, n in enumerate(model.variables)}
-    used = set().union(*(e.free_symbols for e in defs.values()))
-    leaves = sorted(used - set(nodes), key=lambda s: order.get(s.name, len(order)))
-    column = {}
-    for s in nodes:
-        column[s] = 1 + max([column[p] for p in defs[s].free_symbols if p in column], default=0)
-    for leaf in leaves:
-        column[leaf] = min(column[s] for s in nodes if leaf in defs[s].free_symbols) - 1
-    places = []
-    for col in sorted(set(column.values())):
-        here = [s for s in nodes if column[s] == col] + [s for s in leaves if column[s] == col]
-        for i, s in enumerate(here):
-            row = (i + 1) // 2 * (1 if i % 2 else -1)  # 0, 1, -1, 2, -2, ...
-            places.append(Place(s, _role(s, graph, model), col, row))
-    edges = [Edge(p, s, False) for s in nodes for p in _inputs(defs[s], places)]
+    places = _places(graph.nodes, {}, lambda s: _role(s, graph, model), _order(model))
+    edges = [Edge(p, s, False) for s, f in graph.nodes for p in _inputs(f, places)]
     for step in derivation.per_example_steps.values():
         for c in step.contributions:
             edges.append(Edge(c.consumer, c.var, True, _label(c, graph)))
     return Drawing(places, edges)
+
+
+def _order(model, names=None):
+    """Sort key: the order in which ``model`` declares its variables (``names`` renames)."""
+    order = {(names or {}).get(v.symbol, v.symbol): i
+             for i, v in enumerate(model.variables.values())}
+    return lambda s: order.get(s, len(order))
+
+
+def _places(nodes, known, role, order, taken=()):
+    """Places for ``nodes`` (symbol, definition) and the leaves they use: a node one column
+    right of what it uses (``known`` gives the columns of symbols placed already), a leaf just
+    left of its first use; in each column nodes first, then leaves, rows 0, 1, -1, 2, ...
+    ``taken`` are places already drawn, whose rows are kept."""
+    defs = dict(nodes)
+    column = dict(known)
+    for s, f in nodes:
+        column[s] = 1 + max([column[p] for p in f.free_symbols if p in column], default=0)
+    used = set().union(*(f.free_symbols for f in defs.values()))
+    leaves = sorted(used - set(defs) - set(known), key=order)
+    for leaf in leaves:
+        column[leaf] = min(column[s] for s in defs if leaf in defs[s].free_symbols) - 1
+    places = []
+    for col in sorted({column[s] for s in [*defs, *leaves]}):
+        here = [s for s in defs if column[s] == col] + [s for s in leaves if column[s] == col]
+        start = sum(1 for p in taken if p.column == col)
+        for i, s in enumerate(here, start):
+            row = (i + 1) // 2 * (1 if i % 2 else -1)  # 0, 1, -1, 2, -2, ...
+            places.append(Place(s, role(s), col, row))
+    return places
+
+
+def _stack(derivation) -> Drawing:
+    """x -> [hidden layer l, for l from 1 to L - 1] -> output layer L -> the loss."""
+    from .derivation import layer_index_names, output_layer_index_names
+    from .stack_proof import L1, l
+
+    model, block = derivation.model, derivation.layer
+    stack, graph = model.stack, derivation.per_example_graph
+    x = sp.Symbol(stack.input, real=True)
+    inner = layer_index_names(block)
+    bg = block.per_example_graph
+    prev = inner[bg.inputs[0]]  # a[l-1]
+    out = inner[bg.output]  # a[l]
+
+    def block_role(s):
+        return "parameter" if s in {inner[p] for p in bg.leaves} else "node"
+
+    nodes = [(inner[s], f.xreplace(inner)) for s, f in bg.nodes]
+    places = [Place(x, "input", 0, 0), Place(prev, "node", 1, 0)]
+    places += _places(nodes, {prev: 1}, block_role, _order(block.model, inner), taken=places)
+    # layer L and the loss: the unrolled model's, its a[L-1] drawn as the stack's a[l]
+    names = output_layer_index_names(model)
+    last_prev = next(k for k, v in names.items() if v.name == f"{stack.out}[L-1]")
+    where = {**names, last_prev: out}  # nodes' identities; labels say a[L-1]
+    last = _last_layer(derivation)
+    rest = [(where.get(s, s), f.xreplace(where)) for s, f in graph.nodes if s in last]
+    # layer L one column clear of the box, row 0 of the gap left to the edge a[l] -> z[L]
+    gap = Place(sp.Dummy(), "node", next(p.column for p in places if p.symbol == out) + 1, 0)
+    places += _places(rest, {out: gap.column}, lambda s: _role_of(s, graph, model, where),
+                      _order(model, where), taken=places + [gap])
+    edges = [Edge(x, prev, False, sp.Eq(l, 1))]
+    edges += [Edge(p, s, False) for s, f in nodes for p in _inputs(f, places)]
+    edges += [Edge(p, s, False, sp.Eq(l, L1) if p == out else None)
+              for s, f in rest for p in _inputs(f, places)]
+    for step in block.per_example_steps.values():
+        for c in step.contributions:
+            edges.append(Edge(inner[c.consumer], inner[c.var], True,
+                              _label(c, bg).xreplace(inner)))
+    for step in derivation.per_example_steps.values():
+        for c in step.contributions:
+            if c.consumer in last:
+                edges.append(Edge(where.get(c.consumer, c.consumer), where.get(c.var, c.var),
+                                  True, _label(c, graph).xreplace(names)))
+    members = tuple(p.symbol for p in places if p.symbol in set(inner.values()))
+    title = ("hidden layer ", l, ", for ", l, " from 1 to ", L1)
+    loss = graph.output
+    shown = {loss: sp.Symbol("ℒ", real=True)} if loss.name == "L" else {}  # L is the depth
+    return Drawing(places, edges, [Group(title, members, prev)], shown)
+
+
+def _last_layer(derivation) -> set:
+    """The unrolled model's nodes and parameters of layer L and the loss."""
+    stack, depth = derivation.model.stack, derivation.model.depth
+    return ({sp.Symbol(f"{n}{depth}", real=True) for n in [*stack.parameters, *stack.output]}
+            | {sp.Symbol(n, real=True) for n in stack.tables["graph"]})
+
+
+def _role_of(symbol, graph, model, names):
+    back = {v: k for k, v in names.items()}
+    return _role(back.get(symbol, symbol), graph, model)
 
 
 def _inputs(expr, places):
@@ -112,13 +209,18 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _text(expr) -> str:
+def _text(expr, shown=None) -> str:
+    expr = expr.xreplace(shown or {})
     if isinstance(expr, sp.Eq):
         return f"{_text(expr.lhs)} = {_text(expr.rhs)}"
     if isinstance(expr, Partial):
         u, v = expr.args
         return f"∂{u}/∂{v}"
     return example_str(expr)
+
+
+def _title(pieces, shown=None) -> str:
+    return "".join(p if isinstance(p, str) else _text(p, shown) for p in pieces)
 
 
 SHAPES = {"input": "box", "parameter": "box", "hyperparameter": "box", "node": "ellipse",
@@ -132,14 +234,30 @@ def dot_source(derivation) -> str:
            "  rankdir=LR;",
            '  node [fontname="Helvetica", fontsize=14];',
            '  edge [fontname="Helvetica", fontsize=11];']
-    for p in d.places:
+    grouped = {s: g for g in d.groups for s in g.members}
+
+    def node(p, indent="  "):
         style = ', style=filled, fillcolor="#eeeeee"' if p.role == "parameter" else ""
-        out.append(f"  {_quote(str(p.symbol))} [shape={SHAPES[p.role]}{style}];")
+        label = f", label={_quote(str(d.shown[p.symbol]))}" if p.symbol in d.shown else ""
+        return f"{indent}{_quote(str(p.symbol))} [shape={SHAPES[p.role]}{style}{label}];"
+
+    for p in d.places:
+        if p.symbol not in grouped:
+            out.append(node(p))
+    for n, g in enumerate(d.groups):
+        out += [f"  subgraph cluster_{n} {{",
+                f"    label={_quote(_title(g.title, d.shown))};",
+                '    style=dashed; color="#777777"; fontname="Helvetica"; fontsize=12;']
+        out += [node(p, "    ") for p in d.places if grouped.get(p.symbol) is g]
+        out.append("  }")
     for e in d.edges:
         if e.backward:
             out.append(f"  {_quote(str(e.source))} -> {_quote(str(e.target))} "
                        "[color=red, fontcolor=red, style=dashed, "
-                       f"constraint=false, label={_quote(_text(e.label))}];")
+                       f"constraint=false, label={_quote(_text(e.label, d.shown))}];")
+        elif e.label is not None:
+            out.append(f"  {_quote(str(e.source))} -> {_quote(str(e.target))} [color=blue, "
+                       f"fontcolor=blue, label={_quote(_text(e.label, d.shown))}];")
         else:
             out.append(f"  {_quote(str(e.source))} -> {_quote(str(e.target))} [color=blue];")
     out.append("}")

@@ -11,10 +11,11 @@ or the graph over m examples). :class:`Scope` says what:
 * ``∂u/∂v`` and ``∂/∂v[e]`` stand for the derivative taken by the same rules;
 * ``Σ_i e^(i)`` stands for the sum over the columns of e stacked over the examples.
 
-Two sides are equal when their difference, put in a canonical form (linear operations split and
-constants taken out of them, rational functions cancelled, the labels' assumptions applied),
-is 0. Where that cannot decide, the two sides must agree at random points (a forward pass with
-random leaves); such a line is marked ``numeric``. Any other line raises :class:`ProofError`.
+Two sides are equal when their difference, put in the canonical form of
+:mod:`symgrad.canonical` (linear operations split and constants taken out of them, rational
+functions cancelled, the labels' assumptions applied; the claim checker uses the same), is 0.
+Where that cannot decide, the two sides must agree at random points (a forward pass with random
+leaves); such a line is marked ``numeric``. Any other line raises :class:`ProofError`.
 """
 
 from __future__ import annotations
@@ -23,16 +24,13 @@ import numpy as np
 import sympy as sp
 
 from . import numeric
+from .canonical import Canonical
 from .chain import adjoint_symbol
 from .graph import M
-from .ops import Structural, colsum, mask, matmul, rowsum, total, transpose
+from .ops import matmul, rowsum, transpose
 from .printing import batch_str
 from .proof import AtExample, ExampleSum, Partial, PartialOf, Times, Total
 from .rules import backprop
-from .shapes import SCALAR, shape_of
-from .simplify import apply_assumptions
-
-SIMPLIFY_LIMIT = 400  # operations: beyond this, sympy.simplify is not tried
 
 
 class ProofError(Exception):
@@ -49,11 +47,13 @@ class Scope:
         self.example = example
         self.stacked = stacked or {}
         self.shapes = dict(graph.shapes)
+        self.names: dict = {}  # a symbol with its layer's index -> the graph's own (z[l] -> z)
         self.adjoints = {}
-        for var in [s for s, _ in graph.nodes] + list(graph.leaves):
+        for var in [s for s, _ in graph.nodes] + list(graph.leaves) + list(graph.inputs):
             self.adjoints[adjoint_symbol(var)] = var
             self.shapes[adjoint_symbol(var)] = self.shapes[var]
         self._truths: dict = {}
+        self.form = Canonical(self.shapes, graph.binary, graph.onehot)
 
     # ----- meanings -----
 
@@ -136,132 +136,21 @@ class Scope:
             out.append(sp.Mul(*const) * summed)
         return sp.Add(*out)
 
-    # ----- canonical form -----
-
-    def canonical(self, expr):
-        expr = expr.replace(lambda e: isinstance(e, Structural) and hasattr(e, "definition"),
-                            lambda e: e.definition())
-        for _ in range(10):
-            new = self._rational(self._structural(expr))
-            if new == expr:
-                break
-            expr = new
-        return expr
-
-    def _assume(self, expr):
-        return apply_assumptions(expr, self.graph.binary, self.graph.onehot)
-
-    def _rational(self, expr):
-        masked, unmask = mask(self._assume(expr))
-        out = sp.cancel(sp.together(masked))
-        num, den = sp.fraction(out)
-        num2 = self._assume(sp.expand(num))
-        if num2 != num:
-            out = sp.cancel(num2 / den)
-        return out.xreplace(unmask)
-
-    def _structural(self, expr):
-        if isinstance(expr, Structural):
-            args = [self._rational(self._structural(a)) for a in expr.args]
-            return self._linear(expr.func, args)
-        if expr.is_Atom or not expr.args:
-            return expr
-        return expr.func(*[self._structural(a) for a in expr.args])
-
-    def _shape(self, expr):
-        return shape_of(expr, self.shapes)
-
-    def _split(self, expr, keep):
-        """Terms of ``expr``, each as (factors that ``keep`` takes outside, the rest)."""
-        out = []
-        for term in sp.Add.make_args(sp.expand(expr, deep=False)):
-            outside, inside = [], []
-            for f in sp.Mul.make_args(term):
-                (outside if f.is_Number or keep(f) else inside).append(f)
-            out.append((sp.Mul(*outside), sp.Mul(*inside)))
-        return out
-
-    def _linear(self, op, args):
-        """``op(*args)`` split over sums and with its constants taken out, in canonical form.
-
-        A term may have fewer rows or columns than its sum (broadcasting): in a product it
-        then stands for a block of equal rows or columns, in a sum it counts as often.
-        """
-        scalar = lambda f: self._shape(f) == SCALAR  # noqa: E731
-        if op is transpose:
-            (arg,) = args
-            out = []
-            for c, rest in self._split(arg, scalar):
-                if isinstance(rest, transpose):
-                    out.append(c * rest.args[0])
-                elif self._shape(rest) == SCALAR:
-                    out.append(c * rest)
-                else:
-                    out.append(c * transpose(rest))
-            return sp.Add(*out)
-        if op is matmul:
-            left, right = args
-            full_l, full_r = self._shape(left), self._shape(right)
-            out = []
-            # (f * G) @ B = f * (G @ B) for f with one column; A @ (g * H) = g * (A @ H) for g
-            # with one row
-            for c1, a in self._split(left, lambda f: self._shape(f)[1] == 1):
-                for c2, b in self._split(right, lambda f: self._shape(f)[0] == 1):
-                    out.append(c1 * c2 * self._product(a, b, full_l, full_r))
-            return sp.Add(*out)
-        (arg,) = args
-        r, c = self._shape(arg)
-        keep = {colsum: lambda f: self._shape(f)[0] == 1,
-                rowsum: lambda f: self._shape(f)[1] == 1,
-                total: scalar}[op]
-        summed = {colsum: (True, False), rowsum: (False, True), total: (True, True)}[op]
-        out = []
-        for const, rest in self._split(arg, keep):
-            rr, rc = (1, 1) if rest == 1 else self._shape(rest)
-            count = ((r if summed[0] and rr == 1 else 1) * (c if summed[1] and rc == 1 else 1))
-            out.append(const * count * (1 if rest == 1 else self._sum(op, rest)))
-        return sp.Add(*out)
-
-    def _product(self, a, b, full_a, full_b):
-        """``a @ b`` where ``a`` and ``b`` are terms of operands of shapes full_a, full_b."""
-        sa, sb = (SCALAR if a == 1 else self._shape(a)), (SCALAR if b == 1 else self._shape(b))
-        if sa != full_a and sb != full_b:
-            return matmul(a, b)  # both broadcast: left as it is (agreement at random points)
-        if sa != full_a:  # a block of equal entries: its rows (or all) times b's column sums
-            return matmul(a, b) if sa[0] == 1 and sa[1] != 1 else a * self._sum(colsum, b)
-        if sb != full_b:
-            return matmul(a, b) if sb[1] == 1 and sb[0] != 1 else self._sum(rowsum, a) * b
-        if sa[1] == 1 and sb[0] == 1:  # a column times a row: the broadcast product
-            return a * b
-        if isinstance(b, transpose) and self._shape(b.args[0])[0] == 1:  # A q^T = rowsum(A*q)
-            return self._sum(rowsum, a * b.args[0])
-        return matmul(a, b)
-
-    def _sum(self, op, arg):
-        r, c = self._shape(arg)
-        if op is total:
-            op = rowsum if r == 1 else colsum if c == 1 else total
-        if (op is rowsum and c == 1) or (op is colsum and r == 1):
-            return arg
-        return op(arg)
-
     # ----- the check -----
 
+    def canonical(self, expr):
+        return self.form.of(expr)
+
     def is_zero(self, expr) -> bool:
-        diff = self.canonical(expr)
-        if diff == 0:
-            return True
-        masked, unmask = mask(diff)
-        if sp.count_ops(masked) > SIMPLIFY_LIMIT:
-            return False
-        rewritten = masked.rewrite(sp.exp)
-        return sp.simplify(self._assume(sp.simplify(rewritten))) == 0
+        return self.form.is_zero(expr)
 
     def agrees(self, left, right, trials=3) -> bool:
         rng = np.random.default_rng(0)
         for _ in range(trials):
             sizes = numeric.sizes_for(self.shapes, rng)
             env = {**numeric.random_leaves(self.graph, rng, sizes), **sizes}
+            for seed in self.graph.seed.free_symbols - set(env):  # a block's da, from above
+                env[seed] = rng.normal(size=numeric.concrete(self.shapes[seed], sizes))
             with np.errstate(all="ignore"):
                 try:
                     lv = numeric.evaluate(left, env)
@@ -276,7 +165,8 @@ class Scope:
 
     def check(self, left, right) -> str:
         """"symbolic" or "numeric": how ``left = right`` was found to hold; else ProofError."""
-        lhs, rhs = self.meaning(left), self.meaning(right)
+        lhs = self.meaning(left.xreplace(self.names))
+        rhs = self.meaning(right.xreplace(self.names))
         if self.is_zero(lhs - rhs):
             return "symbolic"
         if self.agrees(lhs, rhs):
@@ -290,12 +180,24 @@ def _plain(expr):
 
 
 def scopes(derivation) -> dict[str, Scope]:
+    """The scopes of a proof's lines: "example" and "batch", and for a model with repeated
+    layers "layer" and "layer batch" (hidden layer l: its output's adjoint comes from above)."""
     example = Scope(derivation.per_example_graph)
     out = {"example": example}
     if derivation.batch_graph is not None:
         stacked = {sp.Symbol(k, real=True): sp.Symbol(v, real=True)
                    for k, v in derivation.model.stacked_names().items()}
         out["batch"] = Scope(derivation.batch_graph, example, stacked)
+    if derivation.layer is not None:
+        layer = scopes(derivation.layer)
+        out["layer"] = layer["example"]
+        seed = derivation.layer.batch_graph.seed  # dA: column i is example i's da
+        layer["batch"].stacked[derivation.layer.per_example_graph.seed] = seed
+        out["layer batch"] = layer["batch"]
+    from .stack_proof import index_names
+
+    for scope, names in index_names(derivation).items():
+        out[scope].names = {v: k for k, v in names.items()}
     return out
 
 

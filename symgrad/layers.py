@@ -74,7 +74,9 @@ class Stack:
                 PREVIOUS_UNITS: "units in layer l - 1"}
         return Model.build("layer", title=f"{kind} layer", dims=dims,
                            inputs={PREVIOUS: f"vector({PREVIOUS_UNITS})"},
-                           parameters=self.parameters, graph=template, output=self.out,
+                           parameters=self.parameters,
+                           hyperparameters=self.tables.get("hyperparameters"),
+                           graph=template, output=self.out,
                            source=source, lines=at)
 
 

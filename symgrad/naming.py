@@ -19,11 +19,24 @@ import sympy as sp
 ADJOINT = "d{}"  # dvar: derivative of the final output with respect to var
 RESERVED = frozenset({"m"})  # m is the number of examples
 TEMPORARY = "t{}"  # a common subexpression in generated code: t0, t1, ...
+# Generated code for a stack of layers l = 1 .. L (see symgrad.codegen_layers):
+LAYER_INDEX = "layer"  # the loop counter over the layers (l in comments; ruff refuses l)
+DEPTH = "depth"  # the variable holding L (the course's L, but specs often call the loss L)
+LAYER_KEY = "{}{}"  # a layer's entry in params, cache and grads: W1, Z2, dA3
+LAYER_TEXT = "{}[{}]"  # the same in comments and docstrings: W[l], A[l-1], dZ[L]
 IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 def adjoint(name: str) -> str:
     return ADJOINT.format(name)
+
+
+def layer_key(name: str, index) -> str:
+    return LAYER_KEY.format(name, index)
+
+
+def layer_text(name: str, index: str) -> str:
+    return LAYER_TEXT.format(name, index)
 
 
 def stacked(name: str) -> str:

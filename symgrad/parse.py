@@ -6,6 +6,7 @@ found and what was expected:
 
     expr   := number | name | expr (+ - * / ** @) expr | -expr | +expr | (expr)
             | function(expr, ...) | expr.T          (.T only where the caller allows it)
+            | name[i] | name[i-1]                   (only where the caller gives an index i)
 
 Exponents must be plain numbers of modest size, so ``10**10**10`` is refused before SymPy sees it.
 
@@ -59,13 +60,20 @@ _FOUND = {
 
 def parse(text: str, *, names: Mapping[str, sp.Expr], functions: Mapping[str, Callable],
           matmul: Callable | None = None, transpose: Callable | None = None,
-          keywords: Mapping[str, Collection[str]] | None = None) -> sp.Expr:
+          keywords: Mapping[str, Collection[str]] | None = None,
+          index: str | None = None) -> sp.Expr:
     """Turn ``text`` into a SymPy expression over ``names`` using only ``functions``.
 
     ``functions`` maps a function name to a callable taking SymPy arguments; ``matmul`` and
     ``transpose`` give meaning to ``@`` and ``.T`` (each refused where it is None).
     ``keywords`` names the keyword arguments a function takes (``{"sum": ["axis"]}``); every
-    other keyword argument is refused.
+    other keyword argument is refused. With an ``index`` such as ``"l"``, ``W[l]`` and
+    ``A[l-1]`` are read as the names ``"W[l]"`` and ``"A[l-1]"``; every other subscript is
+    refused.
+
+    >>> W = sp.Symbol("W[l]")
+    >>> parse("2*W[l]", names={"W[l]": W}, functions={}, index="l")
+    2*W[l]
     """
     if not isinstance(text, str):
         raise SpecError(f"expected an expression as a string, found {type(text).__name__}")
@@ -78,17 +86,33 @@ def parse(text: str, *, names: Mapping[str, sp.Expr], functions: Mapping[str, Ca
                         f"{err.msg}") from None
     except (RecursionError, MemoryError, ValueError):
         raise SpecError(f"cannot read '{text.strip()[:40]}': nested too deeply") from None
-    walker = _Walker(text.strip(), names, functions, matmul, transpose, keywords or {})
+    walker = _Walker(text.strip(), names, functions, matmul, transpose, keywords or {}, index)
     try:
         return walker.visit(tree.body)
     except RecursionError:
         raise SpecError(f"expression '{text.strip()[:40]}' is nested too deeply") from None
 
 
+def indexed(node, index) -> str | None:
+    """``"W[l]"`` or ``"A[l-1]"`` for the subscript ``W[l]`` or ``A[l - 1]``; else None."""
+    if not isinstance(node, ast.Subscript) or not isinstance(node.value, ast.Name):
+        return None
+    at = node.slice
+    if isinstance(at, ast.Name) and at.id == index:
+        return f"{node.value.id}[{index}]"
+    if (isinstance(at, ast.BinOp) and isinstance(at.op, ast.Sub)
+            and isinstance(at.left, ast.Name) and at.left.id == index
+            and isinstance(at.right, ast.Constant) and type(at.right.value) is int
+            and at.right.value == 1):
+        return f"{node.value.id}[{index}-1]"
+    return None
+
+
 class _Walker:
-    def __init__(self, text, names, functions, matmul, transpose, keywords):
+    def __init__(self, text, names, functions, matmul, transpose, keywords, index=None):
         self.text, self.names, self.functions = text, names, functions
         self.matmul, self.transpose, self.keywords = matmul, transpose, keywords
+        self.index = index
 
     def expected(self) -> str:
         return f"expected {GRAMMAR} {', '.join(sorted(self.functions)) or '(none)'}"
@@ -107,12 +131,15 @@ class _Walker:
                 return sp.Rational(repr(value))
             return sp.Integer(value)
         if isinstance(node, ast.Name):
-            if node.id not in self.names:
-                known = ", ".join(sorted(self.names))
-                hint = " (it is a function; call it)" if node.id in self.functions else ""
-                raise SpecError(f"unknown name '{node.id}' in '{self.text}'{hint}; "
-                                f"expected one of: {known}")
-            return self.names[node.id]
+            return self.name(node.id)
+        if isinstance(node, ast.Subscript) and self.index is not None:
+            name = indexed(node, self.index)
+            if name is None:
+                i = self.index
+                raise SpecError(f"subscript '{ast.unparse(node)}' in '{self.text}' is not "
+                                f"allowed; expected a name with the index {i} or {i}-1, such "
+                                f"as W[{i}] or A[{i}-1]")
+            return self.name(name)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
                 return -self.visit(node.operand)
@@ -138,6 +165,16 @@ class _Walker:
                 return self.transpose(self.visit(node.value))
             raise self.refuse(f"attribute access '.{node.attr}'")
         raise self.refuse(_FOUND.get(type(node), type(node).__name__))
+
+    def name(self, name: str):
+        if name not in self.names:
+            known = ", ".join(sorted(self.names))
+            hint = " (it is a function; call it)" if name in self.functions else ""
+            if self.index is not None and f"{name}[{self.index}]" in self.names:
+                hint = f" (write {name}[{self.index}])"
+            raise SpecError(f"unknown name '{name}' in '{self.text}'{hint}; "
+                            f"expected one of: {known}")
+        return self.names[name]
 
     def check_exponent(self, node):
         inner = node.operand if isinstance(node, ast.UnaryOp) else node

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
-from sympy import Mul, Pow
+import re
+
+from sympy import Mul, Pow, Symbol
 from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
@@ -193,18 +195,27 @@ class ProofLatexPrinter(_SympyLatexPrinter):
                 return (rf"\frac{{\mathrm{{d}}{self._print(output)}}}"
                         rf"{{\mathrm{{d}}{self._print(var)}}}")
             if self._settings["adjoint_notation"] == "name":
-                return rf"\mathrm{{d}}{super()._print_Symbol(var, style)}"
-            return (rf"\frac{{\mathrm{{d}}{super()._print_Symbol(output, style)}}}"
-                    rf"{{\mathrm{{d}}{super()._print_Symbol(var, style)}}}")
-        tex = super()._print_Symbol(expr, style)
+                return rf"\mathrm{{d}}{self._name(var, style)}"
+            return (rf"\frac{{\mathrm{{d}}{self._name(output, style)}}}"
+                    rf"{{\mathrm{{d}}{self._name(var, style)}}}")
+        tex = self._name(expr, style)
         if self._in_example and expr in self._settings["per_example"]:
-            return f"{tex}^{{(i)}}"
+            return with_example_index(tex)
         return tex
+
+    def _name(self, expr, style="plain"):
+        """A symbol's own name: z[l] (a layer's index) as z^{[l]}."""
+        if expr not in self._settings["symbol_names"]:
+            indexed = indexed_latex(expr.name, self)
+            if indexed is not None:
+                return indexed
+        return super()._print_Symbol(expr, style)
 
     def _as_ordered_terms(self, expr, order=None):
         # w^T x + b rather than b + w^T x: terms with a matrix product or a sum come first
         terms = super()._as_ordered_terms(expr, order)
-        return sorted(terms, key=lambda t: not t.atoms(Structural))
+        return sorted(terms, key=lambda t: not t.atoms(Structural)
+                      or t.could_extract_minus_sign())
 
     # ----- products: juxtaposition, \odot between arrays, 1/m in front of matrix forms -----
 
@@ -259,6 +270,9 @@ class ProofLatexPrinter(_SympyLatexPrinter):
         inner = self._print(arg)
         if not arg.is_Symbol:
             inner = rf"\left({inner}\right)"
+        elif _LAYER_INDEX.search(inner):  # a^{[l-1]}: one superscript, a^{[l-1]\top}
+            tex = rf"{inner[:-1]}\top}}"
+            return rf"\left({tex}\right)^{{{exp}}}" if exp else tex
         elif "^" in inner:  # x^{(i)}: a second superscript needs its own group
             inner = f"{{{inner}}}"
         tex = rf"{inner}^{{\top}}"
@@ -295,6 +309,9 @@ class ProofLatexPrinter(_SympyLatexPrinter):
         tex = rf"\mathbf{{1}}\left[{self._print(expr.args[0])} > 0\right]"
         return rf"{tex}^{{{exp}}}" if exp else tex
 
+    def _print_leaky_relu(self, expr, exp=None):
+        return self._function(r"\operatorname{leaky\_relu}", expr, exp)
+
     # ----- the proof's own notation (symgrad.proof) -----
 
     def _print_Partial(self, expr, exp=None):
@@ -318,6 +335,10 @@ class ProofLatexPrinter(_SympyLatexPrinter):
             return r" \odot ".join(factors)
         return r" \cdot ".join(factors)
 
+    def _print_Quotient(self, expr, exp=None):
+        num, den = (self._print(a) for a in expr.args)
+        return rf"\frac{{{num}}}{{{den}}}"
+
     def _print_Total(self, expr, exp=None):
         out, var = (self._print(a) for a in expr.args)
         return rf"\frac{{\mathrm{{d}}{out}}}{{\mathrm{{d}}{var}}}"
@@ -336,6 +357,35 @@ class ProofLatexPrinter(_SympyLatexPrinter):
         finally:
             self._in_example = outer
         return rf"\sum_{{i=1}}^{{m}} {body}"
+
+
+_LAYER_INDEX = re.compile(r"\^\{\[[^{}]*\](\(i\))?\}$")  # a^{[l]} or a^{[l](i)}, at the end
+
+
+def with_example_index(tex: str) -> str:
+    """``tex`` with the example's index (i): ``x^{(i)}``, and ``a^{[l](i)}`` for a symbol that
+    carries a layer's index already (the course's notation).
+
+    >>> with_example_index("x"), with_example_index("a^{[l-1]}")
+    ('x^{(i)}', 'a^{[l-1](i)}')
+    """
+    if tex.endswith("]}") and "^{[" in tex:
+        return tex[:-1] + "(i)}"
+    return f"{tex}^{{(i)}}"
+
+
+def indexed_latex(name: str, printer=None) -> str | None:
+    """LaTeX for a name with a layer's index, as :mod:`symgrad.derivation` writes them:
+    ``z[l]`` -> ``z^{[l]}``, ``A[l-1]`` -> ``A^{[l-1]}``; None for a name without one.
+
+    >>> indexed_latex("W[l]"), indexed_latex("a_prev")
+    ('W^{[l]}', None)
+    """
+    if not name.endswith("]") or "[" not in name:
+        return None
+    base, index = name[:-1].split("[", 1)
+    printer = printer or _SympyLatexPrinter()
+    return f"{printer._print(Symbol(base))}^{{[{index}]}}"
 
 
 def _is_sum(expr) -> bool:

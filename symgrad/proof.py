@@ -28,11 +28,23 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from . import naming
 from .chain import adjoint_symbol
 from .graph import M, mean
-from .ops import Structural, colsum, rowsum, sigmoid, softplus, total
+from .ops import (
+    Structural,
+    colsum,
+    leaky_relu,
+    mask,
+    relu,
+    rowsum,
+    sigmoid,
+    softmax,
+    softplus,
+    total,
+)
 from .rules import backprop
-from .simplify import to_node_variables
+from .simplify import tidy_sums, to_node_variables
 
 # ----- notation -----
 
@@ -72,7 +84,19 @@ class AtExample(sp.Function):
     nargs = 1
 
 
-NOTATION = (Partial, PartialOf, Times, Total, ExampleSum, AtExample)
+class Quotient(sp.Function):
+    """``a / b`` written as a fraction, as a definition reads (in prose only)."""
+
+    nargs = 2
+
+
+NOTATION = (Partial, PartialOf, Times, Total, ExampleSum, AtExample, Quotient)
+
+
+def as_written(definition):
+    """A definition as a reader expects it: exp(z)/colsum(exp(z)) as one fraction."""
+    num, den = sp.fraction(definition)
+    return Quotient(num, den) if den != 1 else definition
 
 
 def times(*factors):
@@ -100,7 +124,9 @@ class Line:
 @dataclass
 class Equations:
     lines: list[Line]
-    scope: str = "example"  # whose symbols: "example" (one example) or "batch" (m examples)
+    scope: str = "example"  # whose symbols: "example" (one example) or "batch" (m examples);
+    # for a model with repeated layers also "layer" and "layer batch" (hidden layer l)
+    notation: str = ""  # "name": adjoints written dz rather than dL/dz
     kind: str = "equations"
 
 
@@ -108,6 +134,7 @@ class Equations:
 class Paragraph:
     pieces: tuple  # words and SymPy expressions
     scope: str = "example"  # as for Equations, or "graph": adjoints printed dz, as in the graph
+    own: bool = False  # set apart from the text before it (else it runs on)
     kind: str = "paragraph"
 
 
@@ -129,6 +156,7 @@ class Section:
     title: tuple
     blocks: list = field(default_factory=list)
     level: int = 1
+    scope: str = "example"  # whose symbols the title names
 
 
 @dataclass
@@ -153,6 +181,8 @@ class Proof:
             yield from walk(section)
 
 
+NAMED_OPS = 4  # operations: a longer result equal to a consumer's derivative ends with its name
+
 # ----- words for the rules -----
 
 VIA = {"matmul": "matrix product", "transpose": "transpose", "total": "sum",
@@ -163,7 +193,15 @@ SIMPLIFIERS = {"cancel": "cancel common factors", "factor": "factor", "together"
 
 DERIVATIVE_OF = {sp.log: "derivative of log", sp.exp: "derivative of exp",
                  sp.tanh: "derivative of tanh", sigmoid: "derivative of the sigmoid",
-                 softplus: "derivative of softplus"}
+                 softplus: "derivative of softplus",
+                 relu: "derivative of relu (taken as 0 at 0)",
+                 leaky_relu: "derivative of leaky relu (taken as alpha at 0)"}
+
+# the chain rule through an operation defined by a formula (softmax), in words
+DEFINED = {softmax: lambda var, node: (
+    "Through this definition ", var, " reaches ", node, " twice, in the numerator and in the sum "
+    "of the denominator, so the chain rule goes through a quotient (the derivative of exp is "
+    "exp; a sum passes its derivative back to each of its terms):")}
 
 
 def _definition_route(f, v):
@@ -252,11 +290,16 @@ def _through(expr, var) -> list[str]:
 
 
 class _Builder:
-    def __init__(self, derivation):
+    """The sections of a proof, from one derivation; ``example`` and ``batch`` name the scopes
+    of its lines (see :mod:`symgrad.equality`)."""
+
+    def __init__(self, derivation, example="example", batch="batch"):
         self.d = derivation
         self.model = derivation.model
         self.pe = derivation.per_example_graph
         self.batch = derivation.batch_graph
+        self.example_scope, self.batch_scope = example, batch
+        self.results_named = False  # end a result equal to a consumer's adjoint with its name
         taken = set(self.model.variables)
         self.alpha = sp.Symbol(next(n for n in ("alpha", "eta", "lr") if n not in taken),
                                positive=True)
@@ -271,16 +314,7 @@ class _Builder:
             else ("The model computes, node by node:",)))
         s.blocks.append(Equations([Line(sym, fwd) for sym, fwd in self.pe.nodes]))
         if has_examples:
-            loss = self.model.loss
-            L = sp.Symbol(loss.name, real=True)
-            s.blocks.append(Paragraph(
-                ("Over ", M, " training examples, numbered by ", sp.Symbol("i"),
-                 ", the cost averages the loss ", L, ":")))
-            J = self.batch.output
-            cost = self.model.cost.expr.replace(lambda e: isinstance(e, mean),
-                                                lambda e: ExampleSum(e.args[0]) / M)
-            s.blocks.append(Equations([Line(J, cost, ("definition of the cost",))],
-                                      scope="batch"))
+            s.blocks += self.cost_blocks()
         dims: list = []
         for name, about in self.model.dims.items():
             dims += ["; " if dims else "", sp.Symbol(name), f": {about}"]
@@ -289,12 +323,47 @@ class _Builder:
         s.blocks.append(Paragraph(("Variables and their shapes",) +
                                   ((" (", *dims, "):") if dims else (":",))))
         s.blocks.append(Variables(self._variable_rows()))
+        s.blocks += self.assumption_blocks()
+        return s
+
+    def cost_blocks(self) -> list:
+        L = sp.Symbol(self.model.loss.name, real=True)
+        cost = self.model.cost.expr.replace(lambda e: isinstance(e, mean),
+                                            lambda e: ExampleSum(e.args[0]) / M)
+        return [Paragraph(("Over ", M, " training examples, numbered by ", sp.Symbol("i"),
+                           ", the cost averages the loss ", L, ":")),
+                Equations([Line(self.batch.output, cost, ("definition of the cost",))],
+                          scope="batch")]
+
+    def assumption_blocks(self, graphs=()) -> list:
+        """What the simplifications may assume of the labels, and the kinks' convention."""
+        out = []
         if self.pe.binary:
             labels = sorted(self.pe.binary, key=str)
-            s.blocks.append(Paragraph(
+            out.append(Paragraph(
                 ("The label ", *labels, " is 0 or 1, so ", sp.Eq(labels[0] ** 2, labels[0]),
-                 "; simplifications may use this.")))
-        return s
+                 "; simplifications may use this."), own=bool(out)))
+        for label in sorted(self.pe.onehot, key=str):
+            out.append(Paragraph(
+                ("The label ", label, " is one-hot: its entries are 0 or 1, exactly one of "
+                 "them 1, so its entries sum to 1, ", sp.Eq(colsum(label), 1, evaluate=False),
+                 "; simplifications may use this."), own=bool(out)))
+        functions = set().union(*(e.atoms(relu, leaky_relu) for g in (self.pe, *graphs)
+                                  for _, e in g.nodes))
+        u = sp.Symbol("u", real=True)
+        if any(isinstance(f, relu) for f in functions):
+            out.append(Paragraph((
+                "At ", sp.Eq(u, 0), " relu has no derivative: its slope jumps from 0 to 1. "
+                "symgrad takes the subgradient 0 there, so that the derivative of ", relu(u),
+                " is ", sp.Heaviside(u, 0), ", which is 0 at ", sp.Eq(u, 0), " (SymPy's "
+                "Heaviside(0) = 0). The numerical checks keep away from the kink."), own=True))
+        for alpha in sorted({f.args[1] for f in functions if isinstance(f, leaky_relu)}, key=str):
+            out.append(Paragraph((
+                "At ", sp.Eq(u, 0), " leaky relu has no derivative: its slope jumps from ",
+                alpha, " to 1. symgrad takes the slope ", alpha, " there, so that the derivative "
+                "of ", leaky_relu(u, alpha), " is ", sp.diff(leaky_relu(u, alpha), u), "."),
+                own=True))
+        return out
 
     def _variable_rows(self):
         stacked = self.model.stacked_names()
@@ -334,23 +403,31 @@ class _Builder:
 
     def example_section(self) -> Section:
         graph, steps = self.pe, self.d.per_example_steps
-        out = graph.output
-        u, v = sp.symbols("u v", real=True)
         title = "Derivatives for one example" if self.batch is not None else "Derivatives"
         s = Section((title,))
-        s.blocks.append(Paragraph((
+        s.blocks.append(self.notation_paragraph(graph.output))
+        for step in steps.values():
+            s.blocks.append(self.node_section(step))
+        return s
+
+    def notation_paragraph(self, out) -> Paragraph:
+        u, v = sp.symbols("u v", real=True)
+        return Paragraph((
             "We write ", Total(out, v), " for the derivative of ", out, " with respect to ", v,
             " through every path from ", v, " to ", out, ", and ", Partial(u, v),
             " for the local partial derivative of node ", u, "'s own formula, its other inputs "
-            "held fixed. Going backward from ", sp.Eq(Total(out, out), graph.seed,
-                                                 evaluate=False),
-            ", each node needs only the derivatives of the nodes that use it (the chain rule).")))
-        for var, step in steps.items():
-            role = self.model.variables[var.name].role
-            sub = Section((role.capitalize() + " ", var), level=2)
-            sub.blocks += self.node_blocks(step, graph, steps, locals_shown=True)
-            s.blocks.append(sub)
-        return s
+            "held fixed. Going backward from ", sp.Eq(Total(out, out), 1, evaluate=False),
+            ", each node needs only the derivatives of the nodes that use it (the chain rule).")
+            )
+
+    def node_section(self, step) -> Section:
+        """The subsection deriving one example's adjoint of ``step.var``."""
+        var, scope = step.var, self.example_scope
+        role = self.model.variables[var.name].role
+        sub = Section((role.capitalize() + " ", var), level=2, scope=scope)
+        sub.blocks += self.node_blocks(step, self.pe, self.d.per_example_steps,
+                                       locals_shown=True, scope=scope)
+        return sub
 
     def node_blocks(self, step, graph, steps, *, locals_shown, scope="example"):
         var = step.var
@@ -359,7 +436,7 @@ class _Builder:
         if len(consumers) > 1:
             pieces.append(" Its derivative adds up the contributions of every path (the "
                           "multivariable chain rule).")
-        blocks: list = [Paragraph(tuple(pieces))]
+        blocks: list = [Paragraph(tuple(pieces), scope=scope)]
         local_lines = []
         if locals_shown:
             for c in step.contributions:
@@ -371,7 +448,18 @@ class _Builder:
                                       > 1 else "") + ":",)))
             blocks.append(Equations(local_lines, scope=scope))
             blocks.append(Paragraph(("Then the chain rule:",)))
-        blocks.append(Equations(self.chain_lines(step, graph, steps), scope=scope))
+        defs = dict(graph.nodes)
+        for c in step.contributions:
+            op = _defined_op(defs[c.consumer], var)
+            if op is not None and locals_shown:
+                words = DEFINED.get(type(op), lambda var, node: ("The chain rule through "
+                                                                   "this definition:",))
+                blocks.append(Paragraph((
+                    c.consumer, " is the ", type(op).__name__, " of ", var, ", defined column "
+                    "by column as ", sp.Eq(c.consumer, as_written(op.definition()),
+                                           evaluate=False), ". ",
+                    *words(var, c.consumer)), scope=scope))
+        blocks.append(Equations(self.chain_lines(step, graph, steps, scope), scope=scope))
         return blocks
 
     def local_lines(self, c, graph) -> list[Line]:
@@ -448,15 +536,37 @@ class _Builder:
         if vias:
             words += " through the " + " and the ".join(vias)
         if shared:
-            words += (", summed over the examples" if scope == "batch" else
+            words += (", summed over the examples" if scope.endswith("batch") else
                       ", summed over the entries that share it")
         if len(terms) > 1:
             words += ", summed over the uses of "
         lines = [Line(step.adjoint, chain, (words,) + ((var,) if len(terms) > 1 else ()))]
+        defined = [op for c in step.contributions if c.local is None
+                   for op in [_defined_op(defs[c.consumer], var)] if op is not None]
+        if defined:  # softmax: back from its definition to the node variables first
+            shapes = self._shapes(graph)
+            named = _node_form(chain, graph.nodes, shapes)
+            if named != chain:
+                used = [sp.Eq(as_written(op.definition()), s, evaluate=False)
+                        for s, op in graph.nodes if op in defined]
+                lines.append(Line(None, named, ("definition of the node: ", *_listed(used),
+                                                "; linearity of sums")))
+                chain = named
+            factored = _factor_out(chain)
+            if factored != chain:
+                lines.append(Line(None, factored, ("factor",)))
+                chain = factored
         substituted = _tidy(chain.xreplace(subs))
         shown = _evaluate(substituted)
         if substituted != chain:
             lines.append(Line(None, substituted, ("substitute the results above",)))
+        if defined:
+            masked, unmask = mask(shown)
+            tidied = _node_form(sp.expand(masked).xreplace(unmask), graph.nodes,
+                                self._shapes(graph))
+            if tidied != shown:
+                lines.append(Line(None, tidied, ("multiply out, linearity of sums",)))
+                shown = tidied
         for label, expr in step.steps:
             if label.startswith("substitute") or expr == shown:
                 continue
@@ -464,7 +574,20 @@ class _Builder:
             shown = expr
         if shown != step.result:
             lines.append(Line(None, step.result, ("simplify",)))
+        named = self._named(step, steps)
+        if named != step.result:  # db = dz
+            lines.append(Line(None, named, ("the result for ", named_after(named), " above")))
         return lines
+
+    def _named(self, step, steps):
+        """``step``'s result, or when long (or always, in a layer) the consumer's derivative
+        that it equals, by name: db = dz."""
+        if not (self.results_named or sp.count_ops(step.result) > NAMED_OPS):
+            return step.result
+        for c in step.contributions:
+            if c.consumer in steps and steps[c.consumer].result == step.result:
+                return steps[c.consumer].adjoint
+        return step.result
 
     def _term(self, c, graph):
         adj = adjoint_symbol(c.consumer)
@@ -533,10 +656,13 @@ class _Builder:
     def average_lines(self, p, stacked) -> list[Line]:
         graph, steps = self.batch, self.d.batch_steps
         t = sp.Dummy("t")
-        cost = self.model.cost.expr.replace(lambda e: isinstance(e, mean), lambda e: t)
+        # a layer has no cost of its own: the model's is the mean of the losses
+        cost = (self.model.cost.expr.replace(lambda e: isinstance(e, mean), lambda e: t)
+                if self.model.cost is not None else t)
         coeff, rest = sp.diff(cost, t), cost.subs(t, 0)
         adj = adjoint_symbol(p)
-        pe_result = self.d.per_example_steps[p].result
+        pe_steps = self.d.per_example_steps
+        pe_result = self._named(pe_steps[p], pe_steps)
         direct = sp.Add(*[c.expr for c in backprop(rest, sp.Integer(1), self._shapes(graph))
                           if c.var == p]) if rest.has(p) else sp.Integer(0)
         first = coeff * ExampleSum(adj) / M + (PartialOf(rest, p) if rest.has(p) else 0)
@@ -587,6 +713,40 @@ class _Builder:
         return s
 
 
+def named_after(adjoint):
+    """The variable whose derivative ``adjoint`` is: dz -> z."""
+    return sp.Symbol(adjoint.name[len(naming.adjoint("")):], real=True)
+
+
+def _defined_op(expr, var):
+    """The operation defined by a formula (softmax) through which ``var`` enters ``expr``."""
+    for op in sp.preorder_traversal(expr):
+        if isinstance(op, Structural) and hasattr(op, "definition") and op.has(var):
+            return op
+    return None
+
+
+def _node_form(expr, nodes, shapes):
+    """``expr`` in node variables, with the sums' constants taken out, until nothing changes:
+    e^z sum(-da e^z / sum(e^z)^2) -> -a sum(a da)."""
+    for _ in range(5):
+        new = to_node_variables(tidy_sums(to_node_variables(expr, nodes), shapes), nodes)
+        if new == expr:
+            break
+        expr = new
+    return expr
+
+
+def _factor_out(expr):
+    """A factor common to every term taken out (a da - a sum(a da) -> a (da - sum(a da))),
+    with the structural parts left whole."""
+    masked, unmask = mask(expr)
+    factored = sp.factor_terms(masked)
+    if factored == masked or not factored.is_Mul:
+        return expr
+    return factored.xreplace(unmask)
+
+
 def _tidy(expr):
     """Drop factors 1 from explicit products."""
     return expr.replace(lambda e: isinstance(e, Times), lambda e: times(*e.args))
@@ -598,7 +758,14 @@ def _evaluate(expr):
 
 
 def build(derivation) -> Proof:
-    """Lay out ``derivation`` as a :class:`Proof` (not yet checked: see symgrad.equality)."""
+    """Lay out ``derivation`` as a :class:`Proof` (not yet checked: see symgrad.equality).
+
+    A model with repeated layers gets hidden layer l once, with the general index l
+    (:mod:`symgrad.stack_proof`)."""
+    from .stack_proof import build_stacked, is_stacked
+
+    if is_stacked(derivation):
+        return build_stacked(derivation)
     b = _Builder(derivation)
     model = derivation.model
     sections = [b.model_section(), b.graph_section(), b.example_section()]
@@ -609,5 +776,5 @@ def build(derivation) -> Proof:
 
 
 __all__ = ["AtExample", "Equations", "ExampleSum", "Figure", "Line", "NOTATION", "Paragraph",
-           "Partial", "PartialOf", "Proof", "Section", "Times", "Variables",
+           "Partial", "PartialOf", "Proof", "Quotient", "Section", "Times", "Variables",
            "build", "times"]

@@ -36,8 +36,9 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=PROVE_EPILOG,
         description="Write the derivation of every partial derivative as a proof: the model, "
                     "its computation graph, the chain rule node by node with every step named, "
-                    "the average over m examples and the updates. Every displayed equality is "
-                    "checked before anything is written.")
+                    "the average over m examples and the updates; for a model with repeated "
+                    "layers, hidden layer l once, with the general index l. Every displayed "
+                    "equality is checked before anything is written.")
     p.add_argument("spec", help="model spec file (TOML), e.g. derivations/logistic_regression.toml")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="where to write (default: <model name>.tex, or .md with --format "
@@ -53,8 +54,9 @@ def register(subparsers) -> None:
         "graph", help="draw the computation graph with Graphviz (svg, png or dot)",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=GRAPH_EPILOG,
         description="Draw the model's computation graph for one example: forward edges blue, "
-                    "backward edges red, labelled with the local partial derivatives. svg and "
-                    "png need Graphviz's dot.")
+                    "backward edges red, labelled with the local partial derivatives. A model "
+                    "with repeated layers is drawn as a stack, hidden layer l once in a box, "
+                    "whatever its depth. svg and png need Graphviz's dot.")
     g.add_argument("spec", help="model spec file (TOML)")
     g.add_argument("-o", "--output", metavar="FILE",
                    help="graph.svg, graph.png or graph.dot (default: DOT on standard output)")

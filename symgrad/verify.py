@@ -11,6 +11,11 @@ small random sizes, its ``backward`` is compared with
 
 and its ``compute_cost`` with the symbolic cost (this checks the stable rewrites). Every
 comparison is the relative error ``|a - b| / (|a| + |b|)`` (norms over all entries) in float64.
+
+A model with ``[layers]`` has one module for every depth, which loops over the layers: it is
+checked against the stack unrolled to each depth of :func:`depths` (the parameters it is given
+fix the depth), and each row reports the largest error over them. Random points are drawn away
+from the kinks of relu and its kin (:func:`symgrad.numeric.draw`), never by loosening a tolerance.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from .graph import mean
 TOLERANCE = {"symbolic": 1e-9, "finite differences": 1e-6}
 EPSILON = 1e-6  # the finite-difference step
 SIZES = (2, 5)  # every dimension, m included, is drawn from this range
+DEPTHS = (1, 2, 4)  # a model with [layers] is checked at these depths, and at its own
 
 
 @dataclass
@@ -84,8 +90,21 @@ def generate(derivation, folder):
     return load_module(path)
 
 
-def verify(derivation, *, trials=3, seed=0, module=None) -> list[Row]:
-    """Compare the generated module's cost and gradients with the references above.
+def depths(model) -> tuple[int, ...]:
+    """The depths at which a model's module is checked: () for a model without [layers].
+
+    >>> from symgrad import load
+    >>> depths(load("derivations/deep_network.toml"))
+    (1, 2, 3, 4)
+    """
+    if model.stack is None:
+        return ()
+    return tuple(sorted({*DEPTHS, model.depth}))
+
+
+def verify(derivation, *, trials=3, seed=0, module=None, at_depths=None) -> list[Row]:
+    """Compare the generated module's cost and gradients with the references above;
+    a model with [layers] at ``at_depths`` (default: :func:`depths`).
 
     >>> from symgrad import load
     >>> rows = verify(load("derivations/logistic_regression.toml").derive(), trials=1)
@@ -100,15 +119,21 @@ def verify(derivation, *, trials=3, seed=0, module=None) -> list[Row]:
     if module is None:
         with tempfile.TemporaryDirectory(prefix="symgrad-verify-") as folder:
             module = generate(derivation, folder)
-    check = _Check(derivation, module)
+    model = derivation.model
+    at_depths = depths(model) if at_depths is None or model.stack is None else at_depths
+    derivations = [derivation if depth == model.depth else model.unrolled(depth).derive()
+                   for depth in at_depths] or [derivation]
+    errors: dict[tuple[str, str], tuple[float, float]] = {}
     rng = np.random.default_rng(seed)
-    for _ in range(trials):
-        check.trial(rng)
+    for d in derivations:
+        check = _Check(d, module, errors)
+        for _ in range(trials):
+            check.trial(rng)
     return check.rows()
 
 
 class _Check:
-    def __init__(self, derivation, module):
+    def __init__(self, derivation, module, errors=None):
         from .codegen import examples
 
         self.d, self.module = derivation, module
@@ -127,7 +152,7 @@ class _Check:
         # without its hyperparameters, is the cost mean(L)? Then dJ/dw is the mean of dL/dw.
         rest = model.cost.expr.replace(lambda e: isinstance(e, mean), lambda e: sp.Integer(0))
         self.per_example_params = sp.simplify(rest.subs({v.symbol: 0 for v in self.hyper})) == 0
-        self.errors: dict[tuple[str, str], tuple[float, float]] = {}
+        self.errors = {} if errors is None else errors  # (gradient, reference) -> worst
 
     def record(self, gradient, reference, error, kind):
         key = (gradient, reference)
@@ -135,7 +160,7 @@ class _Check:
         self.errors[key] = (max(old, error), TOLERANCE[kind])
 
     def rows(self) -> list[Row]:
-        order = {"J": -1}
+        order = {"J": -1}  # then the gradients in the order met (a layer's at its first depth)
         return [Row(g, r, e, t) for (g, r), (e, t) in
                 sorted(self.errors.items(), key=lambda kv: order.get(kv[0][0], 0))]
 

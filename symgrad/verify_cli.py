@@ -30,11 +30,15 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from .spec import load
-    from .verify import EPSILON, table, verify
+    from .verify import EPSILON, depths, table, verify
 
     derivation = load(args.spec).derive()
     rows = verify(derivation, trials=args.trials, seed=args.seed)
     title = (f"symgrad verify {derivation.model.name}: {args.trials} random draw(s), every size "
              f"in 2..5, float64, seed {args.seed}; finite differences with step {EPSILON:g}")
+    layers = depths(derivation.model)
+    if layers:
+        title += (f"\none module for every depth, checked at L = {', '.join(map(str, layers))} "
+                  "(each row: the worst of them)")
     print(table(rows, title))
     return 0 if all(row.passed for row in rows) else 1

@@ -2,10 +2,11 @@
 
     python -m tests.regen_golden          (from the repository root)
 
-Each spec gets a folder, tests/golden/<spec>/, holding what symgrad generates from it (today:
-train.py, the NumPy training module, for every model with examples). The tests compare the
-generator's output with these files byte for byte; after an intended change to a template or
-to the generator, run this script and review ``git diff tests/golden`` before committing.
+Each spec gets a folder, tests/golden/<spec>/, holding what symgrad generates from it: train.py,
+the NumPy training module, for every model with examples; proof.tex and proof.md, its proof in
+LaTeX and in Markdown, for the specs in PROOFS. The tests compare the output with these files
+byte for byte; after an intended change to a template, the code generator, the proof writer or
+the printer, run this script and review ``git diff tests/golden`` before committing.
 """
 
 from __future__ import annotations
@@ -15,25 +16,33 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
+PROOFS = ("logistic_regression",)  # the specs whose proofs are kept as golden files
+GRAPH_FILE = "proof-graph.svg"  # what `symgrad prove SPEC -o proof.md` writes beside it
 
 
-def outputs(derivation) -> dict[str, str]:
-    """The generated files of one derivation, by file name."""
+def outputs(name: str) -> dict[str, str]:
+    """The generated files of derivations/<name>.toml, by file name."""
+    import symgrad
+    from symgrad import document
     from symgrad.codegen import render
 
+    spec = f"derivations/{name}.toml"  # as a user in the repository root would name it
+    derivation = symgrad.loads((ROOT / spec).read_text(encoding="utf-8"), source=spec).derive()
     files = {}
     if derivation.batch_graph is not None:  # no examples: nothing to train
         files["train.py"] = render(derivation)
+    if name in PROOFS:
+        proof = document.prove(derivation)
+        files["proof.tex"] = document.render(proof, "latex")
+        files["proof.md"] = document.render(proof, "markdown", GRAPH_FILE)
     return files
 
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))  # this checkout's symgrad and templates
-    import symgrad
-
     for spec in sorted((ROOT / "derivations").glob("*.toml")):
-        for name, text in outputs(symgrad.load(spec).derive()).items():
-            path = GOLDEN / spec.stem / name
+        for file, text in outputs(spec.stem).items():
+            path = GOLDEN / spec.stem / file
             old = path.read_bytes() if path.exists() else None
             if old == text.encode("utf-8"):
                 continue

@@ -31,6 +31,64 @@ def verdict(spec, claim) -> Verdict:
 
 # ----- the trust corpus -----
 
+# The networks' common slips, each diagnosed: (spec, claim, a phrase the diagnosis must contain)
+NETWORK_WRONG = [
+    ("shallow_network", "dZ1 = W2.T @ dZ2", "chain-rule factor dA1/dZ1 = 1 - A1**2 left out"),
+    ("shallow_network", "dW2 = dZ2 @ A2.T / m", "uses A2 where A1 belongs"),
+    ("shallow_network", "dW1 = dZ1 @ A1.T / m", "uses A1 where X belongs"),
+    ("shallow_network", "dA1 = W2 @ dZ2", "with W2.T in place of W2"),
+    ("shallow_network", "db1 = sum(dZ1) / m", "with sum(dZ1, axis=1) in place of sum(dZ1)"),
+    ("shallow_network", "dZ1 = W2.T @ dZ2 * tanh(Z1)", "tanh(Z1) where its derivative belongs"),
+    ("shallow_network", "dW2 = dz2 * a2.T", "uses a2 where a1 belongs"),
+    ("softmax_regression", "dZ = Y - A", "sign error"),
+    ("softmax_regression", "dW = dZ @ X / m", "with X.T in place of X"),
+    ("softmax_regression", "dW = dZ @ X.T", "1/m is missing"),
+    ("softmax_regression", "db = sum(dZ, axis=0) / m", "wrong axis"),
+    ("deep_network", "dW2 = dZ2 @ A2.T / m", "uses A2 where A1 belongs"),
+    ("deep_network", "dW1 = dZ1 @ A1.T / m", "uses A1 where X belongs"),
+    ("deep_network", "dA1 = W2 @ dZ2", "with W2.T in place of W2"),
+    ("deep_network", "dA1 = W2.T @ dZ1", "uses dZ1 where dZ2 belongs"),
+    ("deep_network", "db2 = sum(dZ2) / m", "wrong axis"),
+    ("deep_network", "dZ2 = dA2 * relu(Z2)", "relu(Z2) where its derivative belongs"),
+    # layer notation: hidden layer l of the stack, checked against the block derived once
+    ("deep_network", "dZ[l] = dA[l]", "chain-rule factor dA[l]/dZ[l] = (Z[l] > 0) left out"),
+    ("deep_network", "dW[l] = dZ[l] @ A[l].T / m", "uses A[l] where A[l-1] belongs"),
+    ("deep_network", "dW[l] = dz[l] @ a[l].T", "uses a[l] where a[l-1] belongs"),
+    ("deep_network", "dA[l-1] = W[l] @ dZ[l]", "with W[l].T in place of W[l]"),
+    ("deep_network", "dA[l-1] = W[l].T @ dA[l]", "chain-rule factor dA[l]/dZ[l]"),
+    ("deep_network", "db[l] = sum(dZ[l]) / m", "with sum(dZ[l], axis=1) in place of sum(dZ[l])"),
+    ("deep_network", "dW[l] = dZ[l] @ A[l-1].T", "1/m is missing"),
+    ("deep_network", "dW[l] = A[l-1] @ dZ[l].T / m", "transpose of the correct one"),
+    ("deep_network", "dZ[l] = dA[l] * relu(Z[l])", "relu(Z[l]) where its derivative belongs"),
+    ("deep_network", "dz[l] = da[l] * heaviside(z[l]) / m", "extra factor 1/m"),
+]
+
+NETWORK_RIGHT = [
+    ("shallow_network", "dZ1 = (W2.T @ dZ2) * (1 - tanh(Z1)**2)"),
+    ("shallow_network", "dZ1 = W2.T @ (A2 - Y) * (1 - A1**2)"),
+    ("shallow_network", "dW1 = (X @ dZ1.T).T / m"),
+    ("shallow_network", "dW1 = ((W2.T @ dZ2) * (1 - A1**2)) @ X.T / m"),
+    ("shallow_network", "dW2 = (A2 - Y) @ A1.T / m"),
+    ("shallow_network", "db2 = sum(A2 - Y) / m"),
+    ("shallow_network", "dz1 = W2.T * (a2 - y) * (1 - a1**2)"),
+    ("softmax_regression", "dZ = softmax(Z) - Y"),
+    ("softmax_regression", "dW = (X @ (A - Y).T).T / m"),
+    ("softmax_regression", "db = sum(A - Y, axis=1) / m"),
+    ("deep_network", "dZ3 = sigmoid(Z3) - Y"),
+    ("deep_network", "dA2 = W3.T @ (A3 - Y)"),
+    ("deep_network", "dW3 = (A3 - Y) @ A2.T / m"),
+    ("deep_network", "dZ1 = heaviside(A1) * dA1"),  # relu: A1 > 0 exactly where Z1 > 0
+    ("deep_network", "db1 = sum(dZ1, 1) / m"),
+    ("deep_network", "dZ[l] = heaviside(Z[l]) * dA[l]"),
+    ("deep_network", "dZ[l] = dA[l] * heaviside(A[l])"),
+    ("deep_network", "dW[l] = (A[l-1] @ dZ[l].T).T / m"),
+    ("deep_network", "dW[l] = (dA[l] * heaviside(Z[l])) @ A[l - 1].T / m"),
+    ("deep_network", "db[l] = sum(dA[l] * heaviside(Z[l]), axis=1) / m"),
+    ("deep_network", "dA[l-1] = (dZ[l].T @ W[l]).T"),
+    ("deep_network", "dz[l] = heaviside(W[l] @ a[l-1] + b[l]) * da[l]"),
+    ("deep_network", "da[l-1] = W[l].T @ (da[l] * heaviside(z[l]))"),
+]
+
 # (spec, claim, a phrase the diagnosis must contain, or None)
 WRONG = [
     ("logistic_regression", "dz = y - a", "sign error"),
@@ -77,6 +135,7 @@ WRONG = [
     ("shallow_network", "dz1 = (1 - a1)*(W2.T @ dz2)", None),
     ("deep_network", "dZ2 = W3.T @ dZ3", "chain-rule factor dA2/dZ2"),
     ("deep_network", "dW3 = A2 @ dZ3.T / m", "transpose"),
+    *[(spec, claim, diagnosis) for spec, claim, diagnosis in NETWORK_WRONG],
 ]
 
 RIGHT = [
@@ -126,12 +185,17 @@ RIGHT = [
     ("shallow_network", "db1 = sum(dZ1, axis=1)/m"),
     ("deep_network", "dZ2 = heaviside(Z2)*(W3.T @ dZ3)"),
     ("deep_network", "dW1 = dZ1 @ X.T / m"),
+    *NETWORK_RIGHT,
 ]
 
 
 def test_the_corpus_is_large_enough():
     assert len(WRONG) >= 30 and len(RIGHT) >= 30
     assert len({spec for spec, *_ in WRONG}) >= 6 and len({spec for spec, _ in RIGHT}) >= 6
+    assert len(NETWORK_WRONG) >= 10 and len(NETWORK_RIGHT) >= 10
+    assert all(diagnosis for *_, diagnosis in NETWORK_WRONG)
+    layer = [claim for _, claim, _ in NETWORK_WRONG if "[l]" in claim]
+    assert len(layer) >= 5 and sum("[l]" in claim for _, claim in NETWORK_RIGHT) >= 5
 
 
 @pytest.mark.parametrize("spec, claim, diagnosis", WRONG, ids=[f"{s}: {c}" for s, c, _ in WRONG])
@@ -161,25 +225,70 @@ class BatchClaimPrinter(ClaimPrinter):
     _print_colsum = TextPrinter._print_colsum
 
 
+def derived_texts(ch):
+    """(name, symgrad's result as claim text, batch) for every derivative, a layer's too."""
+    scopes = [(batch, layer) for layer in (False, True) if not layer or ch.derivation.layer
+              for batch in ((False, True) if ch.derivation.batch_graph else (False,))]
+    for batch, layer in scopes:
+        printer = BatchClaimPrinter() if batch else ClaimPrinter()
+        space = ch.space(batch, layer)
+        for name, step in space.adjoints.items():
+            yield name, printer.doprint(step.result.xreplace(space.rename)), batch
+
+
 def test_every_derived_result_proves_itself(spec_path):
     """What ``symgrad derive`` prints reads back as a claim, and is proven."""
     ch = Checker(symgrad.load(spec_path))
-    for batch in (False, True) if ch.derivation.batch_graph else (False,):
-        printer = BatchClaimPrinter() if batch else ClaimPrinter()
-        for name, step in ch.space(batch).adjoints.items():
-            text = printer.doprint(step.result)
-            assert ch.check(Claim(name, text, batch)).proven, (name, text)
+    for name, text, batch in derived_texts(ch):
+        assert ch.check(Claim(name, text, batch)).proven, (name, text)
 
 
 def test_slightly_wrong_results_are_refuted(spec_path):
     """symgrad's own result, off by 0.1%: refuted with a counterexample, for every derivative."""
     ch = Checker(symgrad.load(spec_path))
-    for batch in (False, True) if ch.derivation.batch_graph else (False,):
-        printer = BatchClaimPrinter() if batch else ClaimPrinter()
-        for name, step in ch.space(batch).adjoints.items():
-            text = f"({printer.doprint(step.result)})*1.001"
-            v = ch.check(Claim(name, text, batch))
-            assert v.status == REFUTED and v.counterexample is not None, v.text()
+    for name, text, batch in derived_texts(ch):
+        v = ch.check(Claim(name, f"({text})*1.001", batch))
+        assert v.status == REFUTED and v.counterexample is not None, v.text()
+
+
+# ----- layer notation -----
+
+
+def at_layer_2(claim):
+    """A claim about layer l, written for layer 2 of the 3-layer unrolled network."""
+    return claim.replace("[l-1]", "1").replace("[l - 1]", "1").replace("[l]", "2")
+
+
+LAYER_CLAIMS = [(claim, True) for spec, claim in NETWORK_RIGHT if "[l" in claim] + [
+    (claim, False) for spec, claim, _ in NETWORK_WRONG if "[l" in claim]
+
+
+@pytest.mark.parametrize("claim, right", LAYER_CLAIMS, ids=[c for c, _ in LAYER_CLAIMS])
+def test_layer_claims_hold_in_the_unrolled_network(claim, right):
+    """The block derived once and layer 2 of the unrolled network give the same verdict."""
+    unrolled = verdict("deep_network", at_layer_2(claim))
+    assert unrolled.proven == right and verdict("deep_network", claim).proven == right
+
+
+def test_layer_claims_read_in_layer_notation(capsys):
+    code = main(["check", str(ROOT / "derivations/deep_network.toml"),
+                 "--claim", "dW[l] = dZ[l] @ A[l].T / m", "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1
+    (found,) = data["claims"]
+    assert found["name"] == "dW[l]" and found["derived"] == "(dZ[l] @ A[l-1].T)/m"
+    assert "matrix(n[l], n[l]), the correct dW[l] is matrix(n[l], n[l-1])" in found["reason"]
+    ce = verdict("deep_network", "dZ[l] = dA[l]").counterexample
+    assert list(ce.values) == ["m", "A[l-1]", "dA[l]", "W[l]", "b[l]"]
+
+
+def test_layer_claims_file(tmp_path, capsys):
+    path = tmp_path / "mine.toml"
+    path.write_text('[claims]\n"dz[l]" = "da[l] * heaviside(z[l])"\n'
+                    '[batch]\n"dW[l]" = "dZ[l] @ A[l-1].T / m"\n"dA[l - 1]" = "W[l].T @ dZ[l]"\n')
+    assert [c.name for c in read_claims(path)] == ["dz[l]", "dW[l]", "dA[l-1]"]
+    code = main(["check", str(ROOT / "derivations/deep_network.toml"), "--claims", str(path)])
+    assert code == 0 and capsys.readouterr().out.endswith("3 of 3 claims proven.\n")
 
 
 # ----- verdicts, as the issue shows them -----
@@ -193,6 +302,32 @@ def test_the_issue_example(capsys):
     assert out == ("✗ dz = y - a is false. symgrad derives dz = a - y.\n"
                    "  Your claim is the negative of the correct one (sign error).\n"
                    "  Counterexample: a = 0.7, y = 1 gives your dz = 0.3, correct dz = -0.3.\n")
+
+
+def test_a_network_example(capsys):
+    code = main(["check", str(ROOT / "derivations/shallow_network.toml"),
+                 "--claim", "dW1 = dZ1 @ X.T / m", "--claim", "dZ1 = W2.T @ dZ2",
+                 "--claim", "dW2 = dZ2 @ A2.T / m"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out == NETWORK_EXAMPLE
+
+
+NETWORK_EXAMPLE = """\
+✓ dW1 = dZ1 @ X.T / m (over m examples) is proven. symgrad derives dW1 = (dZ1 @ X.T)/m.
+✗ dZ1 = W2.T @ dZ2 (over m examples) is false. symgrad derives dZ1 = (1 - A1**2)*(W2.T @ dZ2).
+  Your claim matches the correct result with the chain-rule factor dA1/dZ1 = 1 - A1**2 left out \
+(missing chain-rule factor).
+  Your claim equals symgrad's dA1: the derivative with respect to A1, not Z1 (derivative taken \
+with respect to the wrong variable).
+  Counterexample: m = 2, X = [[1, 1], [1, 0]], Y = [[1, 1]], W1 = [[0, 0], [0, 1]], \
+b1 = [[0], [0]], W2 = [[1, 1]], b2 = 0 gives your dZ1 = [[-0.3183, -0.5], [-0.3183, -0.5]], \
+correct dZ1 = [[-0.3183, -0.5], [-0.1337, -0.5]].
+✗ dW2 = dZ2 @ A2.T / m (over m examples) is false. symgrad derives dW2 = (dZ2 @ A1.T)/m.
+  Wrong shape: your dW2 is a scalar, the correct dW2 is matrix(1, n_h).
+  Your claim uses A2 where A1 belongs: with A1 in place of A2 your claim is right.
+1 of 3 claims proven.
+"""
 
 
 def test_counterexample_values_come_from_a_real_forward_pass():
@@ -267,7 +402,33 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("claim, message", BAD, ids=[c for c, _ in BAD])
+BAD_LAYER = [
+    ("dZ[l] = W[l+1].T @ dZ[l+1]", "sees layers l and l-1 only"),
+    ("dZ[l] = dA * heaviside(Z[l])", "unknown name 'dA' in 'dA * heaviside(Z[l])' (write dA[l])"),
+    ("dZ[l] = dA2", "unknown name 'dA2'"),
+    ("dZ2 = dA[l]", "has it on the left too"),
+    ("dZ[l] = A[2]", "subscript 'A[2]'"),
+    ("dZ[l] = A[l][0]", "subscript 'A[l][0]'"),
+    ("dZ[l] = A[l-2]", "subscript 'A[l - 2]'"),
+    ("dZ[l+1] = dA[l]", "not the name of a derivative"),
+    ("dq[l] = 1", "symgrad derives no 'dq[l]'"),
+    ("dZ[l] = dZ[l]", "uses dZ[l] itself"),
+    ("dZ[l] = dz[l] + dA[l]", "mixes per-example names (dz[l]) with names over m examples"),
+]
+
+
+@pytest.mark.parametrize("claim, message", BAD_LAYER, ids=[c for c, _ in BAD_LAYER])
+def test_bad_layer_claims_exit_2_with_one_line(capsys, claim, message):
+    code = main(["check", str(ROOT / "derivations/deep_network.toml"), "--claim", claim])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert message in err
+
+
+@pytest.mark.parametrize("claim, message", BAD + [
+    ("dz[l] = a - y", "has no [layers]"), ("dz = a[l]", "has it on the left too")],
+    ids=[c for c, _ in BAD] + ["dz[l] = a - y", "dz = a[l]"])
 def test_bad_claims_exit_2_with_one_line(capsys, claim, message):
     code = main(["check", str(ROOT / "derivations/logistic_regression.toml"), "--claim", claim])
     out, err = capsys.readouterr()

@@ -5,6 +5,7 @@ import ast
 import functools
 import inspect
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,7 +70,8 @@ def test_no_stale_golden_files():
 def test_same_bytes_in_a_fresh_process():
     script = ("import sys; from symgrad.codegen import render_spec; "
               "sys.stdout.buffer.write(render_spec(sys.argv[1]).encode())")
-    for name, seed in (("logistic_regression", "1"), ("softmax_regression", "12345")):
+    for name, seed in (("logistic_regression", "1"), ("softmax_regression", "12345"),
+                       ("deep_network", "777")):
         out = subprocess.run([sys.executable, "-c", script,
                               str(ROOT / "derivations" / f"{name}.toml")],
                              capture_output=True, check=True, cwd=ROOT,
@@ -242,6 +244,91 @@ def test_softmax_predicts_class_indices(generated):
     assert mod.predict(params, X).tolist() == [[0, 1, 2]]
 
 
+# ----- a stack of layers -----
+
+
+def _functions(source, names=("forward", "cost_from_cache", "backward", "update_parameters",
+                              "predict")):
+    tree = ast.parse(source)
+    return {f.name: ast.get_source_segment(source, f) for f in tree.body
+            if isinstance(f, ast.FunctionDef) and f.name in names}
+
+
+def test_deep_code_loops_over_the_layers_whatever_the_depth_derived():
+    model = derivation("deep_network").model
+    expected = _functions(code("deep_network"))
+    for depth in (1, 2, 6):
+        other = render(model.unrolled(depth).derive())
+        assert _functions(other) == expected, depth
+        hidden = [20, 7, 5, 5, 5][:depth - 1]  # the course's [n_x, 20, 7, 5, 1], cut or grown
+        assert f"HIDDEN_LAYERS = {hidden}" in other
+    statements = [ast.get_source_segment(code("deep_network"), s)
+                  for f in ast.parse(code("deep_network")).body
+                  if isinstance(f, ast.FunctionDef) and f.name in expected for s in f.body[1:]]
+    assert not re.search(r"\b[WbZA]\d", "\n".join(statements))  # no layer by its number
+    forward, backward = expected["forward"], expected["backward"]
+    assert "    for layer in range(1, depth):\n" in forward
+    assert "    for layer in range(depth - 1, 0, -1):\n" in backward
+    # the hidden layer's block, derived once, printed once
+    for line in ("        dZ = dA * (Z > 0)\n", "        dW = dZ @ A_prev.T / m\n",
+                 "        db = np.sum(dZ, axis=1, keepdims=True) / m\n",
+                 "            dA = W.T @ dZ\n",
+                 "        # dZ[l] = dA[l]*(Z[l] > 0)\n"):
+        assert backward.count(line) == 1, line
+    # the output layer's, from the unrolled derivation's last layer
+    assert "    dZ = A - Y\n" in backward and "    # dZ[L] = A[L] - Y\n" in backward
+
+
+def test_deep_parameters_and_their_initialization(generated):
+    mod = generated("deep_network")
+    assert str(inspect.signature(mod.initialize_parameters)) == (
+        "(layer_dims, method='he', seed=0)")
+    assert list(inspect.signature(mod.train).parameters)[5:] == ["params", "seed", "layer_dims"]
+    dims = [400, 30, 20, 1]
+    he = mod.initialize_parameters(dims, seed=3)
+    assert sorted(he) == ["W1", "W2", "W3", "b1", "b2", "b3"]
+    assert [he[f"W{l}"].shape for l in (1, 2, 3)] == [(30, 400), (20, 30), (1, 20)]
+    assert [he[f"b{l}"].shape for l in (1, 2, 3)] == [(30, 1), (20, 1), (1, 1)]
+    assert not any(he[f"b{l}"].any() for l in (1, 2, 3))
+    assert np.std(he["W1"]) == pytest.approx(np.sqrt(2 / 400), rel=0.05)
+    for method, scale in (("xavier", np.sqrt(1 / 30)), ("random", 0.01)):  # the same draws
+        other = mod.initialize_parameters(dims, method, seed=3)
+        assert np.allclose(other["W2"] / scale, he["W2"] / np.sqrt(2 / 30))
+    assert not any(v.any() for v in mod.initialize_parameters(dims, "zeros").values())
+    with pytest.raises(ValueError, match="method"):
+        mod.initialize_parameters(dims, "uniform")
+    rng = np.random.default_rng(4)
+    X, Y = rng.normal(size=(6, 9)), rng.integers(0, 2, size=(1, 9)).astype(float)
+    params, _ = mod.train(X, Y, num_iterations=1)  # default: [n_x, *HIDDEN_LAYERS, 1], he
+    assert [params[f"W{l}"].shape for l in (1, 2, 3)] == [(20, 6), (7, 20), (1, 7)]
+    cache = mod.forward(params, X)
+    assert list(cache) == ["Z1", "A1", "Z2", "A2", "Z3", "A3"]
+    grads = mod.backward(params, cache, X, Y)
+    assert list(grads) == ["dW3", "db3", "dW2", "db2", "dW1", "db1"]
+    assert mod.predict(params, X).shape == (1, 9)
+    assert mod.check_parameters(params, "here") == [6, 20, 7, 1]
+
+
+def test_deep_network_for_one_layer_is_logistic_regression(generated):
+    deep, logistic = generated("deep_network"), generated("logistic_regression")
+    rng = np.random.default_rng(5)
+    X, Y = rng.normal(size=(3, 8)), rng.integers(0, 2, size=(1, 8)).astype(float)
+    w, b = rng.normal(size=(3, 1)), 0.3
+    grads = deep.backward({"W1": w.T, "b1": np.array([[b]])},
+                          deep.forward({"W1": w.T, "b1": np.array([[b]])}, X), X, Y)
+    expected = logistic.propagate({"w": w, "b": b}, X, Y)[0]
+    assert np.allclose(grads["dW1"], expected["dw"].T) and np.isclose(grads["db1"], expected["db"])
+    assert "dA0" not in grads
+
+
+def test_a_stack_whose_cost_reads_a_lower_layer_is_refused():
+    text = (ROOT / "derivations" / "deep_network.toml").read_text()
+    text = text.replace('L = "-(y*log(a) + (1 - y)*log(1 - a))"',
+                        'L = "-(y*log(a) + (1 - y)*log(1 - a)) + sum(a1)"')
+    with pytest.raises(SpecError, match="'L' reads 'a1', a value of one layer by its number"):
+        render(symgrad.loads(text).derive())
+
+
 # ----- numerical stability -----
 
 
@@ -282,6 +369,21 @@ def test_softmax_cross_entropy_is_finite_at_z_1000(generated):
         grads, _ = mod.propagate(params, X, Y)
     assert cost == pytest.approx(1000.0)
     assert np.isfinite(grads["dW"]).all()
+
+
+def test_the_sigmoid_helper_is_the_sigmoid(generated):
+    import sympy as sp
+
+    from symgrad.numeric import sigmoid  # exp(-log(1 + exp(-z))): exact, but 7x slower
+
+    z = sp.Symbol("z", real=True)  # the identity the helper is written by
+    assert sp.simplify(((1 + sp.tanh(z / 2)) / 2 - 1 / (1 + sp.exp(-z))).rewrite(sp.exp)) == 0
+    z = np.linspace(-50.0, 50.0, 100001)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        helper = generated("logistic_regression").sigmoid(z)
+    exact = sigmoid(z)
+    assert np.max(np.abs(helper - exact)) <= 2**-53  # half a unit in the last place of 1
+    assert np.max(np.abs(helper - exact) / exact, where=exact > 1e-6, initial=0.0) < 1e-9
 
 
 def test_stable_rules_are_proven_identities():

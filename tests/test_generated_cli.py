@@ -124,3 +124,51 @@ def test_runs_as_a_script(logreg, files):
     bad = subprocess.run([sys.executable, logreg, "predict", "--params", files / "s.npz",
                           "--data", files / "nothing.npz"], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.strip().endswith("nothing.npz: no such file")
+
+
+@pytest.fixture(scope="module")
+def deep(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "deep.py"
+    path.write_text(render_spec(ROOT / "derivations" / "deep_network.toml"))
+    return load_module(path)
+
+
+def test_deep_network_layers_from_the_command_line(deep, files, capsys):
+    code, out, err = run(deep, capsys, "train", "--data", files / "train.npz", "--layers",
+                         "5,4,3", "--iterations", "200", "--learning-rate", "0.1", "--save",
+                         files / "deep.npz")
+    assert code == 0, err
+    assert "Cost after iteration 100:" in out and "saved the parameters" in out
+    params = deep.load_parameters(files / "deep.npz")
+    assert sorted(params) == ["W1", "W2", "W3", "W4", "b1", "b2", "b3", "b4"]
+    assert deep.check_parameters(params, "p") == [3, 5, 4, 3, 1]
+    code, out, err = run(deep, capsys, "predict", "--params", files / "deep.npz", "--data",
+                         files / "test.csv")
+    assert code == 0 and len(out.split()) == 40 and "accuracy" in err
+    code, _, err = run(deep, capsys, "train", "--data", files / "train.npz", "--iterations", "1",
+                       "--save", files / "default.npz")
+    assert code == 0, err
+    assert deep.check_parameters(deep.load_parameters(files / "default.npz"), "p") == [
+        3, *deep.HIDDEN_LAYERS, 1]
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"W1": np.zeros((4, 3)), "b1": np.zeros((4, 1)), "W2": np.zeros((1, 5)),
+      "b2": np.zeros((1, 1))}, "W2 has shape (1, 5), expected (1, 4)"),
+    ({"W1": np.zeros((4, 3)), "b1": np.zeros((4, 1)), "W2": np.zeros((2, 4)),
+      "b2": np.zeros((2, 1))}, "the output layer has 2 units, expected 1"),
+    ({"W1": np.zeros((4, 3)), "b1": np.zeros((4, 1)), "W2": np.zeros((1, 4))},
+     "no parameter b2"),
+])
+def test_deep_network_refuses_parameters_that_do_not_fit(deep, files, capsys, params, message):
+    np.savez(files / "bad.npz", **params)
+    code, _, err = run(deep, capsys, "predict", "--params", files / "bad.npz", "--data",
+                       files / "test.csv")
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+
+
+def test_deep_network_refuses_bad_layers(deep, files, capsys):
+    with pytest.raises(SystemExit) as exit:
+        deep.main(["train", "--data", str(files / "train.npz"), "--layers", "5,x"])
+    assert exit.value.code == 2
+    assert "expected whole numbers separated by commas" in capsys.readouterr().err

@@ -1,5 +1,7 @@
 """symgrad prove and symgrad graph: every displayed line of every shipped spec's proof checks, a
-broken step is caught, the golden proofs, the printer's notation, the graph's DOT, the CLI."""
+broken step is caught, the golden proofs, the printer's notation, the graph's DOT, the CLI; for
+networks, the recurrence shown once with the index l and the stack drawn once, whatever the depth,
+softmax through its definition with the one-hot label named, tanh through its output."""
 
 import functools
 import shutil
@@ -14,7 +16,7 @@ from symgrad.cli import main
 from symgrad.drawing import dot_source
 from symgrad.equality import ProofError, Scope, check, scopes
 from symgrad.graph import M as m
-from symgrad.ops import matmul, relu, sigmoid, transpose
+from symgrad.ops import colsum, matmul, relu, sigmoid, transpose
 from symgrad.printing import latex
 from symgrad.proof import ExampleSum, Line, Partial, Times, build
 
@@ -129,7 +131,7 @@ def test_golden_proof(file, fmt):
     text = document.render(proved("logistic_regression"), fmt, "proof-graph.svg")
     expected = (GOLDEN / "logistic_regression" / file).read_text(encoding="utf-8")
     assert text == expected, ("the proof changed; if intended, run "
-                              "`python -m tests.regen_golden_proof` and review the diff")
+                              "`python -m tests.regen_golden` and review the diff")
 
 
 def test_the_proof_reads_as_intended():
@@ -167,6 +169,10 @@ def test_the_proof_reads_as_intended():
     (ExampleSum(x * y), {"per_example": frozenset({x, y})}, r"\sum_{i=1}^{m} x^{(i)} y^{(i)}"),
     (sigmoid(z) * (1 - sigmoid(z)), {},
      r"\left(1 - \sigma\left(z\right)\right) \sigma\left(z\right)"),
+    (sp.Symbol("W[l]"), {}, r"W^{[l]}"),  # a layer's index
+    (transpose(sp.Symbol("a[l-1]")), {}, r"a^{[l-1]\top}"),
+    (ExampleSum(sp.Symbol("z[L]")), {"per_example": frozenset({sp.Symbol("z[L]")})},
+     r"\sum_{i=1}^{m} z^{[L](i)}"),
 ])
 def test_latex_printer(expr, settings, expected):
     assert latex(expr, **settings) == expected
@@ -209,6 +215,109 @@ def test_graph_command_dot_and_errors(tmp_path, capsys, monkeypatch):
     assert main(["graph", spec, "-o", str(tmp_path / "g.svg")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "graphviz" in err
+
+
+# ----- networks: the recurrence once, the stack drawn once, softmax, tanh -----
+
+
+def indexed(name):
+    return sp.Symbol(name, real=True)
+
+
+def test_the_deep_network_proof_shows_the_recurrence_once_with_the_general_index():
+    text = document.render(proved("deep_network"))
+    for expected in [
+        r"z^{[l]} &= W^{[l]} \, a^{[l-1]} + b^{[l]}",  # the forward equations of layer l
+        # the recurrence, per example and over m examples
+        r"\mathrm{d}z^{[l]} &= \mathrm{d}a^{[l]} \odot \mathbf{1}\left[z^{[l]} > 0\right]",
+        r"\mathrm{d}W^{[l]} &= \mathrm{d}z^{[l]} \, a^{[l-1]\top}",
+        r"\mathrm{d}b^{[l]} &= \mathrm{d}z^{[l]}",
+        r"\mathrm{d}a^{[l-1]} &= W^{[l]\top} \, \mathrm{d}z^{[l]}",
+        r"&= \mathrm{d}A^{[l]} \odot \mathbf{1}\left[Z^{[l]} > 0\right]",
+        r"\mathrm{d}W^{[l]} &= \frac{1}{m} \mathrm{d}Z^{[l]} \, A^{[l-1]\top}",
+        r"\mathrm{d}b^{[l]} &= \frac{1}{m} \operatorname{sum}_{\mathrm{row}}\left("
+        r"\mathrm{d}Z^{[l]}\right)",
+        r"\mathrm{d}A^{[l-1]} &= W^{[l]\top} \, \mathrm{d}Z^{[l]}",
+        # the output layer L and the loss, from the unrolled derivation
+        r"\frac{\mathrm{d}\mathcal{L}}{\mathrm{d}z^{[L]}} &=",
+        r"&= a^{[L]} - y \tag*{\small cancel common factors}",
+        r"\mathrm{d}W^{[L]} &= \frac{1}{m} \mathrm{d}Z^{[L]} \, A^{[L-1]\top}",
+        "relu has no derivative",  # the subgradient convention
+        r"\mathbf{1}\left[u > 0\right]$, which is 0 at $u = 0$",
+    ]:
+        assert expected in text, expected
+    assert text.count(r"\subsection*{The recurrence}") == 1
+    assert text.count(r"\subsection*{Node $z^{[l]}$}") == 1
+    assert not any(f"_{{{k}}}" in text for k in (1, 2, 3))  # no unrolled z_{1}, W_{3}, ...
+
+
+def test_the_leaky_relu_convention_is_stated_once():
+    spec = (ROOT / "derivations/deep_network.toml").read_text(encoding="utf-8")
+    model = symgrad.loads(spec.replace('"relu(z)"', '"leaky_relu(z, 0.01)"'), source="leaky")
+    text = document.render(build(model.derive()))
+    assert text.count("leaky relu has no derivative") == 1
+    assert "symgrad takes the slope $\\frac{1}{100}$ there" in text
+    assert "relu has no derivative: its slope jumps from 0 to 1" not in text
+
+
+def test_the_deep_network_proof_does_not_grow_with_the_depth():
+    model = symgrad.load(ROOT / "derivations/deep_network.toml")
+    three = document.render(build(model.derive()))
+    assert document.render(build(model.unrolled(12).derive())) == three
+    assert document.render(build(model.unrolled(2).derive())) == three
+
+
+@pytest.mark.parametrize("index, change", [
+    (1, lambda r: matmul(indexed("dz[l]"), transpose(indexed("a[l]")))),  # a[l] for a[l-1]
+    (0, lambda r: indexed("da[l]")),  # the missing ⊙ g'(z[l])
+    (3, lambda r: matmul(indexed("W[l]"), indexed("dz[l]"))),  # W[l] not transposed
+])
+def test_a_broken_step_of_the_recurrence_is_caught(index, change):
+    proof = build(derivation("deep_network"))
+    line = block(proof, "The recurrence").lines[index]
+    line.rhs = change(line.rhs)
+    with pytest.raises(ProofError, match="The recurrence', line"):
+        check(proof)
+
+
+def test_the_stacked_graph_is_drawn_once_whatever_the_depth():
+    model = symgrad.load(ROOT / "derivations/deep_network.toml")
+    source = dot_source(model.derive())
+    assert source == dot_source(model.unrolled(12).derive())
+    assert "subgraph cluster_0 {" in source and 'label="hidden layer l, for l from 1 to L - 1"' \
+        in source
+    for node in ("x", "a[l-1]", "W[l]", "b[l]", "z[l]", "a[l]", "W[L]", "b[L]", "z[L]", "a[L]"):
+        assert f'"{node}" [shape=' in source
+    assert '"L" [shape=doublecircle, label="ℒ"];' in source
+    assert '"x" -> "a[l-1]" [color=blue, fontcolor=blue, label="l = 1"];' in source
+    assert '"a[l]" -> "z[L]" [color=blue, fontcolor=blue, label="l = L - 1"];' in source
+    assert 'label="∂a[l]/∂z[l] = (z[l] > 0)"' in source
+    assert '"z[l]" -> "a[l-1]" [color=red' in source  # dA[l-1] = W[l].T dZ[l] flows down
+    assert not any(f'"{n}"' in source for n in ("z1", "z2", "a1", "W3"))
+    picture = document.context(proved("deep_network")).picture
+    assert len(picture.nodes) == 12 and len(picture.groups) == 1
+
+
+def test_softmax_proof_names_the_one_hot_assumption_and_derives_through_the_definition():
+    proof = proved("softmax_regression")
+    text = document.render(proof)
+    assert r"one-hot: its entries are 0 or 1" in text
+    assert r"\operatorname{sum}_{\mathrm{col}}\left(y\right) = 1" in text
+    assert (r"defined column by column as $a = \frac{e^{z}}{\operatorname{sum}_{\mathrm{col}}"
+            r"\left(e^{z}\right)}$") in text
+    lines = [ln for _, eqs in proof.equations() for ln in eqs.lines]
+    da = sp.Symbol("da", real=True)
+    assert any(ln.rhs == a * (da - colsum(a * da)) for ln in lines)  # the softmax's VJP
+    one_hot = [ln for ln in lines if ln.rule == ("the label is one-hot: each column sums to 1",)]
+    assert [ln.rhs for ln in one_hot] == [a - y, A - Y]
+
+
+def test_the_shallow_network_proof_has_tanh_through_its_output():
+    text = document.render(proved("shallow_network"))
+    assert r"&= 1 - a_{1}^{2} \tag*{\small definition of the node" in text
+    assert (r"\mathrm{d}Z_{1} &= \mathrm{d}A_{1} \odot") in text
+    assert r"&= W_{2}^{\top} \, \mathrm{d}Z_{2} \odot \left(1 - A_{1}^{2}\right)" in text
+    assert r"&= \frac{\mathrm{d}L}{\mathrm{d}z_{1}} \tag*{\small the result for $z_{1}$" in text
 
 
 # ----- the command line and notebooks -----

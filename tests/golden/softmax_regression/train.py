@@ -199,6 +199,7 @@ def train(
             if print_cost:
                 print(f"Cost after iteration {i}: {cost:f}")
         params = update_parameters(params, grads, learning_rate)
+        del cache, grads  # their memory is free for the next pass to reuse
     return params, costs
 
 
