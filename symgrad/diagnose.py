@@ -29,7 +29,7 @@ from . import naming
 from .chain import adjoint_symbol
 from .errors import SpecError
 from .graph import M
-from .ops import ELEMENTWISE, Structural, colsum, matmul, rowsum, total, transpose
+from .ops import ELEMENTWISE, Structural, as_expr, colsum, matmul, rowsum, total, transpose
 from .shapes import SCALAR
 from .simplify import to_node_variables
 
@@ -157,7 +157,7 @@ class _Diagnosis:
 
     def factors(self):
         for factor, message in _FACTORS:
-            if sp.sympify(factor).has(M) and "m" not in self.space.names:
+            if as_expr(factor).has(M) and "m" not in self.space.names:
                 continue
             if not self.space.batch and factor in (1 / M, -1 / M):
                 message += " Per example there is no 1/m: it comes from averaging over m examples."

@@ -23,6 +23,7 @@ import sympy as sp
 from . import drawing as drawing_
 from .chain import adjoint_symbol
 from .errors import SpecError
+from .ops import as_expr
 from .printing import ProofLatexPrinter
 from .proof import Equations, Figure, Paragraph, Section, Variables, build
 from .resources import templates_dir
@@ -181,7 +182,7 @@ class _Printers:
         if graph.seed.is_Symbol:  # a layer's da, from above
             shapes[graph.seed] = shapes[graph.output]
         # the symbols under both names: a summary (notebooks) shows the unrolled ones
-        shapes.update({rename[k]: tuple(sp.sympify(d).xreplace(rename) for d in v)
+        shapes.update({rename[k]: tuple(as_expr(d).xreplace(rename) for d in v)
                        for k, v in list(shapes.items()) if k in rename})
         adjoints.update({rename[k]: (out, rename.get(v, v))
                          for k, (out, v) in list(adjoints.items()) if k in rename})

@@ -27,7 +27,7 @@ from . import numeric
 from .canonical import Canonical
 from .chain import adjoint_symbol
 from .graph import M
-from .ops import matmul, rowsum, transpose
+from .ops import as_expr, matmul, rowsum, transpose
 from .printing import batch_str
 from .proof import AtExample, ExampleSum, Partial, PartialOf, Times, Total
 from .rules import backprop
@@ -75,7 +75,7 @@ class Scope:
         return self._truths[var]
 
     def derivative(self, expr, var, seed=1):
-        return sp.Add(*[c.expr for c in backprop(expr, sp.sympify(seed), self.shapes)
+        return sp.Add(*[c.expr for c in backprop(expr, as_expr(seed), self.shapes)
                         if c.var == var])
 
     def tie(self, expr):

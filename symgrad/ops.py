@@ -145,6 +145,17 @@ class softmax(Structural):
         return sp.exp(z) / colsum(sp.exp(z))
 
 
+def as_expr(value) -> sp.Expr:
+    """A SymPy number or expression from one (never from text: that goes through parse.py)."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, float):
+        return sp.Float(value)
+    raise TypeError(f"not a number or SymPy expression: {value!r}")
+
+
 def is_structural(expr) -> bool:
     return isinstance(expr, Structural)
 
