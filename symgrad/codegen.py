@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import functools
-import json
 import textwrap
 from dataclasses import dataclass
 
@@ -45,9 +43,9 @@ from .errors import SpecError
 from .graph import M
 from .ops import colsum, leaky_relu, relu, rowsum, sigmoid, softmax, softplus, total
 from .printing import NumpyPrinter, batch_str
-from .resources import templates_dir
 from .shapes import SCALAR, shape_of
 from .stable import logsumexp, stable_form
+from .templating import environment, python_string
 
 TEMPLATE = "train.py.jinja"
 MODEL_TEMPLATE = "model_plain.py.jinja"  # parameters named one by one in the spec
@@ -195,31 +193,6 @@ class CodeContext:
 
 
 # ----- rendering -----
-
-
-def python_string(text: str) -> str:
-    """A double-quoted Python string literal (as ruff format writes it)."""
-    return json.dumps(text, ensure_ascii=False)
-
-
-TEMPLATE_FILTERS = {"python_string": python_string}
-
-
-@functools.cache
-def environment():
-    """The one Jinja environment: templates from the installed ``templates/`` folder."""
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-    )
-    env.filters.update(TEMPLATE_FILTERS)
-    return env
 
 
 def render(derivation) -> str:

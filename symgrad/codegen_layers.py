@@ -54,12 +54,12 @@ from .codegen import (
     _wrap_comment,
     _wrap_text,
     gradient_form,
-    python_string,
 )
 from .errors import SpecError
 from .graph import M
 from .layers import PREVIOUS, PREVIOUS_UNITS, UNITS, rename
 from .printing import batch_str
+from .templating import python_string
 
 MODEL_TEMPLATE = "model_layers.py.jinja"
 # Units of the hidden layers for train() without params: the course's four-layer network

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import jinja2
 import sympy as sp
 
 from . import drawing as drawing_
@@ -26,9 +25,9 @@ from .errors import SpecError
 from .ops import as_expr
 from .printing import ProofLatexPrinter
 from .proof import Equations, Figure, Paragraph, Section, Variables, build
-from .resources import templates_dir
 from .shapes import SCALAR
 from .stack_proof import index_names
+from .templating import environment
 
 ENGINES = ("pdflatex", "latexmk")
 TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures"
@@ -39,18 +38,6 @@ GROUP_MARGIN = (0.75, 0.95)  # cm around a group's nodes (x, y), room for the re
 
 
 @lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
-    """The one Jinja environment of the LaTeX (and LaTeX-in-Markdown) templates."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
-        block_start_string=r"\BLOCK{", block_end_string="}",
-        variable_start_string=r"\VAR{", variable_end_string="}",
-        comment_start_string=r"\#{", comment_end_string="}",
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        autoescape=False, undefined=jinja2.StrictUndefined)
-    return env
-
-
 # ----- the templates' data -----
 
 
@@ -354,7 +341,7 @@ def context(proof, fmt: str = "latex", graph_file: str = "graph.svg") -> Documen
 def render(proof, fmt: str = "latex", graph_file: str = "graph.svg") -> str:
     """The proof as a LaTeX document or as Markdown (whose graph is ``graph_file``)."""
     name = {"latex": "proof.tex.jinja", "markdown": "proof.md.jinja"}[fmt]
-    return environment().get_template(name).render(doc=context(proof, fmt, graph_file))
+    return environment("latex").get_template(name).render(doc=context(proof, fmt, graph_file))
 
 
 # ----- notebooks -----

@@ -7,6 +7,7 @@ import argparse
 EXAMPLES = """examples:
   symgrad verify derivations/logistic_regression.toml
   symgrad verify derivations/shallow_network.toml --trials 10 --seed 3
+  symgrad verify derivations/deep_network.toml     (one module, checked at L = 1, 2, 3, 4)
 
 exit status: 0 when every comparison passes, 1 when one fails, 2 on bad input.
 """
