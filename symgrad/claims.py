@@ -147,25 +147,10 @@ def refuse_misplaced_indices(claim: Claim) -> None:
 
 def read_claims(path) -> list[Claim]:
     """The claims of a TOML file: a table ``[claims]`` (and ``[batch]``) of NAME = "EXPRESSION"."""
-    import tomllib
-    from pathlib import Path
+    from .spec import read_text, read_toml
 
-    from .spec import _key_lines
-
-    path, shown = Path(path), str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("no such file", file=shown) from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise SpecError(f"cannot read the file: {err.__class__.__name__}", file=shown) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        found = re.search(r"\(at line (\d+)", str(err))
-        raise SpecError(f"TOML syntax error: {re.sub(r' [(]at line.*', '', str(err))}",
-                        file=shown, line=int(found.group(1)) if found else None) from None
-    lines = _key_lines(text)
+    shown = str(path)
+    data, lines = read_toml(read_text(path), shown)
     tables = {"claims": None, "batch": True}
     for key, value in data.items():
         if key not in tables or not isinstance(value, dict):

@@ -195,6 +195,15 @@ class CodeContext:
 # ----- rendering -----
 
 
+def _hyperparameter_text(hyper) -> list[str]:
+    """The docstring's lines on the hyperparameters (none without any)."""
+    if not hyper:
+        return []
+    names = ", ".join(f"{v.name} ({v.description})" if v.description else v.name for v in hyper)
+    return _wrap_text(f"Hyperparameters: {names}; keyword arguments of compute_cost, backward, "
+                      f"propagate and train (default {HYPERPARAMETER_DEFAULT}).")
+
+
 def render(derivation) -> str:
     """The generated module for a derivation, as text."""
     context = build_context(derivation)
@@ -451,11 +460,7 @@ class _Builder:
             out += _wrap_text(f"{name} = {batch_str(steps[name])}", "    ")
         params = ", ".join(f"{v.name} {_param_text(v)}" for v in self.params)
         out += [""] + _wrap_text(f"Parameters: {params}.")
-        if self.hyper:
-            names = ", ".join(f"{v.name} ({v.description})" if v.description else v.name
-                              for v in self.hyper)
-            out += _wrap_text(f"Hyperparameters: {names}; keyword arguments of compute_cost, "
-                              f"backward, propagate and train (default {HYPERPARAMETER_DEFAULT}).")
+        out += _hyperparameter_text(self.hyper)
         return tuple(out)
 
     def build(self) -> CodeContext:

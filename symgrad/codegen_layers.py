@@ -50,6 +50,7 @@ from .codegen import (
     Layers,
     Statement,
     _Builder,
+    _hyperparameter_text,
     _size_text,
     _wrap_comment,
     _wrap_text,
@@ -391,11 +392,7 @@ class _LayersBuilder(_Builder):
             f"Parameters of layer l, which has {naming.layer_text('n', 'l')} units "
             f"({naming.layer_text('n', '0')} = {_size_text(x.shape[0])}, "
             f"{naming.layer_text('n', 'L')} = {stack.output_size}): {params}.")
-        if self.hyper:
-            names = ", ".join(f"{v.name} ({v.description})" if v.description else v.name
-                              for v in self.hyper)
-            out += _wrap_text(f"Hyperparameters: {names}; keyword arguments of compute_cost, "
-                              f"backward, propagate and train (default {HYPERPARAMETER_DEFAULT}).")
+        out += _hyperparameter_text(self.hyper)
         return tuple(out)
 
     def build(self) -> CodeContext:

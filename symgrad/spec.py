@@ -20,18 +20,22 @@ def load(path) -> Model:
     >>> load("derivations/computation_graph.toml").derive().per_example["db"]
     3*c
     """
-    path = Path(path)
+    return loads(read_text(path), source=str(path))
+
+
+def read_text(path) -> str:
+    """A user's file as text, or one clear SpecError."""
     shown = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError("no such file", file=shown) from None
     except (OSError, UnicodeDecodeError) as err:
         raise SpecError(f"cannot read the file: {err.__class__.__name__}", file=shown) from None
-    return loads(text, source=shown)
 
 
-def loads(text: str, source: str = "<spec>") -> Model:
+def read_toml(text: str, source: str) -> tuple[dict, dict]:
+    """TOML text as data, and the line of each (section, key) for error messages."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -40,7 +44,11 @@ def loads(text: str, source: str = "<spec>") -> Model:
         reason = re.sub(r" \(at line.*", "", msg)
         raise SpecError(f"TOML syntax error: {reason}", file=source,
                         line=int(found.group(1)) if found else None) from None
-    lines = _key_lines(text)
+    return data, _key_lines(text)
+
+
+def loads(text: str, source: str = "<spec>") -> Model:
+    data, lines = read_toml(text, source)
     for key, value in data.items():
         if key not in SECTIONS:
             raise SpecError(f"unknown section or key '{key}'; expected one of: "
