@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 
+from .cli import add_spec_argument
 from .errors import SpecError
 
 EPILOG = """claims:
@@ -45,7 +46,7 @@ def register(subparsers) -> None:
                     "counterexample with small values, and a diagnosis of the slip), or not\n"
                     "proven (SymPy cannot decide; the numbers agree at random points).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("spec", help="model spec file (TOML), e.g. derivations/logistic_regression.toml")
+    add_spec_argument(p)
     p.add_argument("--claim", action="append", default=[], metavar='"NAME = EXPR"',
                    help='a claimed derivative, such as "dz = a - y" (repeatable)')
     p.add_argument("--claims", metavar="FILE",

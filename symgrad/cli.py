@@ -14,6 +14,14 @@ EPILOG = """examples:
 """
 
 
+SPEC_HELP = "model spec file (TOML), e.g. derivations/logistic_regression.toml"
+
+
+def add_spec_argument(parser) -> None:
+    """The positional SPEC argument that every subcommand takes."""
+    parser.add_argument("spec", help=SPEC_HELP)
+
+
 def cmd_derive(args) -> int:
     from .printing import text_report
     from .spec import load
@@ -37,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("derive", help="derive every partial derivative of a model",
                        description="Derive every partial derivative of a model, per example and "
                                    "over m examples, simplified into the graph's own variables.")
-    d.add_argument("spec", help="model spec file (TOML), e.g. derivations/logistic_regression.toml")
+    add_spec_argument(d)
     d.add_argument("--format", choices=("text", "json"), default="text",
                    help="output format (default: text)")
     d.set_defaults(run=cmd_derive)

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .cli import add_spec_argument
 from .errors import SpecError
 
 EXAMPLES = """examples:
@@ -26,8 +27,7 @@ def register(subparsers) -> None:
                     "propagate, update_parameters, train, predict, and a command line.\n"
                     "Check it with 'symgrad verify'.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("spec", help="model spec file (TOML), e.g. "
-                                "derivations/logistic_regression.toml")
+    add_spec_argument(p)
     p.add_argument("-o", "--output", metavar="FILE",
                    help="the Python file to write (default: standard output); written whole "
                         "or not at all")

@@ -46,6 +46,10 @@ from .ops import (
 from .rules import backprop
 from .simplify import tidy_sums, to_node_variables
 
+AVERAGING = ("The cost is the mean of the losses, so each parameter's derivative is the mean "
+             "of its per-example derivatives: every example adds its share, and the sum over "
+             "the columns is a matrix product.")
+
 # ----- notation -----
 
 
@@ -644,9 +648,7 @@ class _Builder:
 
         avg = Section(("Averaging over the examples",), level=2)
         avg.blocks.append(Paragraph((
-            "The cost is the mean of the losses, so each parameter's derivative is the mean of "
-            "its per-example derivatives: every example adds its share, and the sum over the "
-            "columns is a matrix product.",)))
+            AVERAGING,)))
         for p in graph.leaves:
             if p in steps:
                 avg.blocks.append(Equations(self.average_lines(p, stacked), scope="batch"))

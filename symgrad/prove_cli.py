@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .cli import add_spec_argument
 from .errors import SpecError
 
 PROVE_EPILOG = """examples:
@@ -39,7 +40,7 @@ def register(subparsers) -> None:
                     "the average over m examples and the updates; for a model with repeated "
                     "layers, hidden layer l once, with the general index l. Every displayed "
                     "equality is checked before anything is written.")
-    p.add_argument("spec", help="model spec file (TOML), e.g. derivations/logistic_regression.toml")
+    add_spec_argument(p)
     p.add_argument("-o", "--output", metavar="FILE",
                    help="where to write (default: <model name>.tex, or .md with --format "
                         "markdown, in the current folder; '-' for standard output)")
@@ -57,7 +58,7 @@ def register(subparsers) -> None:
                     "backward edges red, labelled with the local partial derivatives. A model "
                     "with repeated layers is drawn as a stack, hidden layer l once in a box, "
                     "whatever its depth. svg and png need Graphviz's dot.")
-    g.add_argument("spec", help="model spec file (TOML)")
+    add_spec_argument(g)
     g.add_argument("-o", "--output", metavar="FILE",
                    help="graph.svg, graph.png or graph.dot (default: DOT on standard output)")
     g.set_defaults(run=cmd_graph)

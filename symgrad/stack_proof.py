@@ -27,6 +27,7 @@ from .derivation import layer_index_names, output_layer_index_names
 from .graph import M
 from .layers import PREVIOUS, PREVIOUS_UNITS, UNITS
 from .proof import (
+    AVERAGING,
     AtExample,
     Equations,
     Figure,
@@ -251,9 +252,7 @@ class _StackBuilder:
 
         avg = Section(("Averaging over the examples",), level=2)
         avg.blocks.append(Paragraph((
-            "The cost is the mean of the losses, so each parameter's derivative is the mean of "
-            "its per-example derivatives: every example adds its share, and the sum over the "
-            "columns is a matrix product. The output layer:",)))
+            AVERAGING + " The output layer:",)))
         for p in out.batch.leaves:
             if p in steps and p in self.last:
                 avg.blocks.append(Equations(out.average_lines(p, None), scope="batch"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .cli import add_spec_argument
+
 EXAMPLES = """examples:
   symgrad verify derivations/logistic_regression.toml
   symgrad verify derivations/shallow_network.toml --trials 10 --seed 3
@@ -21,8 +23,7 @@ def register(subparsers) -> None:
                     "the symbolic derivatives (per example and over m examples) and with\n"
                     "central finite differences of its compute_cost(), in float64.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("spec", help="model spec file (TOML), e.g. "
-                                "derivations/logistic_regression.toml")
+    add_spec_argument(p)
     p.add_argument("--trials", type=int, default=3,
                    help="random draws of sizes and values (default: 3)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
