@@ -23,8 +23,9 @@ GRAPH_FILE = "proof-graph.svg"  # what `symgrad prove SPEC -o proof.md` writes b
 def outputs(name: str) -> dict[str, str]:
     """The generated files of derivations/<name>.toml, by file name."""
     import symgrad
-    from symgrad import document
-    from symgrad.codegen import render
+    from symgrad.code.render import render
+    from symgrad.proof import document
+    from symgrad.proof.build import prove
 
     spec = f"derivations/{name}.toml"  # as a user in the repository root would name it
     derivation = symgrad.loads((ROOT / spec).read_text(encoding="utf-8"), source=spec).derive()
@@ -32,7 +33,7 @@ def outputs(name: str) -> dict[str, str]:
     if derivation.batch_graph is not None:  # no examples: nothing to train
         files["train.py"] = render(derivation)
     if name in PROOFS:
-        proof = document.prove(derivation)
+        proof = prove(derivation)
         files["proof.tex"] = document.render(proof, "latex")
         files["proof.md"] = document.render(proof, "markdown", GRAPH_FILE)
     return files

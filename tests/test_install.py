@@ -4,6 +4,10 @@ import subprocess
 import venv
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a fresh install in a new virtual environment
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -15,7 +19,7 @@ def test_non_editable_install_from_another_folder(tmp_path):
                     str(ROOT)], check=True, capture_output=True, cwd=tmp_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    script = ("import symgrad, symgrad.resources as r; "
+    script = ("import symgrad, symgrad.printing.resources as r; "
               "assert 'site-packages' in symgrad.__file__, symgrad.__file__; "
               "specs = r.shipped_specs(); "
               "assert any(p.name == 'logistic_regression.toml' for p in specs), specs; "

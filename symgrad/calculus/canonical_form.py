@@ -1,0 +1,198 @@
+"""One canonical form for expressions over arrays, and the test that a difference is 0.
+
+Two readers of a derivation compare expressions: the proof writer checks every displayed line
+(:mod:`symgrad.proof.line_check`) and the claim checker compares a hand derivation with symgrad's
+(:mod:`symgrad.claims.checker`). Both put the difference of the two sides in this form and ask
+whether it
+is 0. Every rewrite is an identity of linear algebra under NumPy's broadcasting, so a difference
+found to be 0 is 0; one that is not found may still be (then the callers compare numbers).
+
+* Transposes go through sums of terms, scalar factors, matrix products and axis sums
+  (``(A @ B).T = B.T @ A.T``, ``sum(A, axis=0).T = sum(A.T, axis=1)``, ``A.T.T = A``) and stop
+  on a symbol or an elementwise expression (``(1 - A**2).T``); a scalar is its own transpose.
+* Matrix products and sums are split over the terms of their arguments, with the factors that
+  are constant along the product or sum taken out: ``(f*G) @ B = f*(G @ B)`` for f with one
+  column. A term with fewer rows or columns than its sum (broadcast) stands in a product for a
+  block of equal rows or columns, and in a sum counts as often.
+* ``A @ q.T = sum(A*q, axis=1)`` for a row q; a column times a row is the broadcast product;
+  of ``u.T @ v`` and ``v.T @ u`` (a (1, 1) result) one is kept, always the same.
+* A ReLU's slope may be read from its output: ``heaviside(relu(z)) = heaviside(z)`` (both 0 at
+  the kink, the convention of :class:`symgrad.model.ops.relu`).
+* Elementwise parts are rational functions, cancelled, with the labels' assumptions: a binary
+  label has ``y**2 = y``, a one-hot label's columns sum to 1. What cancelling leaves is tried
+  with ``sympy.simplify``, and for a binary label in both its cases, 0 and 1.
+
+>>> import sympy as sp
+>>> from symgrad.model.ops import matmul, transpose
+>>> X, D = sp.symbols("X D", real=True)
+>>> n, m = sp.symbols("n m", positive=True)
+>>> form = Canonical({X: (n, m), D: (1, m)})
+>>> form.is_zero(transpose(matmul(D, transpose(X))) - matmul(X, transpose(D)))
+True
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..model.ops import Structural, colsum, mask, matmul, relu, rowsum, total, transpose
+from ..model.shapes import SCALAR, shape_of
+from .simplify import apply_assumptions
+
+SIMPLIFY_LIMIT = 400  # operations: beyond this, sympy.simplify is not tried
+ROUNDS = 10  # structural and rational rewrites, alternated until nothing changes
+
+
+class Canonical:
+    """The canonical form for expressions whose symbols have ``shapes`` (Symbol -> (r, c))."""
+
+    def __init__(self, shapes, binary=frozenset(), onehot=frozenset()):
+        self.shapes = shapes
+        self.binary, self.onehot = frozenset(binary), frozenset(onehot)
+
+    def of(self, expr):
+        """``expr`` in canonical form."""
+        expr = expr.replace(lambda e: isinstance(e, Structural) and hasattr(e, "definition"),
+                            lambda e: e.definition())
+        expr = expr.replace(  # relu(z) > 0 exactly where z > 0 (and Heaviside(0) = 0)
+            lambda e: isinstance(e, sp.Heaviside) and e.args[1:] == (0,)
+            and isinstance(e.args[0], relu), lambda e: sp.Heaviside(e.args[0].args[0], 0))
+        for _ in range(ROUNDS):
+            new = self._rational(self._structural(expr))
+            if new == expr:
+                break
+            expr = new
+        return expr
+
+    def is_zero(self, expr) -> bool:
+        """True only if ``expr`` is shown to be 0 (raises SpecError where shapes do not fit)."""
+        diff = self.of(expr)
+        if diff == 0:
+            return True
+        masked, _ = mask(diff)
+        if masked.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or sp.count_ops(masked) > SIMPLIFY_LIMIT:
+            return False
+        cases = [masked]  # a binary label's entries are 0 or 1: both cases, entry by entry
+        for label in sorted(masked.free_symbols & self.binary, key=str):
+            cases = [c.xreplace({label: v}) for c in cases for v in (0, 1)]
+        return all(self._zero(c) for c in cases)
+
+    def _zero(self, e) -> bool:
+        if sp.cancel(e) == 0:
+            return True
+        return sp.simplify(self._assume(sp.simplify(e.rewrite(sp.exp)))) == 0
+
+    # ----- elementwise: rational functions under the assumptions -----
+
+    def _assume(self, expr):
+        return apply_assumptions(expr, self.binary, self.onehot)
+
+    def _rational(self, expr):
+        masked, unmask = mask(self._assume(expr))
+        out = sp.cancel(sp.together(masked))
+        num, den = sp.fraction(out)
+        num2 = self._assume(sp.expand(num))
+        if num2 != num:
+            out = sp.cancel(num2 / den)
+        return out.xreplace(unmask)
+
+    # ----- structural: transposes, products and sums -----
+
+    def _shape(self, expr):
+        return shape_of(expr, self.shapes)
+
+    def _structural(self, expr):
+        if isinstance(expr, Structural):
+            args = [self._rational(self._structural(a)) for a in expr.args]
+            return self._linear(expr.func, args)
+        if expr.is_Atom or not expr.args:
+            return expr
+        return expr.func(*[self._structural(a) for a in expr.args])
+
+    def _split(self, expr, keep):
+        """Terms of ``expr``, each as (factors that ``keep`` takes outside, the rest)."""
+        out = []
+        for term in sp.Add.make_args(sp.expand(expr, deep=False)):
+            outside, inside = [], []
+            for f in sp.Mul.make_args(term):
+                (outside if f.is_Number or keep(f) else inside).append(f)
+            out.append((sp.Mul(*outside), sp.Mul(*inside)))
+        return out
+
+    def _linear(self, op, args):
+        """``op(*args)`` split over sums and with its constants taken out."""
+        scalar = lambda f: self._shape(f) == SCALAR  # noqa: E731
+        if op is transpose:
+            return self._transpose(args[0])
+        if op is matmul:
+            left, right = args
+            full_l, full_r = self._shape(left), self._shape(right)
+            out = []
+            # (f * G) @ B = f * (G @ B) for f with one column; A @ (g * H) = g * (A @ H) for g
+            # with one row
+            for c1, a in self._split(left, lambda f: self._shape(f)[1] == 1):
+                for c2, b in self._split(right, lambda f: self._shape(f)[0] == 1):
+                    out.append(c1 * c2 * self._product(a, b, full_l, full_r))
+            return sp.Add(*out)
+        if op not in (colsum, rowsum, total):
+            return op(*args)
+        (arg,) = args
+        r, c = self._shape(arg)
+        keep = {colsum: lambda f: self._shape(f)[0] == 1,
+                rowsum: lambda f: self._shape(f)[1] == 1,
+                total: scalar}[op]
+        summed = {colsum: (True, False), rowsum: (False, True), total: (True, True)}[op]
+        out = []
+        for const, rest in self._split(arg, keep):
+            rr, rc = (1, 1) if rest == 1 else self._shape(rest)
+            count = ((r if summed[0] and rr == 1 else 1) * (c if summed[1] and rc == 1 else 1))
+            out.append(const * count * (1 if rest == 1 else self._sum(op, rest)))
+        return sp.Add(*out)
+
+    def _transpose(self, u):
+        """``u.T``, taken through sums of terms, scalar factors, products and axis sums."""
+        out = []
+        for c, rest in self._split(u, lambda f: self._shape(f) == SCALAR):
+            if rest == 1 or self._shape(rest) == SCALAR:
+                out.append(c * rest)
+            elif isinstance(rest, transpose):
+                out.append(c * rest.args[0])
+            elif isinstance(rest, matmul):
+                a, b = rest.args
+                out.append(c * self._linear(matmul, [self._transpose(b), self._transpose(a)]))
+            elif isinstance(rest, (colsum, rowsum)):
+                swapped = rowsum if isinstance(rest, colsum) else colsum
+                out.append(c * self._linear(swapped, [self._transpose(rest.args[0])]))
+            else:  # a symbol or an elementwise expression: its transpose stays on top
+                out.append(c * transpose(rest))
+        return sp.Add(*out)
+
+    def _product(self, a, b, full_a, full_b):
+        """``a @ b`` where ``a`` and ``b`` are terms of operands of shapes full_a, full_b."""
+        sa, sb = (SCALAR if a == 1 else self._shape(a)), (SCALAR if b == 1 else self._shape(b))
+        if sa != full_a and sb != full_b:
+            return matmul(a, b)  # both broadcast: left as it is (agreement at random points)
+        if sa != full_a:  # a block of equal entries: its rows (or all) times b's column sums
+            return matmul(a, b) if sa[0] == 1 and sa[1] != 1 else a * self._sum(colsum, b)
+        if sb != full_b:
+            return matmul(a, b) if sb[1] == 1 and sb[0] != 1 else self._sum(rowsum, a) * b
+        if sa[1] == 1 and sb[0] == 1:  # a column times a row: the broadcast product
+            return a * b
+        if sb[1] == 1 and sa[0] != 1 and not isinstance(b, sp.Symbol):
+            q = self._transpose(b)  # A @ q.T = sum(A*q, axis=1) for a row q (not for A @ x)
+            if not isinstance(q, transpose) and not q.is_Add:
+                return self._sum(rowsum, a * q)
+        if (sa[0], sb[1]) == SCALAR:  # u.T @ v = v.T @ u: one of the two, always
+            return min(matmul(a, b), matmul(self._transpose(b), self._transpose(a)),
+                       key=sp.default_sort_key)
+        return matmul(a, b)
+
+    def _sum(self, op, arg):
+        r, c = self._shape(arg)
+        if op is total:
+            if arg in self.onehot:
+                return c  # each column sums to 1
+            op = rowsum if r == 1 else colsum if c == 1 else total
+        if (op is rowsum and c == 1) or (op is colsum and r == 1):
+            return arg
+        return op(arg)

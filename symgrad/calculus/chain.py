@@ -1,0 +1,115 @@
+"""The reverse sweep: from the output back, each adjoint is the sum over the consumers of
+(local partial) x (consumer's adjoint), then simplified. Every step is recorded in a
+:class:`Step` for the proof writer and the claim checker.
+
+A consumer's adjoint is written into the sum by its result (``da`` -> ``-y/a + ...``) where it
+stands in an elementwise position and its result is small; inside a matrix product it stays a
+name (``dw = X @ dZ.T / m``), as in the course's notation. Either way no expression grows
+without bound, so deriving costs time linear in the size of the graph.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..model import naming
+from ..model.ops import colsum, mask, rowsum, total
+from .rules import Contribution, backprop
+from .simplify import apply_assumptions, shortest, size, tidy_sums, to_node_variables
+
+INLINE_LIMIT = 12  # operations: a consumer's result is written in only while this small
+
+
+@dataclass
+class Step:
+    """How one adjoint was derived."""
+
+    var: sp.Symbol  # the variable (node or parameter)
+    adjoint: sp.Symbol  # its adjoint symbol, d<var>
+    contributions: list[Contribution]  # one per consumer
+    chain: sp.Expr  # sum of the contributions, consumers' adjoints as symbols
+    steps: list[tuple[str, sp.Expr]] = field(default_factory=list)  # (rule, expression)
+
+    @property
+    def result(self) -> sp.Expr:
+        return self.steps[-1][1] if self.steps else self.chain
+
+
+def adjoint_symbol(var: sp.Symbol) -> sp.Symbol:
+    return sp.Symbol(naming.adjoint(var.name), real=True)
+
+
+def sweep(graph) -> dict[sp.Symbol, Step]:
+    """Run the reverse sweep over ``graph``; return the steps in backward order."""
+    shapes = dict(graph.shapes)
+    for var, _ in graph.nodes:
+        shapes[adjoint_symbol(var)] = shapes[var]
+    for var in graph.leaves + graph.inputs:
+        shapes[adjoint_symbol(var)] = shapes[var]
+    flowing: dict[sp.Symbol, list[Contribution]] = defaultdict(list)
+    steps: dict[sp.Symbol, Step] = {}
+    results: dict[sp.Symbol, sp.Expr] = {adjoint_symbol(graph.output): graph.seed}
+    shapes[adjoint_symbol(graph.output)] = shapes[graph.output]
+    for var, forward in reversed(graph.nodes):
+        if var != graph.output:
+            if var not in flowing:
+                continue
+            step = _combine(var, flowing[var], results, graph, shapes, sp.Integer(1))
+            steps[var] = step
+            results[step.adjoint] = step.result
+        for c in backprop(forward, adjoint_symbol(var), shapes, consumer=var):
+            flowing[c.var].append(c)
+    for var in graph.leaves + graph.inputs:
+        if var in flowing:
+            scale = graph.leaf_scale if var in graph.leaves else sp.Integer(1)
+            steps[var] = _combine(var, flowing[var], results, graph, shapes, scale)
+    return steps
+
+
+def _combine(var, contributions, results, graph, shapes, scale) -> Step:
+    chain = scale * sp.Add(*[c.expr for c in contributions])
+    step = Step(var, adjoint_symbol(var), contributions, chain)
+    current = chain
+
+    def record(rule, expr):
+        nonlocal current
+        if expr != current:
+            step.steps.append((rule, expr))
+            current = expr
+
+    record("substitute the consumers' derivatives", _inline(chain, results, graph, shapes))
+    record("write in node variables", to_node_variables(current, graph.nodes))
+    record("linearity of sums", to_node_variables(tidy_sums(current, shapes), graph.nodes))
+    if graph.onehot:
+        record("the label is one-hot: each column sums to 1",
+               apply_assumptions(current, onehot=graph.onehot))
+    simplest, how = shortest(current, graph.binary, graph.onehot)
+    record(f"simplify ({how})", simplest)
+    return step
+
+
+def _sums(expr) -> int:
+    return sum(1 for n in sp.preorder_traversal(expr) if isinstance(n, (colsum, rowsum, total)))
+
+
+def _inline(expr, results, graph, shapes):
+    """Write small consumer results in for their adjoint symbols, outside matrix products.
+
+    Inside a sum a result is written in only where the sum then disappears (a one-hot label's
+    entries sum to 1, say) or gets no larger, so that dZ stays a name in db = sum(dZ)/m. The
+    label's assumption itself is applied later, as a step of its own.
+    """
+    masked, unmask = mask(expr)
+    subs = {s: results[s] for s in masked.free_symbols
+            if s in results and size(results[s])[0] <= INLINE_LIMIT}
+    for hole, structural in unmask.items():
+        if isinstance(structural, (colsum, rowsum, total)):
+            opened = tidy_sums(to_node_variables(structural.xreplace(results), graph.nodes),
+                               shapes)
+            assumed = apply_assumptions(opened, graph.binary, graph.onehot)
+            if _sums(assumed) < _sums(structural) or size(assumed) <= size(structural):
+                unmask[hole] = opened
+    return masked.xreplace(subs).xreplace(unmask)

@@ -1,0 +1,146 @@
+"""Numbers for symbolic results: evaluation, forward passes, random points, finite differences.
+
+Used in the trusted process only (tests, ``symgrad verify``, the claim checker); expressions are
+turned into NumPy functions with ``sympy.lambdify`` and
+:class:`~symgrad.printing.printers.NumpyPrinter`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from ..printing.printers import NumpyPrinter
+
+
+def sigmoid(z):
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+def relu(z):
+    return np.maximum(z, 0.0)
+
+
+def softplus(z):
+    return np.logaddexp(0.0, z)
+
+
+def leaky_relu(z, alpha):
+    return np.where(z > 0, z, alpha * z)
+
+
+def softmax(z):
+    e = np.exp(z - np.max(z, axis=0, keepdims=True))
+    return e / np.sum(e, axis=0, keepdims=True)
+
+
+FUNCTIONS = {"sigmoid": sigmoid, "relu": relu, "softplus": softplus, "leaky_relu": leaky_relu,
+             "softmax": softmax}
+
+
+def evaluate(expr, env: dict):
+    """Value of ``expr`` with ``env`` (Symbol -> array or number) for its symbols."""
+    symbols = sorted(expr.free_symbols, key=str)
+    missing = [s for s in symbols if s not in env]
+    if missing:
+        raise KeyError(f"no value for {missing}")
+    f = sp.lambdify(symbols, expr, modules=[FUNCTIONS, "numpy"], printer=NumpyPrinter,
+                    dummify=True)
+    return np.asarray(f(*[env[s] for s in symbols]), dtype=float)
+
+
+def sizes_for(shapes, rng, low=2, high=5) -> dict:
+    """A concrete size for every dimension symbol (m included)."""
+    dims = set()
+    for shape in shapes.values():
+        for d in shape:
+            dims |= getattr(d, "free_symbols", set())
+    return {d: int(rng.integers(low, high + 1)) for d in sorted(dims, key=str)}
+
+
+def concrete(shape, sizes):
+    return tuple(int(sp.Integer(d).subs(sizes) if isinstance(d, int) else d.subs(sizes))
+                 for d in shape)
+
+
+def random_leaves(graph, rng, sizes, scale=1.0) -> dict:
+    """Random values for the graph's free symbols (labels drawn from their domain)."""
+    defined = {s for s, _ in graph.nodes}
+    leaves = set().union(*(e.free_symbols for _, e in graph.nodes)) - defined
+    env = {d: n for d, n in sizes.items() if d.name == "m"}
+    for s in sorted(leaves, key=str):
+        if s.name == "m" or s.is_integer:
+            env[s] = sizes.get(s, sizes.get(sp.Symbol("m", positive=True, integer=True)))
+            continue
+        shape = concrete(graph.shapes[s], sizes)
+        if s in graph.binary:
+            env[s] = rng.integers(0, 2, size=shape).astype(float)
+        elif s in graph.onehot:
+            hot = np.zeros(shape)
+            hot[rng.integers(0, shape[0], size=shape[1]), np.arange(shape[1])] = 1.0
+            env[s] = hot
+        else:
+            env[s] = rng.normal(0.0, scale, size=shape)
+    return env
+
+
+def forward(graph, env: dict) -> dict:
+    """Every node's value, computed in order from the leaves' values in ``env``."""
+    env = dict(env)
+    for symbol, expr in graph.nodes:
+        env[symbol] = evaluate(expr, env)
+    return env
+
+
+def finite_difference(graph, env: dict, var, eps=1e-6):
+    """Central finite differences of the graph's output with respect to ``var``."""
+    base = np.array(env[var], dtype=float)
+    grad = np.zeros_like(base)
+    for index in np.ndindex(*base.shape):
+        values = []
+        for step in (eps, -eps):
+            shifted = base.copy()
+            shifted[index] += step
+            out = forward(graph, {**env, var: shifted})[graph.output]
+            values.append(float(np.sum(out)))
+        grad[index] = (values[0] - values[1]) / (2 * eps)
+    return grad
+
+
+def with_adjoints(graph, steps, env: dict, sizes: dict) -> dict:
+    """``env`` (a forward pass) plus the value of every derived adjoint, in sweep order."""
+    from .chain import adjoint_symbol
+
+    env = dict(env)
+    env[adjoint_symbol(graph.output)] = float(sp.Integer(1) * graph.seed.subs(sizes))
+    for step in steps.values():
+        env[step.adjoint] = evaluate(step.result, env)
+    return env
+
+
+KINK_MARGIN = 1e-3  # finite differences step well inside this: no kink is crossed
+
+
+def kinks(graph) -> list:
+    """Arguments at which a node's derivative jumps (relu, leaky_relu, Heaviside)."""
+    from ..model.ops import leaky_relu, relu
+
+    out = []
+    for _, expr in graph.nodes:
+        for f in expr.atoms(relu, leaky_relu, sp.Heaviside):
+            out.append(f.args[0])
+    return out
+
+
+def draw(graph, rng, sizes, tries=100) -> dict:
+    """A forward pass at random leaves, redrawn until no kink argument is near zero.
+
+    Finite differences across a kink would disagree with any derivative; rather than loosen
+    the tolerance, the checks stay away from the kinks.
+    """
+    points = kinks(graph)
+    for _ in range(tries):
+        env = forward(graph, random_leaves(graph, rng, sizes))
+        if all(np.min(np.abs(evaluate(k, env))) > KINK_MARGIN for k in points):
+            return env
+    raise RuntimeError("could not draw a point away from the kinks")

@@ -1,0 +1,239 @@
+"""Checking hand derivations: a claim such as ``dz = y - a`` is proven, refuted or not proven.
+
+>>> import symgrad
+>>> model = symgrad.load("derivations/logistic_regression.toml")
+>>> print(model.check("dz", "sigmoid(z) - y"))
+✓ dz = sigmoid(z) - y is proven. symgrad derives dz = a - y.
+>>> print(model.check("dz", "y - a"))
+✗ dz = y - a is false. symgrad derives dz = a - y.
+  Your claim is the negative of the correct one (sign error).
+  Counterexample: a = 0.7, y = 1 gives your dz = 0.3, correct dz = -0.3.
+
+What a claim may say, and whether it is read per example, over m examples or for layer l of a
+stack, is :mod:`symgrad.claims.claim`. The checker reads the derivation only (the reader of the
+derivation that :mod:`symgrad.calculus.derivation` names); it never derives anything itself.
+
+Verdicts
+--------
+Shapes come first: a claim of another shape than the derivative is refuted, both shapes named.
+Then both sides are written in the graph's leaves (node names and derivatives replaced by their
+definitions, :mod:`symgrad.claims.scope`), put in the canonical form of
+:mod:`symgrad.calculus.canonical_form` (the
+one the proof writer checks its lines in) and their difference simplified under the model's
+assumptions (a binary label is 0 or 1, a one-hot label's column sums to 1).
+
+* **proven**: the difference simplifies to 0 *and* the two agree numerically at random points;
+* **refuted**: the two differ at some point; the counterexample shown prefers small, simple
+  values (:mod:`symgrad.claims.counterexample`);
+* **not proven**: SymPy could not decide, but the two agree at every random point tried. Said
+  plainly; never reported as proven.
+
+A refuted claim gets a diagnosis where a common slip explains it (:mod:`symgrad.claims.diagnose`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..calculus.derivation import derive, layer_index_names
+from ..model.errors import SpecError
+from ..model.layers import PREVIOUS_UNITS, UNITS
+from ..model.shapes import describe
+from .claim import Claim, names_in, read_claims, refuse_misplaced_indices
+from .counterexample import Counterexample, find
+from .diagnose import diagnose
+from .scope import Space, differs
+
+PROOF_POINTS = 6  # random points that back every symbolic proof
+EVIDENCE_POINTS = 20  # random points compared when SymPy cannot decide
+PROVEN, REFUTED, NOT_PROVEN = "proven", "refuted", "not proven"
+MARK = {PROVEN: "✓", REFUTED: "✗", NOT_PROVEN: "?"}
+
+
+@dataclass
+class Verdict:
+    """The outcome of checking one claim. ``proven`` is True only for a proof."""
+
+    name: str
+    claim: str  # the right side, as written
+    status: str  # "proven", "refuted" or "not proven"
+    batch: bool
+    derived: str  # symgrad's result, as ``symgrad derive`` prints it
+    reason: str = ""
+    diagnosis: list = field(default_factory=list)
+    counterexample: Counterexample | None = None
+    points: int = 0  # random points at which the two sides were compared
+
+    @property
+    def proven(self) -> bool:
+        return self.status == PROVEN
+
+    def text(self) -> str:
+        scope = " (over m examples)" if self.batch else ""
+        verb = {PROVEN: "is proven", REFUTED: "is false", NOT_PROVEN: "is not proven"}
+        lines = [f"{MARK[self.status]} {self.name} = {self.claim}{scope} {verb[self.status]}. "
+                 f"symgrad derives {self.name} = {self.derived}."]
+        lines += [f"  {line}" for line in ([self.reason] if self.reason else []) + self.diagnosis]
+        if self.counterexample is not None:
+            lines.append(f"  Counterexample: {self.counterexample.text(self.name, self.batch)}.")
+        return "\n".join(lines)
+
+    __str__ = text
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "claim": self.claim, "verdict": self.status,
+                "over_m_examples": self.batch, "derived": self.derived, "reason": self.reason,
+                "diagnosis": self.diagnosis, "points_compared": self.points,
+                "counterexample": self.counterexample and self.counterexample.to_json()}
+
+
+def check(model, name, text=None, *, batch=None) -> Verdict:
+    """Check one claim against ``model``'s derivation: ``check(model, "dz", "a - y")``."""
+    return Checker(model).check(name, text, batch=batch)
+
+
+class Checker:
+    """Checks claims against one model, derived once for all of them."""
+
+    def __init__(self, model, derivation=None):
+        self.model = model
+        self.derivation = derivation or derive(model)
+        self._spaces = {}
+
+    def space(self, batch: bool, layer: bool = False) -> Space:
+        """The names and numbers of one scope: per example or over m examples, of the model or
+        (``layer``) of a stack's hidden layer l."""
+        if (batch, layer) not in self._spaces:
+            d = self.derivation.layer if layer else self.derivation
+            if d is None:
+                raise SpecError(f"model '{self.model.name}' has no [layers]; a claim in layer "
+                                "notation (such as dZ[l] = ...) needs a stack of layers")
+            graph, steps = ((d.batch_graph, d.batch_steps) if batch
+                            else (d.per_example_graph, d.per_example_steps))
+            rename = layer_index_names(d) if layer else None
+            self._spaces[batch, layer] = Space(graph, steps, batch, d.batch_graph is not None,
+                                               rename)
+        return self._spaces[batch, layer]
+
+    def check(self, claim, text=None, *, batch=None) -> Verdict:
+        """A verdict for ``claim`` (a :class:`Claim`, ``"dz = a - y"``, or a name and a text)."""
+        return self.judge(*self.prepare(claim, text, batch=batch))
+
+    def prepare(self, claim, text=None, *, batch=None):
+        """Read a claim (every input error is raised here, before any verdict is given)."""
+        if not isinstance(claim, Claim):
+            claim = Claim.read(claim, batch) if text is None else Claim.of(claim, text, batch)
+        try:
+            refuse_misplaced_indices(claim)
+            space = self.space(self._scope(claim), claim.layer)
+            step = space.adjoints.get(claim.name)
+            if step is None:
+                scope = space.scope if any(claim.name in s.adjoints
+                                           for s in self._spaces.values()) else ""
+                raise SpecError(f"symgrad derives no '{claim.name}'{scope}; expected one of: "
+                                f"{self._known(claim.layer)}")
+            expr = space.parse(claim.text)
+            if step.adjoint in expr.free_symbols:
+                raise SpecError(f"the claim for {claim.name} uses {claim.name} itself")
+        except SpecError as err:
+            raise err.located(**claim.where) from None
+        return space, claim, step, expr
+
+    def judge(self, space, claim, step, expr) -> Verdict:
+        """The verdict on a claim read by :meth:`prepare`."""
+        return _judge(space, claim, step, expr)
+
+    def _known(self, layer=False) -> str:
+        out = "per example " + ", ".join(self.space(False, layer).adjoints)
+        if self.derivation.batch_graph is not None:
+            out += "; over m examples " + ", ".join(self.space(True, layer).adjoints)
+        return out
+
+    def _scope(self, claim) -> bool:
+        """True to read the claim over m examples (see :mod:`symgrad.claims.claim`)."""
+        has_batch = self.derivation.batch_graph is not None
+        if claim.batch:
+            if not has_batch:
+                raise SpecError(f"model '{self.model.name}' has no examples, so no forms over m "
+                                "examples")
+            return True
+        if claim.batch is False or not has_batch:
+            return False
+        per, bat = self.space(False, claim.layer), self.space(True, claim.layer)
+        used = names_in(claim.text)
+        only_per = sorted(used & (per.names.keys() - bat.names.keys()))
+        only_batch = sorted(used & (bat.names.keys() - per.names.keys()))
+        if only_per and only_batch:
+            raise SpecError(f"the claim mixes per-example names ({', '.join(only_per)}) with "
+                            f"names over m examples ({', '.join(only_batch)}); expected one or "
+                            "the other")
+        if only_per or only_batch:
+            return bool(only_batch)
+        return claim.name not in per.adjoints
+
+
+def _judge(space, claim, step, expr) -> Verdict:
+    derived = step.result
+    verdict = Verdict(claim.name, claim.text, REFUTED, space.batch, space.show(derived))
+    due = space.shapes[step.var]
+    try:
+        shape = space.shape(expr)
+    except SpecError as err:
+        verdict.reason = f"Your claim's shapes do not fit: {_in_notation(space, err.message)}."
+        verdict.diagnosis = diagnose(space, step, expr, broken=True)
+        return verdict
+    if shape != due and shape != space.shape(derived):
+        verdict.reason = (f"Wrong shape: your {claim.name} is {_describe(space, shape)}, the "
+                          f"correct {claim.name} is {_describe(space, due)}.")
+        verdict.diagnosis = diagnose(space, step, expr)
+        return verdict
+    # the numbers first: a claim they refute needs no proof attempt
+    compared, bad = _compare(space, step, expr, space.points(PROOF_POINTS))
+    proven = bad is None and space.equal(expr, derived)
+    if bad is None and not proven:
+        more, bad = _compare(space, step, expr, space.points(EVIDENCE_POINTS)[PROOF_POINTS:])
+        compared += more
+    verdict.points = compared
+    if bad is None and compared:
+        verdict.status = PROVEN if proven else NOT_PROVEN
+        if not proven:
+            verdict.reason = (f"SymPy could not reduce the difference to 0, but the two agree at "
+                              f"{compared} random points: evidence, not a proof.")
+        return verdict
+    if bad is None:
+        verdict.status = NOT_PROVEN
+        verdict.reason = ("SymPy reduced the difference to 0, but" if proven else
+                          "SymPy could not decide, and") + " no random point could be evaluated."
+        return verdict
+    verdict.diagnosis = diagnose(space, step, expr)
+    verdict.counterexample = find(space, step, expr, bad)
+    return verdict
+
+
+def _compare(space, step, expr, points):
+    """(the points at which both sides have values, the first at which they differ or None)"""
+    compared = 0
+    for env in points:
+        differ = differs(space.value(expr, env), space.value(step.result, env),
+                         space.due(step, env))
+        if differ is None:
+            continue
+        compared += 1
+        if differ:
+            return compared, env
+    return compared, None
+
+
+def _describe(space, shape) -> str:
+    text = _in_notation(space, describe(shape))
+    return text if text.startswith("matrix") else "a " + text
+
+
+def _in_notation(space, text) -> str:
+    """A layer's dimensions as the notation names them: n_l as n[l], n_prev as n[l-1]."""
+    if not space.layer:
+        return text
+    return text.replace(PREVIOUS_UNITS, "n[l-1]").replace(UNITS, "n[l]")
+
+
+__all__ = ["Checker", "Claim", "Counterexample", "Verdict", "check", "read_claims"]

@@ -1,0 +1,171 @@
+"""Claims: hand-derived derivatives as text, read from the command line or a TOML file.
+
+A claim is ``NAME = EXPRESSION``, such as ``dz = a - y``. It is untrusted text: EXPRESSION is read
+by the spec's whitelist parser (:mod:`symgrad.model.parse`; nothing is ever evaluated).
+
+The claim grammar
+-----------------
+NAME is a derivative that symgrad derives: per example (``dz``, ``dw``, ``da``) or over m
+examples (``dZ``, ``dA``, ``dw``, ``db``). EXPRESSION may use
+
+* the spec's numbers, ``+ - * / **``, parentheses and elementwise functions (``sigmoid``,
+  ``exp``, ``log``, ``tanh``, ``relu``, ...), plus ``heaviside(z)`` (1 where z > 0, else 0: the
+  derivative of ``relu``, which ``symgrad derive`` prints as ``(z > 0)``);
+* the graph's names: inputs, parameters, nodes, either by name (``a``) or written out
+  (``sigmoid(z)``, ``sigmoid(w @ x + b)``), and symgrad's other derivatives (``dw = x*dz``);
+* over m examples, the stacked names (``X``, ``Y``, ``Z``, ``A``, ``dZ``) and ``m``;
+* ``A @ B`` (of two column vectors, their inner product ``A.T @ B``, as in specs); ``A.T`` or
+  ``transpose(A)``; ``sum(A)``, the sum of all entries; ``sum(A, axis=0)`` and ``sum(A, axis=1)``
+  (or ``sum(A, 0)``, ``sum(A, 1)``), NumPy's sums with ``keepdims=True``: the notation that
+  ``symgrad derive`` prints.
+
+Every symbol is an array; ``*`` is elementwise and broadcasts as in NumPy. A network's layers
+are names like any other: ``dW1 = dZ1 @ X.T / m``, ``dZ1 = W2.T @ dZ2 * (1 - A1**2)``.
+
+Layer notation
+--------------
+For a model with ``[layers]``, a claim may be about hidden layer l in general, written with the
+index ``l``: ``dZ[l] = dA[l] * heaviside(Z[l])``, ``dW[l] = dZ[l] @ A[l-1].T / m``,
+``dA[l-1] = W[l].T @ dZ[l]``. Such a claim is checked against the hidden layer's block, derived
+once (``model.derive().layer``), so it holds for every hidden layer at every depth.
+
+* A claim is in layer notation when NAME is: ``NAME[l]`` or ``NAME[l-1]``.
+* Its names then carry the index too, exactly ``[l]`` or ``[l-1]`` (``l - 1`` with spaces is the
+  same): the block's nodes and parameters ``z[l] a[l] W[l] b[l]``, the previous layer's output
+  ``a[l-1]`` (``x`` for l = 1), and their derivatives ``dz[l] dW[l] db[l] da[l-1]``; over m
+  examples ``Z[l] A[l] A[l-1] dZ[l] dA[l-1]``. ``da[l]`` (``dA[l]``) is what flows back into
+  layer l from above, a free quantity in the block. ``m`` and hyperparameters have no index.
+* Nothing else may stand in a subscript: ``W[l+1]``, ``A[2]`` or ``A[l][0]`` are refused (the
+  block does not see layer l + 1; write ``dA[l]`` for ``W[l+1].T @ dZ[l+1]``).
+
+Per example or over m examples
+------------------------------
+``dw`` and ``db`` have both forms. A claim is read over m examples when its right side uses a
+name that exists only there (``X``, ``A``, ``dZ``...), per example when it uses one that exists
+only per example (``x``, ``a``, ``dz``...); mixing the two is an error. Otherwise (``db = 0``) it
+is read per example when NAME has a per-example form. ``batch=True`` (``--batch`` on the command
+line, or the ``[batch]`` table of a claims file) reads claims over m examples. ``m`` may appear
+per example too, so that a stray ``1/m`` is diagnosed rather than refused.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from ..model import naming
+from ..model.errors import SpecError
+from ..model.parse import MAX_LENGTH, indexed
+
+INDEX = "l"  # the general layer index of layer notation
+_LAYER_NAME = re.compile(rf"^([A-Za-z][A-Za-z0-9_]*)\[{INDEX}(-1)?\]$")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claimed derivative: ``name = text``, read over m examples if ``batch`` (None: decide)."""
+
+    name: str
+    text: str
+    batch: bool | None = None
+    where: dict = field(default_factory=dict, compare=False)  # file, line, key for errors
+
+    @classmethod
+    def read(cls, text, batch=None) -> Claim:
+        """``Claim.read("dz = y - a")``"""
+        if not isinstance(text, str):
+            raise SpecError(f"expected a claim as a string, found {type(text).__name__}")
+        text = " ".join(text.split())  # one line, whatever the input: errors stay one line
+        where = {"key": f"claim '{text[:60]}'"}
+        name, sep, rhs = text.partition("=")
+        if not sep:
+            raise SpecError("no '='; expected NAME = EXPRESSION, such as dz = a - y", **where)
+        if rhs.startswith("="):
+            raise SpecError("'==' found; expected NAME = EXPRESSION with a single '='", **where)
+        return cls.of(name, rhs, batch, where)
+
+    @classmethod
+    def of(cls, name, text, batch=None, where=None) -> Claim:
+        name = "".join(str(name).split()) if "[" in str(name) else " ".join(str(name).split())
+        where = where or {"key": f"claim {name[:40]}"}
+        if not (naming.is_valid(name) or _LAYER_NAME.match(name)):
+            raise SpecError(f"'{name[:40]}' on the left is not the name of a derivative; "
+                            f"expected a name such as dz or dw (or dZ[{INDEX}] for layer "
+                            f"{INDEX})", **where)
+        if not isinstance(text, str) or not text.strip():
+            raise SpecError(f"nothing claimed for {name}; expected an expression, such as "
+                            "a - y", **where)
+        return cls(name, " ".join(text.split()), batch, where)
+
+    @property
+    def layer(self) -> bool:
+        """True for a claim in layer notation (``dZ[l] = ...``)."""
+        return "[" in self.name
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.text}"
+
+
+def names_in(text) -> set:
+    """The names that ``text`` uses (``W[l]`` as one name); empty where it cannot be read."""
+    if len(text) > MAX_LENGTH:
+        return set()  # the parser refuses it
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()  # the parser reports it
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif indexed(node, INDEX):
+            found.add(indexed(node, INDEX))
+    return found
+
+
+def refuse_misplaced_indices(claim: Claim) -> None:
+    """Clear errors for layer notation where it cannot be read: on the right only, or with
+    the index l+1 (layer l's block does not see layer l+1)."""
+    try:
+        tree = ast.parse(claim.text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return  # the parser reports it
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Subscript):
+            continue
+        if not claim.layer and indexed(node, INDEX):
+            raise SpecError(f"'{ast.unparse(node)}' is layer notation; a claim about layer "
+                            f"{INDEX} has it on the left too, such as dZ[{INDEX}] = ...")
+        at = node.slice
+        if claim.layer and isinstance(at, ast.BinOp) and isinstance(at.op, ast.Add) \
+                and isinstance(at.left, ast.Name) and at.left.id == INDEX:
+            raise SpecError(f"'{ast.unparse(node)}': a claim about layer {INDEX} sees layers "
+                            f"{INDEX} and {INDEX}-1 only; what flows back from layer {INDEX}+1 "
+                            f"is dA[{INDEX}] (W[{INDEX}+1].T @ dZ[{INDEX}+1])")
+
+
+def read_claims(path) -> list[Claim]:
+    """The claims of a TOML file: a table ``[claims]`` (and ``[batch]``) of NAME = "EXPRESSION"."""
+    from ..model.spec import read_text, read_toml
+
+    shown = str(path)
+    data, lines = read_toml(read_text(path), shown)
+    tables = {"claims": None, "batch": True}
+    for key, value in data.items():
+        if key not in tables or not isinstance(value, dict):
+            raise SpecError(f"unexpected '{key}'; expected the tables [claims] (and [batch] for "
+                            "forms over m examples) of NAME = \"EXPRESSION\"", file=shown,
+                            line=lines.get((None, key)), key=key)
+    claims = []
+    for table, batch in tables.items():
+        for name, value in data.get(table, {}).items():
+            where = {"file": shown, "line": lines.get((table, name)), "key": f"{table}.{name}"}
+            if not isinstance(value, str):
+                raise SpecError(f"expected the claimed expression as a string, such as "
+                                f"\"a - y\", found {type(value).__name__}", **where)
+            claims.append(Claim.of(name, value, batch, where))
+    if not claims:
+        raise SpecError("no claims; expected a table [claims] of NAME = \"EXPRESSION\"",
+                        file=shown)
+    return claims

@@ -1,0 +1,97 @@
+"""``symgrad check``: hand-derived derivatives, proven or refuted (see
+:mod:`symgrad.claims.checker`;
+the claim grammar is :mod:`symgrad.claims.claim`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..model.errors import SpecError
+from .common import add_spec_argument
+
+EPILOG = """claims:
+  NAME = EXPRESSION, in the spec's expression language. Per example: the graph's names (x, a, z),
+  written out or not (sigmoid(z)), and other derivatives (dz). Over m examples: X, A, dZ, m,
+  A @ B, A.T or transpose(A), sum(A), sum(A, axis=0), sum(A, axis=1) (NumPy's, keepdims).
+  heaviside(z) is relu's derivative, which symgrad derive prints as (z > 0).
+  A claim is read over m examples when it uses such names, per example otherwise.
+  Networks: the layers' names (dW1 = dZ1 @ X.T / m). For a model with [layers], hidden layer l
+  in general, every name with the index [l] or [l-1] (dW[l] = dZ[l] @ A[l-1].T / m;
+  dA[l] is what flows back into layer l).
+  A claims file (--claims) is TOML:
+    [claims]
+    dz = "a - y"
+    dw = "x * dz"
+    [batch]                  # read over m examples
+    dw = "X @ dZ.T / m"
+
+examples:
+  symgrad check derivations/logistic_regression.toml --claim "dz = y - a"
+  symgrad check derivations/logistic_regression.toml --claim "dw = X @ dZ.T / m" \\
+      --claim "db = sum(dZ) / m"
+  symgrad check derivations/logistic_regression.toml --claims mine.toml --format json
+  symgrad check derivations/shallow_network.toml --claim "dZ1 = W2.T @ dZ2 * (1 - A1**2)"
+  symgrad check derivations/deep_network.toml --claim "dZ[l] = dA[l] * heaviside(Z[l])"
+
+exit status: 0 if every claim is proven, 1 if any is refuted or not proven, 2 for bad input.
+"""
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "check", help="check hand-derived derivatives: proven, or refuted with a counterexample",
+        description="Check hand-derived derivatives against symgrad's derivation. Each claim is\n"
+                    "proven (SymPy shows the two equal, and the numbers agree), refuted (a\n"
+                    "counterexample with small values, and a diagnosis of the slip), or not\n"
+                    "proven (SymPy cannot decide; the numbers agree at random points).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_spec_argument(p)
+    p.add_argument("--claim", action="append", default=[], metavar='"NAME = EXPR"',
+                   help='a claimed derivative, such as "dz = a - y" (repeatable)')
+    p.add_argument("--claims", metavar="FILE",
+                   help="a TOML file of claims: a table [claims] (and [batch]) of "
+                        'NAME = "EXPRESSION"')
+    p.add_argument("--batch", action="store_true",
+                   help="read the --claim claims over m examples (dw = X @ dZ.T / m)")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="output format (default: text)")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..claims.checker import PROVEN, Checker, Claim, read_claims
+    from ..model.spec import load
+
+    claims = [Claim.read(text, True if args.batch else None) for text in args.claim]
+    if args.claims:
+        claims += read_claims(args.claims)
+    if not claims:
+        raise SpecError('no claims; expected --claim "NAME = EXPRESSION" (such as '
+                        '"dz = a - y") or --claims FILE')
+    model = load(args.spec)
+    checker = Checker(model)
+    prepared = [checker.prepare(claim) for claim in claims]  # all input errors before output
+    verdicts = [checker.judge(*p) for p in prepared]
+    proven = sum(v.status == PROVEN for v in verdicts)
+    if args.format == "json":
+        print(json.dumps({"spec": args.spec, "model": model.name,
+                          "all_proven": proven == len(verdicts),
+                          "claims": [v.to_json() for v in verdicts]}, indent=2))
+    else:
+        text = "\n".join(v.text() for v in verdicts)
+        if len(verdicts) > 1:
+            text += f"\n{proven} of {len(verdicts)} claims proven."
+        print(_printable(text))
+    return 0 if proven == len(verdicts) else 1
+
+
+def _printable(text: str) -> str:
+    """The marks as ASCII where the terminal cannot show them."""
+    try:
+        text.encode(sys.stdout.encoding or "utf-8")
+    except (UnicodeEncodeError, LookupError):
+        text = text.translate({ord("✓"): "+", ord("✗"): "x", ord("…"): "..."})
+        text = text.encode("ascii", "replace").decode("ascii")
+    return text

@@ -1,0 +1,55 @@
+"""``symgrad codegen SPEC -o FILE``: write the standalone NumPy training module for a spec."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..model.errors import SpecError
+from .common import add_spec_argument
+
+EXAMPLES = """examples:
+  symgrad codegen derivations/logistic_regression.toml -o logreg.py
+  python logreg.py train --data train.csv --iterations 2000 --learning-rate 0.005
+  python logreg.py predict --params params.npz --data test.csv
+  symgrad codegen derivations/softmax_regression.toml          (to standard output)
+  symgrad codegen derivations/deep_network.toml -o deep.py     (any depth: W1 .. WL)
+  python deep.py train --data train.npz --layers 20,7,5        (layer sizes n1, n2, n3)
+"""
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "codegen", help="generate a standalone NumPy module that trains the model",
+        description="Generate one Python file that trains the model by gradient descent with\n"
+                    "NumPy alone: forward, compute_cost, backward (the derived gradients),\n"
+                    "propagate, update_parameters, train, predict, and a command line.\n"
+                    "Check it with 'symgrad verify'.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_spec_argument(p)
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="the Python file to write (default: standard output); written whole "
+                        "or not at all")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..code.render import render_spec
+    from ..printing.files import write_atomic
+
+    code = render_spec(args.spec)
+    if args.output in (None, "-"):
+        sys.stdout.write(code)
+        return 0
+    path = Path(args.output)
+    if path.is_dir():
+        raise SpecError("is a folder; give the name of the file to write", file=str(path))
+    if not path.parent.is_dir():
+        raise SpecError("no such folder to write into", file=str(path.parent))
+    try:
+        write_atomic(path, code)
+    except OSError as err:
+        raise SpecError(f"cannot write the file: {err.strerror or err}", file=str(path)) from None
+    print(f"wrote {path}; run 'python {path} --help'", file=sys.stderr)
+    return 0

@@ -1,0 +1,136 @@
+"""``symgrad prove`` and ``symgrad graph``: the derivation as a checked proof, the graph drawn.
+
+Loaded by :mod:`symgrad.cli.main`, which calls :func:`register` with its subcommands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..model.errors import SpecError
+from .common import add_spec_argument
+
+PROVE_EPILOG = """examples:
+  symgrad prove derivations/logistic_regression.toml --pdf
+      writes logistic_regression.tex and logistic_regression.pdf here
+  symgrad prove derivations/logistic_regression.toml -o proof.tex --pdf
+  symgrad prove derivations/logistic_regression.toml -o proof.md
+      Markdown with $$ math, and the graph beside it as proof-graph.svg
+  symgrad prove derivations/logistic_regression.toml -o -
+      LaTeX on standard output
+"""
+
+GRAPH_EPILOG = """examples:
+  symgrad graph derivations/logistic_regression.toml -o graph.svg
+  symgrad graph derivations/logistic_regression.toml -o graph.png
+  symgrad graph derivations/logistic_regression.toml            (DOT on standard output)
+"""
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "prove", help="write the derivation as a step-by-step proof (LaTeX, PDF or Markdown)",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=PROVE_EPILOG,
+        description="Write the derivation of every partial derivative as a proof: the model, "
+                    "its computation graph, the chain rule node by node with every step named, "
+                    "the average over m examples and the updates; for a model with repeated "
+                    "layers, hidden layer l once, with the general index l. Every displayed "
+                    "equality is checked before anything is written.")
+    add_spec_argument(p)
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="where to write (default: <model name>.tex, or .md with --format "
+                        "markdown, in the current folder; '-' for standard output)")
+    p.add_argument("--format", choices=("latex", "markdown"),
+                   help="output format (default: from the file's suffix, else latex)")
+    p.add_argument("--pdf", action="store_true",
+                   help="also compile the LaTeX to PDF beside it (proof.tex -> proof.pdf), with "
+                        "pdflatex or latexmk")
+    p.set_defaults(run=cmd_prove)
+
+    g = subparsers.add_parser(
+        "graph", help="draw the computation graph with Graphviz (svg, png or dot)",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=GRAPH_EPILOG,
+        description="Draw the model's computation graph for one example: forward edges blue, "
+                    "backward edges red, labelled with the local partial derivatives. A model "
+                    "with repeated layers is drawn as a stack, hidden layer l once in a box, "
+                    "whatever its depth. svg and png need Graphviz's dot.")
+    add_spec_argument(g)
+    g.add_argument("-o", "--output", metavar="FILE",
+                   help="graph.svg, graph.png or graph.dot (default: DOT on standard output)")
+    g.set_defaults(run=cmd_graph)
+
+
+def cmd_prove(args) -> int:
+    from ..calculus.derivation import derive
+    from ..model.spec import load
+    from ..printing.files import write_atomic
+    from ..proof import document
+    from ..proof.build import prove
+    from ..proof.line_check import ProofError
+
+    fmt = args.format
+    if fmt is None:
+        suffix = Path(args.output).suffix.lower() if args.output else ""
+        fmt = "markdown" if suffix in MARKDOWN_SUFFIXES else "latex"
+    if args.pdf and fmt != "latex":
+        raise SpecError("--pdf needs LaTeX output (--format latex)")
+    if args.pdf and args.output == "-":
+        raise SpecError("--pdf needs a file to write the LaTeX to (-o FILE.tex)")
+    if fmt == "markdown" and args.output == "-":
+        raise SpecError("Markdown needs a file, for the graph's SVG beside it (-o FILE.md)")
+    if args.pdf:
+        document.engine()  # no engine: say so before any work
+    model = load(args.spec)
+    try:
+        proof = prove(derive(model))
+    except ProofError as err:
+        print(f"symgrad: internal error: a step of the proof does not check: {err}",
+              file=sys.stderr)
+        return 1
+    out = Path(args.output or f"{model.name}.{'md' if fmt == 'markdown' else 'tex'}")
+    if args.output == "-":
+        sys.stdout.write(document.render(proof, "latex"))
+        return 0
+    if not out.parent.is_dir():
+        raise SpecError(f"no such folder: {out.parent}")
+    if fmt == "markdown":
+        from ..proof.drawing import render
+
+        graph = out.with_name(f"{out.stem}-graph.svg")
+        write_atomic(graph, render(proof.derivation, "svg"))
+        write_atomic(out, document.render(proof, "markdown", graph.name))
+        print(out)
+        print(graph)
+        return 0
+    write_atomic(out, document.render(proof, "latex"))
+    print(out)
+    if args.pdf:
+        pdf, log = document.compile_pdf(out)
+        for problem in document.problems(log)[:3]:
+            print(f"symgrad: warning: {problem}", file=sys.stderr)
+        print(pdf)
+    return 0
+
+
+def cmd_graph(args) -> int:
+    from ..calculus.derivation import derive
+    from ..model.spec import load
+    from ..printing.files import write_atomic
+    from ..proof.drawing import FORMATS, render
+
+    if args.output in (None, "-"):
+        sys.stdout.write(render(derive(load(args.spec)), "dot").decode())
+        return 0
+    out = Path(args.output)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise SpecError(f"cannot tell the format from '{out.name}'; use .svg, .png or .dot")
+    if not out.parent.is_dir():
+        raise SpecError(f"no such folder: {out.parent}")
+    write_atomic(out, render(derive(load(args.spec)), fmt))
+    print(out)
+    return 0

@@ -1,0 +1,659 @@
+r"""The template context of the generated module: every name, shape and expression, printed.
+
+The flow: a :class:`~symgrad.calculus.derivation.Derivation` -> :func:`build_context`
+(:mod:`symgrad.code.render`), where every name, shape and expression is decided and printed
+(common subexpressions eliminated, stable forms of the cost written in) -> a
+:class:`CodeContext` of plain strings -> the Jinja templates in ``templates/``, which only lay it
+out. The generated module imports NumPy and the standard
+library only.
+
+A model with ``[layers]`` goes through :mod:`symgrad.code.layers_context` instead: the same
+printing, into a context whose forward and backward loop over the layers
+(``model_layers.py.jinja``; a plain model's parameters are laid out by
+``model_plain.py.jinja``).
+
+The text is already in ``ruff format`` style (expressions are laid out by :func:`layout`), so the
+same spec gives the same bytes whether or not a formatter is installed.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import textwrap
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .._version import __version__
+from ..calculus.chain import adjoint_symbol
+from ..calculus.stable_forms import logsumexp, stable_form
+from ..model import naming
+from ..model.errors import SpecError
+from ..model.graph import M
+from ..model.ops import colsum, leaky_relu, relu, rowsum, sigmoid, softmax, softplus, total
+from ..model.shapes import SCALAR, shape_of
+from ..printing.printers import NumpyPrinter, batch_str
+from ..printing.templates import python_string
+
+MODEL_TEMPLATE = "model_plain.py.jinja"  # parameters named one by one in the spec
+# ruff format's default line length: output formatted for it is also formatted for longer ones
+LINE_LENGTH = 88
+HIDDEN_SIZE = 4  # default units of a dimension that the data does not fix (n_h = 4 in the course)
+RANDOM_SCALE = 0.01  # initialize_parameters(method="random"): N(0, 1) * 0.01, as in the course
+HYPERPARAMETER_DEFAULT = "0.0"  # lambd=0.0: no regularisation unless asked for, as in the course
+PRINTER_SETTINGS = {"numpy_alias": "np", "order": "none"}  # terms as the derivation reads
+
+# The functions the module defines, in the order it defines them (macros of functions.py.jinja).
+HELPERS = (
+    (sigmoid, "sigmoid"),
+    (softplus, "softplus"),
+    (relu, "relu"),
+    (leaky_relu, "leaky_relu"),
+    (softmax, "softmax"),
+    (logsumexp, "logsumexp"),
+)
+
+# Names the module defines at its top level, and the arguments of the functions whose bodies
+# are derived (forward, cost_from_cache, backward): no name from a spec may take them.
+TEMPLATE_NAMES = frozenset({
+    "np", "argparse", "os", "sys", "tempfile", "warnings", "zipfile", "Path",
+    "params", "cache", "X", "Y", "m",
+    "DataError", "PARAMETER_SHAPES", "HIDDEN_SIZES", "FEATURES", "LABEL_SIZE",
+    "initialize_parameters", "forward", "cost_from_cache", "compute_cost", "backward",
+    "propagate", "update_parameters", "data_dims", "train", "predict", "labels_from_array",
+    "labels_from_column", "check_labels", "summary", "read_arrays", "load_data",
+    "check_parameters", "load_parameters", "save_parameters", "main",
+}) | frozenset(name for _, name in HELPERS) | frozenset(dir(builtins))
+
+
+# ----- the context handed to the templates -----
+
+
+@dataclass(frozen=True)
+class Statement:
+    target: str
+    code: str
+    comments: tuple[str, ...] = ()  # comment lines written above the statement
+
+
+@dataclass(frozen=True)
+class Function:
+    loads: tuple[Statement, ...]  # w = params["w"], Z = cache["Z"], m = X.shape[1]
+    body: tuple[Statement, ...]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    grad: str  # the key of its gradient: dw
+    shape: str  # a Python literal: ("n_x", 1), or () for a float
+    text: str  # for people: "(n_x, 1) array" or "float"
+
+
+@dataclass(frozen=True)
+class Hyperparameter:
+    name: str
+    default: str  # a Python literal
+    help: str  # a Python string literal
+
+
+@dataclass(frozen=True)
+class Label:
+    kind: str  # "binary", "onehot" or "real"
+    template: str  # the macro file for this kind of label
+    size: str  # a Python literal: the rows of Y, 1 or a dimension name ("n_y")
+    rows: str  # the same for people: 1, n_y
+    text: str  # for people: "binary", "onehot(n_y)", "real, scalar"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """The code of one layer: at the general index inside the loop over the hidden layers, or
+    at the last index for the output layer."""
+
+    loads: tuple[Statement, ...]  # W = params[f"W{l}"], ...
+    body: tuple[Statement, ...]
+    stores: tuple[Statement, ...]  # cache[f"Z{l}"] = Z, grads[f"dW{l}"] = dW
+    to_previous: tuple[Statement, ...] = ()  # where there is a layer below: its dA
+
+
+@dataclass(frozen=True)
+class LayerParameter:
+    name: str  # W
+    shape: str  # a Python literal with the layer's dimension names: ("n_l", "n_prev")
+    initial: str  # the code that initializes it, in n_l and n_prev: draw((n_l, n_prev))
+
+
+@dataclass(frozen=True)
+class Layers:
+    """A stack of layers l = 1 .. L, L read from the parameters given: the hidden layers' block
+    (derived once, with the general index l) and the output layer L."""
+
+    parameters: tuple[LayerParameter, ...]
+    units: str  # the names of a layer's dimensions in LayerParameter.shape: n_l
+    previous_units: str  # n_prev
+    depth: str  # the variable that holds L
+    count: str  # the code that computes L from params
+    index: str  # the loop variable l
+    input: str  # the block's input, the previous layer's output: A_prev
+    output: str  # the block's output: A
+    hidden_sizes: tuple[int, ...]  # units of the hidden layers for train() without params
+    hidden_text: str  # the same, as --layers takes them: "20,7"
+    layer_dims_text: str  # train()'s default layer_dims, for people: X.shape[0], 20, 7, 1
+    grad_key: str  # an f-string's text: the gradient key of a parameter held in `name`
+    keys_text: str  # the parameters' keys, for people: W1, b1, ..., WL, bL
+    cache_text: str  # forward()'s keys, for people: Z1, A1, ..., ZL, AL
+    forward_loads: tuple[Statement, ...]  # before the layers (depth = ...)
+    hidden_forward: Layer
+    output_forward: Layer
+    backward_loads: tuple[Statement, ...]
+    output_backward: Layer
+    hidden_backward: Layer
+
+
+@dataclass(frozen=True)
+class CodeContext:
+    name: str
+    model_template: str  # the macro file for the parts that follow the parameters' layout
+    docstring: tuple[str, ...]  # lines, wrapped
+    helpers: tuple[str, ...]  # functions.py.jinja macros to define
+    parameters: tuple[Parameter, ...]
+    hyperparameters: tuple[Hyperparameter, ...]
+    hyper_defaults: tuple[str, ...]  # "lambd=0.0", for signatures
+    hyper_call: str  # ", lambd=lambd", passed on in calls
+    features: str  # a Python literal: the rows of X, "n_x" or an int
+    hidden_sizes: tuple[tuple[str, int], ...]  # dimensions that the data does not fix
+    default_init: str  # how train() starts without params: "zeros" or "random"
+    random_scale: float
+    label: Label
+    forward: Function
+    outputs: tuple[str, ...]  # the cache keys returned by forward()
+    cost: Function
+    cost_target: str
+    backward: Function
+    grads: tuple[str, ...]
+    prediction: str  # the variable that predict() reads into
+    prediction_key: str  # a Python expression: its key in forward()'s dict
+    prediction_text: str  # for people
+    threshold: str  # binary labels: predict 1 where the prediction exceeds this
+    layers: Layers | None = None  # a stack of layers, looped over (model_layers.py.jinja)
+
+
+# ----- rendering -----
+
+
+def _hyperparameter_text(hyper) -> list[str]:
+    """The docstring's lines on the hyperparameters (none without any)."""
+    if not hyper:
+        return []
+    names = ", ".join(f"{v.name} ({v.description})" if v.description else v.name for v in hyper)
+    return _wrap_text(f"Hyperparameters: {names}; keyword arguments of compute_cost, backward, "
+                      f"propagate and train (default {HYPERPARAMETER_DEFAULT}).")
+
+
+# ----- building the context -----
+
+
+class _Builder:
+    def __init__(self, derivation):
+        model = derivation.model
+        self.derivation, self.model = derivation, model
+        graph = derivation.batch_graph
+        if graph is None:
+            raise SpecError(f"model '{model.name}' has no examples (no inputs and no mean(...) "
+                            "in its cost): there is nothing to train on, so no code to generate",
+                            file=model.source)
+        feature, label = examples(model)
+        stacked = model.stacked_names()
+        self.rename = {}
+        for var, fixed in ((feature, "X"), (label, "Y")):
+            old = sp.Symbol(stacked[var.name], real=True)
+            if old.name != fixed:
+                self.rename[old] = sp.Symbol(fixed, real=True)
+        self.feature_var, self.label_var = feature, label
+        self.graph = graph
+        self.nodes = [(self.ren(s), self.ren(e)) for s, e in graph.nodes]
+        self.shapes = {self.ren(s): shape for s, shape in graph.shapes.items()}
+        self.params = [v for v in model.parameters]
+        self.hyper = [v for v in model.hyperparameters]
+        self.param_symbols = {v.symbol for v in self.params}
+        self.scalars = {v.symbol for v in self.params + self.hyper if v.shape == SCALAR} | {M}
+        X, Y = sp.Symbol("X", real=True), sp.Symbol("Y", real=True)
+        self.X, self.Y = X, Y
+        # nodes that the labels reach are the cost's; the others are forward()'s
+        labelled = {Y}
+        for s, e in self.nodes:
+            if e.free_symbols & labelled:
+                labelled.add(s)
+        self.cost_nodes = [(s, e) for s, e in self.nodes if s in labelled]
+        self.forward_nodes = [(s, e) for s, e in self.nodes if s not in labelled]
+        self._check_names()
+
+    def ren(self, expr):
+        return expr.xreplace(self.rename) if self.rename else expr
+
+    def _check_names(self):
+        names = [v.name for v in self.params + self.hyper]
+        names += [s.name for s, _ in self.graph.nodes]
+        names += [adjoint_symbol(s).name for s, _ in self.nodes]
+        names += [naming.adjoint(v.name) for v in self.params]
+        for name in names:  # the inputs, X and Y in the code, are not among them
+            if name in TEMPLATE_NAMES:
+                raise SpecError(f"the name '{name}' is taken in the generated code (by Python or "
+                                "by the module itself); rename it in the spec",
+                                file=self.model.source)
+        self.taken = set(self.model.variables) | set(names) | TEMPLATE_NAMES
+
+    # ----- printing -----
+
+    def code(self, expr) -> str:
+        return layout(NumpyPrinter(PRINTER_SETTINGS).doprint(expr))
+
+    def function(self, items, sources) -> Function:
+        """Statements for ``items`` [(target, expr, comments, wrap)] after common subexpression
+        elimination, and the loads of the symbols they use from ``sources``."""
+        exprs = [e for _, e, _, _ in items]
+        temps, reduced = sp.cse(exprs, symbols=naming.temporaries(self.taken))
+        temps, reduced = self._drop_cheap(temps, reduced)
+        pending = list(temps)
+        body, defined = [], set()
+        for (target, _, comments, wrap), expr in zip(items, reduced, strict=True):
+            needed = _needed_temps(expr, pending)
+            for temp, value in [t for t in pending if t[0] in needed]:
+                body.append(Statement(temp.name, self.code(value)))
+                defined.add(temp)
+            pending = [t for t in pending if t[0] not in needed]
+            text = self.code(expr)
+            if wrap == "float":
+                text = f"float({text})"
+            elif wrap is not None:  # a gradient that is constant along some axis
+                text = f"np.broadcast_to({text}, np.shape({wrap})).copy()"
+            body.append(Statement(target.name, text, comments))
+            defined.add(target)
+        used = set()
+        for (_, _, _, wrap), expr in zip(items, reduced, strict=True):
+            used |= expr.free_symbols
+            if wrap not in (None, "float"):
+                used.add(sp.Symbol(wrap, real=True))
+        for _, value in temps:
+            used |= value.free_symbols
+        loads = [Statement(s.name, code) for s, code in sources.items()
+                 if s in used and s not in defined]
+        return Function(tuple(loads), tuple(body))
+
+    def _drop_cheap(self, temps, reduced):
+        """Write back common subexpressions that are scalar arithmetic (1/m, 2*m): naming them
+        saves nothing and reads worse."""
+        kept = []
+        back = {}
+        for temp, value in temps:
+            value = value.xreplace(back)
+            if value.free_symbols <= self.scalars and not value.atoms(sp.Function):
+                back[temp] = value
+            else:
+                kept.append((temp, value))
+        return kept, [e.xreplace(back) for e in reduced]
+
+    def sources(self, *, cache: bool):
+        """Where each symbol a function may use comes from, in the order of the loads."""
+        out = {v.symbol: f'params["{v.name}"]' for v in self.params}
+        if cache:
+            out.update({s: f'cache["{s.name}"]' for s, _ in self.forward_nodes})
+        out[M] = f"{self.X.name}.shape[1]"
+        return out
+
+    # ----- the parts -----
+
+    def forward(self) -> Function:
+        items = [(s, e, (), None) for s, e in self.forward_nodes]
+        return self.function(items, self.sources(cache=False))
+
+    def cost(self) -> Function:
+        items = []
+        for s, e in self.cost_nodes:
+            stable, rules = stable_form(e, self.nodes)
+            comments = ()
+            if rules:
+                comments = _wrap_comment(f"{s.name} = {batch_str(e)}, rewritten to stay finite "
+                                         "by")
+                comments += tuple(f"    {rule}" for rule in rules)
+            items.append((s, stable, comments, None))
+        return self.function(items, self.sources(cache=True))
+
+    def backward(self) -> tuple[Function, tuple[str, ...]]:
+        steps = self.derivation.batch_steps
+        for v in self.params:
+            if v.symbol not in steps:
+                raise SpecError(f"the cost does not depend on the parameter '{v.name}'",
+                                file=self.model.source)
+        adjoints = {step.adjoint for step in steps.values()}
+        needed = {adjoint_symbol(v.symbol) for v in self.params}
+        for step in reversed(list(steps.values())):
+            if step.adjoint in needed:
+                needed |= step.result.free_symbols & adjoints
+        items = []
+        for var, step in steps.items():
+            if step.adjoint not in needed:
+                continue
+            result = self.ren(step.result)
+            target = self.ren(step.adjoint)
+            if var in self.param_symbols:
+                formula = f"{target.name} = dJ/d{var.name} = {batch_str(result)}"
+                result, wrap = self._gradient(var, result)
+            else:
+                formula = f"{target.name} = {batch_str(result)}"
+                wrap = None
+            items.append((target, result, _wrap_comment(formula), wrap))
+        function = self.function(items, self.sources(cache=True))
+        return function, tuple(target.name for target, _, _, _ in items)
+
+    def _gradient(self, param, result):
+        return gradient_form(param, result, self._shapes(),
+                             self.model.variables[param.name].type == "scalar")
+
+    def _shapes(self):
+        """The shapes of the nodes, the parameters and their adjoints."""
+        shapes = dict(self.shapes)
+        for s, _ in self.nodes:
+            shapes[adjoint_symbol(s)] = shapes[s]
+        for v in self.params:
+            shapes[adjoint_symbol(v.symbol)] = shapes[v.symbol]
+        return shapes
+
+    def prediction(self) -> tuple[str, str]:
+        """The node predict() reads (the last label-free node the cost uses) and, for binary
+        labels, the threshold: 0.5 for a sigmoid output, 0 for a score."""
+        labelled = {s for s, _ in self.cost_nodes}
+        used = set()
+        for _, e in self.cost_nodes:
+            used |= e.free_symbols
+        candidates = [s for s, _ in self.forward_nodes if s in used and s not in labelled]
+        if not candidates:
+            raise SpecError("the cost uses no node computed from the examples alone: there is "
+                            "nothing to predict with", file=self.model.source)
+        node = candidates[-1]
+        definition = dict(self.nodes)[node]
+        return node.name, "0.5" if isinstance(definition, sigmoid) else "0.0"
+
+    def label(self) -> Label:
+        shape = self.label_var.shape
+        kind = ("binary" if self.label_var.type == "binary"
+                else "onehot" if self.label_var.type.startswith("onehot") else "real")
+        if shape[1] != 1:
+            raise SpecError(f"the label '{self.label_var.name}' must be a scalar or a vector",
+                            file=self.model.source)
+        return Label(kind, f"label_{kind}.py.jinja", _size_literal(shape[0]), _size_text(shape[0]),
+                     self.label_var.type if kind != "real" else f"real, {self.label_var.type}")
+
+    def dims(self):
+        """The dimension that X's rows fix, and default sizes for those the data fixes not."""
+        fixed = {d for d in (self.feature_var.shape[0], self.label_var.shape[0]) if d.is_Symbol}
+        hidden = []
+        for v in self.params:
+            for d in v.shape:
+                if d.is_Symbol and d not in fixed and d.name not in [h for h, _ in hidden]:
+                    hidden.append((d.name, HIDDEN_SIZE))
+        return _size_literal(self.feature_var.shape[0]), tuple(hidden)
+
+    def helpers(self, *functions) -> tuple[str, ...]:
+        used = set()
+        for f in functions:
+            for statement in f.body:
+                used.add(statement.code)
+        text = "\n".join(used)
+        found = []
+        for _cls, name in HELPERS:
+            if f"{name}(" in text:
+                found.append(name)
+        return tuple(found)
+
+    def docstring(self, label: Label, grads) -> tuple[str, ...]:
+        model = self.model
+        out = _wrap_text(f"{model.title}.", first='"""')
+        spec = (model.source or f"{model.name}.toml").replace("\\", "/").rsplit("/", 1)[-1]
+        out += [""] + _wrap_text(
+            f"Training by gradient descent in NumPy, generated by symgrad {__version__} from "
+            f"{spec}: every gradient below was derived with SymPy, and `symgrad verify "
+            f"{spec}` checks this code against the derivation and against finite "
+            "differences. Regenerate the file rather than edit it.")
+        x, y = self.feature_var, self.label_var
+        out += ["", f"The model, per example (input {x.name}: {x.type}; label {y.name}: "
+                    f"{label.text}):"]
+        for node in model.nodes:
+            out += _wrap_text(f"{node.name} = {node.text}", "    ")
+        out += _wrap_text(f"{model.cost.name} = {model.cost.text}", "    ")
+        rows = lambda v: f"{_size_text(v.shape[0])}, m"  # noqa: E731
+        out += ["", f"Over m examples, the columns of X ({rows(x)}) and Y ({rows(y)}):"]
+        for s, e in self.nodes:
+            out += _wrap_text(f"{s.name} = {batch_str(e)}", "    ")
+        out += ["", "Gradients (dZ-style entries hold m dJ/dZ, one column per example; "
+                    "dw = dJ/dw):"]
+        steps = {self.ren(step.adjoint).name: self.ren(step.result)
+                 for step in self.derivation.batch_steps.values()}
+        for name in grads:
+            out += _wrap_text(f"{name} = {batch_str(steps[name])}", "    ")
+        params = ", ".join(f"{v.name} {_param_text(v)}" for v in self.params)
+        out += [""] + _wrap_text(f"Parameters: {params}.")
+        out += _hyperparameter_text(self.hyper)
+        return tuple(out)
+
+    def build(self) -> CodeContext:
+        label = self.label()
+        backward, grads = self.backward()
+        forward, cost = self.forward(), self.cost()
+        features, hidden = self.dims()
+        prediction, threshold = self.prediction()
+        has_matrix = any(v.shape[0] != 1 and v.shape[1] != 1 for v in self.params)
+        return CodeContext(
+            name=self.model.name,
+            model_template=MODEL_TEMPLATE,
+            docstring=self.docstring(label, grads),
+            helpers=self.helpers(forward, cost, backward),
+            parameters=tuple(Parameter(v.name, naming.adjoint(v.name), _shape_literal(v),
+                                       _param_text(v)) for v in self.params),
+            hyperparameters=tuple(Hyperparameter(v.name, HYPERPARAMETER_DEFAULT,
+                                                 python_string(v.description or v.name))
+                                  for v in self.hyper),
+            hyper_defaults=tuple(f"{v.name}={HYPERPARAMETER_DEFAULT}" for v in self.hyper),
+            hyper_call="".join(f", {v.name}={v.name}" for v in self.hyper),
+            features=features,
+            hidden_sizes=hidden,
+            default_init="random" if has_matrix else "zeros",
+            random_scale=RANDOM_SCALE,
+            label=label,
+            forward=forward,
+            outputs=tuple(s.name for s, _ in self.forward_nodes),
+            cost=cost,
+            cost_target=self.cost_nodes[-1][0].name,
+            backward=backward,
+            grads=grads,
+            prediction=prediction,
+            prediction_key=python_string(prediction),
+            prediction_text=prediction,
+            threshold=threshold,
+        )
+
+
+def gradient_form(param, result, shapes, scalar):
+    """A parameter's gradient as the module returns it, and how to wrap it: a float for a
+    scalar parameter; an array of the parameter's shape otherwise (NumPy's sum of all
+    entries is 0-d, so a (1, 1) parameter's sums keep their axes, as symgrad's shapes
+    say they do)."""
+    if scalar:
+        return result, "float"
+    if shapes[param] == SCALAR:
+        def keepdims(summed):  # total(u) as a (1, 1) array
+            (u,) = summed.args
+            rows, cols = shape_of(u, shapes)
+            if rows == 1:
+                return rowsum(u)
+            if cols == 1:
+                return colsum(u)
+            return rowsum(colsum(u))
+
+        return result.replace(lambda e: isinstance(e, total), keepdims), None
+    if shape_of(result, shapes) != shapes[param]:  # constant along some axis
+        return result, param.name
+    return result, None
+
+
+def examples(model):
+    """The input that holds the examples (stacked: X) and the one that holds the labels (Y)."""
+    inputs = model.inputs
+    loss = model.loss
+    users = {v.name: [n.name for n in model.nodes if v.symbol in n.expr.free_symbols]
+             for v in inputs}
+    labels = [v for v in inputs if v.type.startswith(("binary", "onehot"))]
+    if not labels:  # an input that only the loss reads is a label
+        labels = [v for v in inputs if loss is not None and users[v.name] == [loss.name]]
+    others = [v for v in inputs if v not in labels]
+    if len(labels) != 1 or len(others) != 1:
+        found = ", ".join(f"{v.name} ({v.type})" for v in inputs) or "none"
+        raise SpecError("codegen needs exactly two inputs: the examples (x) and their label (y, "
+                        f"read only by the loss); found: {found}", file=model.source)
+    if others[0].shape[1] != 1:
+        raise SpecError(f"the input '{others[0].name}' must be a scalar or a vector",
+                        file=model.source)
+    return others[0], labels[0]
+
+
+def _needed_temps(expr, temps):
+    names = {t for t, _ in temps}
+    needed = expr.free_symbols & names
+    for temp, value in reversed(temps):
+        if temp in needed:
+            needed |= value.free_symbols & names
+    return needed
+
+
+def _size_literal(d) -> str:
+    return python_string(d.name) if d.is_Symbol else str(int(d))
+
+
+def _size_text(d) -> str:
+    return d.name if d.is_Symbol else str(int(d))
+
+
+def _shape_literal(var) -> str:
+    if var.type == "scalar":
+        return "()"
+    return "(" + ", ".join(_size_literal(d) for d in var.shape) + ")"
+
+
+def _param_text(var) -> str:
+    if var.type == "scalar":
+        return "float"
+    return "(" + ", ".join(_size_text(d) for d in var.shape) + ") array"
+
+
+def _wrap_comment(text: str, indent: int = 4) -> tuple[str, ...]:
+    width = LINE_LENGTH - indent - 2
+    return tuple(textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False,
+                               subsequent_indent="    "))
+
+
+def _wrap_text(text: str, indent: str = "", first: str = "") -> list[str]:
+    """Prose (no indent) wraps flush; an equation (indented) wraps with a further indent.
+    ``first`` is text that will precede the first line (the docstring's quotes)."""
+    lines = textwrap.wrap(text, LINE_LENGTH, initial_indent=first + indent,
+                          subsequent_indent=indent + "    " if indent else "",
+                          break_on_hyphens=False, break_long_words=False)
+    lines[0] = lines[0][len(first):]
+    return lines
+
+
+# ----- layout: printed expressions in ruff format's style -----
+
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.MatMult: "@",
+        ast.Pow: "**", ast.Mod: "%", ast.FloorDiv: "//"}
+_PREC = {ast.Add: 10, ast.Sub: 10, ast.Mult: 11, ast.Div: 11, ast.MatMult: 11, ast.Mod: 11,
+         ast.FloorDiv: 11, ast.Pow: 13}
+_UNARY, _ATOM, _COMPARE = 12, 14, 5
+_CMP = {ast.Gt: ">", ast.Lt: "<", ast.GtE: ">=", ast.LtE: "<=", ast.Eq: "==", ast.NotEq: "!="}
+
+
+def layout(code: str) -> str:
+    """A printed expression re-laid out as ``ruff format`` writes it: spaces around binary
+    operators, ``**`` hugging simple operands, only the parentheses that are needed.
+
+    >>> layout("((X @ (dZ).T))/m"), layout("(1/2)*(A - Y)**2"), layout("-x**2 + w**(-1)")
+    ('X @ dZ.T / m', '1 / 2 * (A - Y) ** 2', '-(x**2) + w**-1')
+    """
+    tree = ast.parse(code, mode="eval").body
+    text = _unparse(tree)
+    if ast.dump(ast.parse(text, mode="eval").body) != ast.dump(tree):
+        raise AssertionError(f"layout changed the meaning of {code!r}")
+    return text
+
+
+def _prec(node) -> int:
+    if isinstance(node, ast.BinOp):
+        return _PREC[type(node.op)]
+    if isinstance(node, ast.UnaryOp):
+        return _UNARY
+    if isinstance(node, ast.Compare):
+        return _COMPARE
+    return _ATOM
+
+
+def _simple(node) -> bool:
+    """An operand that ``**`` hugs: a name, a number, an attribute chain, maybe negated."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, (ast.Name, ast.Constant))
+
+
+def _paren(node, needed: bool) -> str:
+    text = _unparse(node)
+    return f"({text})" if needed else text
+
+
+def _unparse(node) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Constant):
+        return repr(node.value)
+    if isinstance(node, ast.Attribute):
+        inner = _paren(node.value, _prec(node.value) < _ATOM
+                       or isinstance(node.value, ast.Constant))
+        return f"{inner}.{node.attr}"
+    if isinstance(node, ast.Call):
+        args = [_unparse(a) for a in node.args]
+        args += [f"{k.arg}={_unparse(k.value)}" for k in node.keywords]
+        return f"{_paren(node.func, _prec(node.func) < _ATOM)}({', '.join(args)})"
+    if isinstance(node, ast.Subscript):
+        return f"{_paren(node.value, _prec(node.value) < _ATOM)}[{_unparse(node.slice)}]"
+    if isinstance(node, ast.UnaryOp):
+        op = {ast.USub: "-", ast.UAdd: "+", ast.Invert: "~"}[type(node.op)]
+        # -(x**2): ruff format keeps the parentheses that make the order visible
+        operand = node.operand
+        needed = _prec(operand) < _UNARY or (isinstance(operand, ast.BinOp)
+                                             and isinstance(operand.op, ast.Pow))
+        return op + _paren(operand, needed)
+    if isinstance(node, ast.BinOp):
+        prec = _PREC[type(node.op)]
+        if isinstance(node.op, ast.Pow):
+            left_paren = _prec(node.left) <= prec
+            right_paren = _prec(node.right) < _UNARY
+            left, right = _paren(node.left, left_paren), _paren(node.right, right_paren)
+            hug = (not left_paren and not right_paren and _simple(node.left)
+                   and _simple(node.right))
+            return f"{left}**{right}" if hug else f"{left} ** {right}"
+        left = _paren(node.left, _prec(node.left) < prec)
+        right = _paren(node.right, _prec(node.right) <= prec)
+        return f"{left} {_OPS[type(node.op)]} {right}"
+    if isinstance(node, ast.Compare):
+        parts = [_paren(node.left, _prec(node.left) <= _COMPARE)]
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            parts += [_CMP[type(op)], _paren(right, _prec(right) <= _COMPARE)]
+        return " ".join(parts)
+    if isinstance(node, ast.Tuple):
+        return "(" + ", ".join(_unparse(e) for e in node.elts) + ("," if len(node.elts) == 1
+                                                                  else "") + ")"
+    raise SpecError(f"cannot lay out the generated expression ({type(node).__name__})")
+
+
+__all__ = ["CodeContext", "layout"]

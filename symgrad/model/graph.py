@@ -1,0 +1,417 @@
+"""Models and their computation graphs.
+
+A :class:`Model` holds what a spec declares (dims, inputs, parameters, hyperparameters, the
+graph's nodes in order, the cost). From it come two :class:`Graph` objects that the reverse sweep
+(``chain.py``) walks: the per-example graph (output: the loss ``L``, or the output itself for a
+model without examples) and the batch graph over m examples (output: the cost ``J``), in which
+every per-example quantity is stacked as columns (``z`` -> ``Z``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from . import naming
+from .errors import SpecError
+from .layers import build_stacked, unroll
+from .ops import ELEMENTWISE, Structural, colsum, matmul, softmax, total, transpose
+from .parse import parse
+from .shapes import SCALAR, describe, shape_of
+
+M = sp.Symbol("m", positive=True, integer=True)  # the number of examples
+
+
+class mean(Structural):
+    """``mean(L)`` in a cost: the average of a per-example node over the m examples."""
+
+    nargs = 1
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    role: str  # "input", "parameter", "hyperparameter", "node", "cost"
+    type: str  # as written: "scalar", "vector(n_x)", "binary", ...; for nodes, inferred
+    shape: tuple  # per example
+    description: str = ""
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        return sp.Symbol(self.name, real=True)
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    expr: sp.Expr  # the forward expression, per example
+    text: str  # as written in the spec
+    line: int | None = None
+
+
+@dataclass
+class Graph:
+    """What the reverse sweep needs: nodes in topological order, the output, shapes."""
+
+    nodes: list[tuple[sp.Symbol, sp.Expr]]
+    output: sp.Symbol
+    shapes: dict
+    leaves: list[sp.Symbol]  # parameters whose adjoints are wanted
+    binary: frozenset = frozenset()  # symbols known to lie in {0, 1}
+    onehot: frozenset = frozenset()  # symbols known to be one-hot columns
+    seed: sp.Expr = sp.Integer(1)  # the output's adjoint
+    leaf_scale: sp.Expr = sp.Integer(1)  # factor applied to the parameters' adjoints
+    inputs: list = field(default_factory=list)  # inputs whose adjoints are wanted (a block's)
+
+
+@dataclass
+class Model:
+    """A model: built by :func:`symgrad.load` from a spec file, or in Python with :meth:`build`.
+
+    >>> model = Model.build("tiny", parameters={"a": "scalar", "b": "scalar"},
+    ...                     graph={"u": "a*b"}, cost={"J": "3*u"})
+    >>> model.derive().per_example["da"]
+    3*b
+    """
+
+    name: str
+    title: str
+    dims: dict[str, str]
+    variables: dict[str, Variable]
+    nodes: list[Node]
+    cost: Node
+    source: str | None = None
+    lines: dict = field(default_factory=dict, repr=False)
+    output: str | None = None  # a block's output node (a block has no cost)
+    stack: object = None  # a layers.Stack for a model with repeated layers
+    depth: int | None = None  # the number of layers it is unrolled to
+
+    # ----- construction -----
+
+    @classmethod
+    def build(cls, name, *, title="", dims=None, inputs=None, parameters=None,
+              hyperparameters=None, graph=None, cost=None, source=None, lines=None,
+              layers=None, output=None) -> Model:
+        """Build a model from plain dicts, as a spec file gives them.
+
+        ``layers`` (a dict like a spec's ``[layers]`` table) declares repeated layers: the
+        model is then the stack unrolled to its default depth (see :mod:`symgrad.model.layers`).
+        ``output`` names a block's output node instead of a cost.
+        """
+        lines = lines or {}
+        if layers is not None:
+            return build_stacked(cls, name, title=title, dims=dims, inputs=inputs,
+                                 parameters=parameters, hyperparameters=hyperparameters,
+                                 graph=graph, cost=cost, source=source, lines=lines,
+                                 layers=layers)
+
+        def where(section, key):
+            return {"file": source, "line": lines.get((section, key)), "key": f"{section}.{key}"}
+
+        dims = {str(k): str(v) for k, v in (dims or {}).items()}
+        for d in dims:
+            if not naming.is_valid(d):
+                raise SpecError(f"'{d}' is not a valid dimension name", **where("dims", d))
+        variables: dict[str, Variable] = {}
+        for role, table in (("input", inputs), ("parameter", parameters),
+                            ("hyperparameter", hyperparameters)):
+            section = role + "s"
+            for key, text in (table or {}).items():
+                for var in (k.strip() for k in str(key).split(",")):
+                    if not var:
+                        continue
+                    _check_new_name(var, variables, dims, **where(section, key))
+                    if role == "hyperparameter":
+                        shape, type_ = SCALAR, "scalar"
+                    else:
+                        try:
+                            shape, type_ = _parse_type(text, dims, role)
+                        except SpecError as err:
+                            raise err.located(**where(section, key)) from None
+                    variables[var] = Variable(var, role, type_, shape,
+                                              text if role == "hyperparameter" else "")
+        if not graph and not cost:
+            raise SpecError("the spec has no [graph] and no [cost]", file=source)
+        nodes = []
+        for key in graph or {}:
+            _check_new_name(key, variables, dims, **where("graph", key))
+            variables[key] = Variable(key, "node", "", SCALAR)  # shape known after parsing
+        if output is None and (not cost or len(cost) != 1):
+            raise SpecError("[cost] must have exactly one key: the final output",
+                            file=source, line=lines.get(("cost", None)), key="cost")
+        model = cls(name=name, title=title or name, dims=dims, variables=variables, nodes=nodes,
+                    cost=None, source=source, lines=lines, output=output)
+        texts = dict(graph or {})
+        for key in _topological(texts, variables, source, lines):
+            expr = model._parse(texts[key], where("graph", key), cost=False)
+            try:
+                shape = shape_of(expr, model.shapes)
+            except SpecError as err:
+                raise err.located(**where("graph", key)) from None
+            variables[key] = Variable(key, "node", describe(shape), shape)
+            nodes.append(Node(key, expr, str(texts[key]), lines.get(("graph", key))))
+        if output is not None:
+            return model
+        (cost_name, cost_text), = cost.items()
+        _check_new_name(cost_name, variables, dims, **where("cost", cost_name))
+        expr = model._parse(cost_text, where("cost", cost_name), cost=True)
+        model.cost = Node(cost_name, expr, str(cost_text), lines.get(("cost", cost_name)))
+        variables[cost_name] = Variable(cost_name, "cost", "scalar", SCALAR)
+        model._check_cost(where("cost", cost_name))
+        return model
+
+    def _parse(self, text, where, *, cost) -> sp.Expr:
+        names = {n: v.symbol for n, v in self.variables.items()}
+        if cost:
+            names["m"] = M
+        functions = dict(ELEMENTWISE)
+        functions["sum"] = self._sum
+        functions["softmax"] = softmax
+        if cost:
+            functions["mean"] = mean
+        try:
+            return parse(text, names=names, functions=functions, matmul=self._matmul)
+        except SpecError as err:
+            raise err.located(**where) from None
+
+    def _matmul(self, left, right):
+        (r1, c1), (r2, c2) = shape_of(left, self.shapes), shape_of(right, self.shapes)
+        if c1 == 1 and c2 == 1 and (r1, r2) != (1, 1):  # two column vectors: inner product
+            if r1 != r2:
+                raise SpecError(f"shape mismatch: {describe((r1, c1))} @ {describe((r2, c2))}")
+            return matmul(transpose(left), right)
+        if c1 != r2:
+            raise SpecError(f"shape mismatch: {describe((r1, c1))} @ {describe((r2, c2))}")
+        return matmul(left, right)
+
+    def _sum(self, arg):
+        shape = shape_of(arg, self.shapes)
+        if shape[1] == 1 and arg.free_symbols & self.per_example_symbols:
+            return colsum(arg)  # per example a vector's sum; over m examples, one per column
+        return total(arg)
+
+    def _check_cost(self, where):
+        per_example = self.per_example_symbols
+        for m_ in self.cost.expr.atoms(mean):
+            (arg,) = m_.args
+            if not isinstance(arg, sp.Symbol) or self.variables[arg.name].role != "node":
+                raise SpecError("mean(...) takes one per-example node of the graph, such as "
+                                "mean(L)", **where)
+            if self.shapes[arg] != SCALAR:
+                raise SpecError(f"mean({arg}) needs a scalar loss, {arg} is "
+                                f"{describe(self.shapes[arg])}", **where)
+        rest = self.cost.expr.replace(lambda e: isinstance(e, mean), lambda e: sp.Integer(0))
+        bad = rest.free_symbols & per_example
+        if bad:
+            raise SpecError(f"per-example quantity '{sorted(map(str, bad))[0]}' appears in the "
+                            "cost outside mean(...)", **where)
+        try:
+            shape = shape_of(rest, self.shapes)
+        except SpecError as err:
+            raise err.located(**where) from None
+        if shape != SCALAR:
+            raise SpecError(f"the cost must be a scalar, it is {describe(shape)}", **where)
+
+    # ----- views -----
+
+    @property
+    def symbols(self) -> dict[str, sp.Symbol]:
+        return {n: v.symbol for n, v in self.variables.items()}
+
+    @property
+    def shapes(self) -> dict:
+        return {M: SCALAR, **{v.symbol: v.shape for v in self.variables.values()}}
+
+    def of_role(self, role) -> list[Variable]:
+        return [v for v in self.variables.values() if v.role == role]
+
+    @property
+    def inputs(self):
+        return self.of_role("input")
+
+    @property
+    def parameters(self):
+        return self.of_role("parameter")
+
+    @property
+    def hyperparameters(self):
+        return self.of_role("hyperparameter")
+
+    @property
+    def loss(self) -> Node | None:
+        """The per-example node that the cost averages (None for a model without examples)."""
+        if self.cost is None:
+            return None
+        means = list(self.cost.expr.atoms(mean))
+        if not means:
+            return None
+        name = means[0].args[0].name
+        return next(n for n in self.nodes if n.name == name)
+
+    @property
+    def per_example_symbols(self) -> set:
+        """Inputs, and nodes that depend on them: the quantities that differ per example."""
+        out = {v.symbol for v in self.inputs}
+        for node in self.nodes:
+            if node.expr.free_symbols & out:
+                out.add(sp.Symbol(node.name, real=True))
+        return out
+
+    def stacked_names(self) -> dict[str, str]:
+        """Per-example name -> its name stacked over m examples (z -> Z)."""
+        return {s.name: naming.stacked(s.name) for s in self.per_example_symbols}
+
+    def _assumed(self, kind, rename=None):
+        rename = rename or {}
+        return frozenset(sp.Symbol(rename.get(v.name, v.name), real=True)
+                         for v in self.inputs if v.type.startswith(kind))
+
+    def per_example_graph(self) -> Graph:
+        loss = self.loss
+        nodes = [(sp.Symbol(n.name, real=True), n.expr) for n in self.nodes]
+        if self.output is not None:  # a block: its output's adjoint comes from outside
+            output = sp.Symbol(self.output, real=True)
+            return Graph(nodes=nodes, output=output, shapes=self.shapes,
+                         leaves=[v.symbol for v in self.parameters],
+                         binary=self._assumed("binary"), onehot=self._assumed("onehot"),
+                         seed=sp.Symbol(naming.adjoint(self.output), real=True),
+                         inputs=[v.symbol for v in self.inputs])
+        if loss is None:
+            nodes.append((sp.Symbol(self.cost.name, real=True), self.cost.expr))
+            output = nodes[-1][0]
+        else:
+            output = sp.Symbol(loss.name, real=True)
+        return Graph(nodes=_needed(nodes, output), output=output, shapes=self.shapes,
+                     leaves=[v.symbol for v in self.parameters],
+                     binary=self._assumed("binary"), onehot=self._assumed("onehot"))
+
+    def batch_graph(self) -> Graph | None:
+        loss = self.loss
+        if loss is None and self.output is None:
+            return None
+        rename = self.stacked_names()
+        subs = {sp.Symbol(k, real=True): sp.Symbol(v, real=True) for k, v in rename.items()}
+        shapes = {M: SCALAR}
+        for var in self.variables.values():
+            r, c = var.shape
+            if var.name in rename:
+                if c != 1:
+                    raise SpecError(f"per-example quantity '{var.name}' must be a scalar or a "
+                                    "vector to be stacked over m examples", file=self.source)
+                shapes[subs[var.symbol]] = (r, M)
+            else:
+                shapes[var.symbol] = var.shape
+        nodes = [(subs.get(sp.Symbol(n.name, real=True), sp.Symbol(n.name, real=True)),
+                  n.expr.xreplace(subs)) for n in self.nodes]
+        if self.output is not None:
+            output = subs[sp.Symbol(self.output, real=True)]
+            return Graph(nodes=nodes, output=output, shapes=shapes,
+                         leaves=[v.symbol for v in self.parameters],
+                         binary=self._assumed("binary", rename),
+                         onehot=self._assumed("onehot", rename),
+                         seed=sp.Symbol(naming.adjoint(output.name), real=True),
+                         leaf_scale=1 / M, inputs=[subs[v.symbol] for v in self.inputs])
+        cost = self.cost.expr.replace(lambda e: isinstance(e, mean),
+                                      lambda e: total(e.args[0].xreplace(subs)) / M)
+        output = sp.Symbol(self.cost.name, real=True)
+        shapes[output] = SCALAR
+        nodes.append((output, cost))
+        return Graph(nodes=_needed(nodes, output), output=output, shapes=shapes,
+                     leaves=[v.symbol for v in self.parameters],
+                     binary=self._assumed("binary", rename), onehot=self._assumed("onehot", rename),
+                     seed=M, leaf_scale=1 / M)
+
+    def unrolled(self, depth: int) -> Model:
+        """A model with [layers], unrolled to ``depth`` layers."""
+        return unroll(self, depth)
+
+    # derive, check and the notebook's _repr_svg_ are attached by symgrad/__init__.py, the
+    # one module above every stage, so that this one imports nothing from above it.
+
+
+def _needed(nodes, output):
+    """The nodes the output depends on, in order."""
+    needed = {output}
+    for sym, expr in reversed(nodes):
+        if sym in needed:
+            needed |= expr.free_symbols
+    return [(s, e) for s, e in nodes if s in needed]
+
+
+def _check_new_name(name, variables, dims, **where):
+    if not naming.is_valid(name):
+        raise SpecError(f"'{name}' is not a valid name (letters, digits, _; starting with a "
+                        "letter)", **where)
+    if name in naming.RESERVED:
+        raise SpecError(f"'{name}' is reserved for the number of examples", **where)
+    if name in ELEMENTWISE or name in ("sum", "mean", "softmax"):
+        raise SpecError(f"'{name}' is the name of a function", **where)
+    if name in variables or name in dims:
+        raise SpecError(f"'{name}' is defined twice", **where)
+    for other in variables:
+        if naming.stacked(other) == naming.stacked(name):
+            raise SpecError(f"'{name}' and '{other}' would both be '{naming.stacked(name)}' over "
+                            "m examples", **where)
+
+
+def _dim(text, dims):
+    text = text.strip()
+    if text.isdigit() and int(text) > 0:
+        return sp.Integer(int(text))
+    if text in dims:
+        return sp.Symbol(text, positive=True, integer=True)
+    raise SpecError(f"unknown dimension '{text}'; expected a name from [dims] "
+                    f"({', '.join(dims) or 'none declared'}) or a positive integer")
+
+
+def _parse_type(text, dims, role):
+    if not isinstance(text, str):
+        raise SpecError(f"expected a type as a string, found {text!r}")
+    t = text.replace(" ", "")
+    label_types = ("binary", "onehot(")
+    if t.startswith(label_types) and role != "input":
+        raise SpecError(f"type '{text}' is for labels (inputs) only")
+    if t in ("scalar", "binary"):
+        return SCALAR, t
+    for prefix, n in (("vector(", 1), ("onehot(", 1), ("matrix(", 2)):
+        if t.startswith(prefix) and t.endswith(")"):
+            parts = t[len(prefix):-1].split(",")
+            if len(parts) != n:
+                break
+            ds = [_dim(p, dims) for p in parts]
+            return (ds[0], sp.Integer(1)) if n == 1 else tuple(ds), t.replace(",", ", ")
+    raise SpecError(f"unknown type '{text}'; expected scalar, vector(n), matrix(n, k), binary "
+                    "or onehot(n)")
+
+
+def _topological(texts, variables, source, lines):
+    """Graph keys in an order where each node comes after the nodes it uses."""
+    import ast
+
+    deps = {}
+    for key, text in texts.items():
+        try:
+            names = {n.id for n in ast.walk(ast.parse(str(text).strip(), mode="eval"))
+                     if isinstance(n, ast.Name)}
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            names = set()  # the parser reports the error with its location
+        deps[key] = [n for n in names if n in texts]
+    order, state = [], {}
+
+    def visit(key, path):
+        if state.get(key) == "done":
+            return
+        if state.get(key) == "active":
+            cycle = " -> ".join(path[path.index(key):] + [key])
+            raise SpecError(f"cycle in the graph: {cycle}", file=source,
+                            line=lines.get(("graph", key)), key=f"graph.{key}")
+        state[key] = "active"
+        for d in deps[key]:
+            visit(d, path + [key])
+        state[key] = "done"
+        order.append(key)
+
+    for key in texts:
+        visit(key, [])
+    return order

@@ -1,0 +1,23 @@
+"""A derivation laid out as a proof, and every line of it checked: the proof reader's entry."""
+
+from __future__ import annotations
+
+from .layer_steps import build_stacked, is_stacked
+from .line_check import check
+from .steps import Proof, build_plain
+
+
+def build(derivation) -> Proof:
+    """Lay out ``derivation`` as a :class:`~symgrad.proof.steps.Proof`, not yet checked.
+
+    A model with repeated layers gets hidden layer l once, with the general index l
+    (:mod:`symgrad.proof.layer_steps`)."""
+    return build_stacked(derivation) if is_stacked(derivation) else build_plain(derivation)
+
+
+def prove(derivation) -> Proof:
+    """Build the proof of ``derivation`` and check every line (:mod:`symgrad.proof.line_check`);
+    a line that does not hold raises ``ProofError``."""
+    proof = build(derivation)
+    check(proof)
+    return proof

@@ -1,0 +1,291 @@
+"""The computation graph drawn: one node per variable, forward edges blue, backward edges red
+labelled with the local partial derivative (or, through a matrix product, with what flows back).
+
+:func:`drawing` lays the graph out in columns (a node one column right of the nodes it uses, a
+leaf just left of its first use); the proof writer draws it in TikZ from that layout, and
+:func:`dot_source` writes it for Graphviz (``symgrad graph``, notebooks, the Markdown proof).
+
+A model with repeated layers is drawn as a stack, whatever its depth: the input, hidden layer l
+once in a box (its symbols named with the index l: ``z[l]``, ``a[l-1]``), the output layer L and
+the loss.
+
+>>> from symgrad import load
+>>> source = dot_source(load("derivations/computation_graph.toml").derive())
+>>> for line in source.splitlines():
+...     if line.startswith('  "u" -> '):
+...         print(line.strip())
+"u" -> "v" [color=blue];
+"u" -> "b" [color=red, fontcolor=red, style=dashed, constraint=false, label="∂u/∂b = c"];
+"u" -> "c" [color=red, fontcolor=red, style=dashed, constraint=false, label="∂u/∂c = b"];
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..calculus.chain import adjoint_symbol
+from ..calculus.derivation import derive
+from ..calculus.simplify import to_node_variables
+from ..model.errors import SpecError
+from ..model.ops import Structural
+from ..printing.printers import example_str
+from .steps import Partial
+
+FORMATS = ("dot", "svg", "png")
+LABEL_LIMIT = 6  # operations: a longer backward label is shown as the partial's name only
+
+
+@dataclass(frozen=True)
+class Place:
+    symbol: sp.Symbol
+    role: str  # "input", "parameter", "hyperparameter", "node" or "output"
+    column: int
+    row: int
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: sp.Symbol
+    target: sp.Symbol
+    backward: bool
+    label: sp.Basic | None = None  # backward: Eq(∂u/∂v, local) or the contribution; forward:
+    # None, or when the edge is taken (Eq(l, 1): into the stack for layer 1)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A box around some places: a layer drawn once for many."""
+
+    title: tuple  # words and SymPy expressions
+    members: tuple  # symbols
+    entry: sp.Symbol | None = None  # the member that the layer reads (a[l-1])
+
+
+@dataclass
+class Drawing:
+    places: list[Place]
+    edges: list[Edge]
+    groups: list[Group] = field(default_factory=list)
+    shown: dict = field(default_factory=dict)  # symbol -> the one it is shown as, in text (L: ℒ)
+
+
+def drawing(derivation) -> Drawing:
+    """The per-example graph of ``derivation``, laid out, with its edges both ways; for a model
+    with repeated layers, the stack."""
+    from .layer_steps import is_stacked
+
+    if is_stacked(derivation):
+        return _stack(derivation)
+    graph, model = derivation.per_example_graph, derivation.model
+    places = _places(graph.nodes, {}, lambda s: _role(s, graph, model), _order(model))
+    edges = [Edge(p, s, False) for s, f in graph.nodes for p in _inputs(f, places)]
+    for step in derivation.per_example_steps.values():
+        for c in step.contributions:
+            edges.append(Edge(c.consumer, c.var, True, _label(c, graph)))
+    return Drawing(places, edges)
+
+
+def _order(model, names=None):
+    """Sort key: the order in which ``model`` declares its variables (``names`` renames)."""
+    order = {(names or {}).get(v.symbol, v.symbol): i
+             for i, v in enumerate(model.variables.values())}
+    return lambda s: order.get(s, len(order))
+
+
+def _places(nodes, known, role, order, taken=()):
+    """Places for ``nodes`` (symbol, definition) and the leaves they use: a node one column
+    right of what it uses (``known`` gives the columns of symbols placed already), a leaf just
+    left of its first use; in each column nodes first, then leaves, rows 0, 1, -1, 2, ...
+    ``taken`` are places already drawn, whose rows are kept."""
+    defs = dict(nodes)
+    column = dict(known)
+    for s, f in nodes:
+        column[s] = 1 + max([column[p] for p in f.free_symbols if p in column], default=0)
+    used = set().union(*(f.free_symbols for f in defs.values()))
+    leaves = sorted(used - set(defs) - set(known), key=order)
+    for leaf in leaves:
+        column[leaf] = min(column[s] for s in defs if leaf in defs[s].free_symbols) - 1
+    places = []
+    for col in sorted({column[s] for s in [*defs, *leaves]}):
+        here = [s for s in defs if column[s] == col] + [s for s in leaves if column[s] == col]
+        start = sum(1 for p in taken if p.column == col)
+        for i, s in enumerate(here, start):
+            row = (i + 1) // 2 * (1 if i % 2 else -1)  # 0, 1, -1, 2, -2, ...
+            places.append(Place(s, role(s), col, row))
+    return places
+
+
+def _stack(derivation) -> Drawing:
+    """x -> [hidden layer l, for l from 1 to L - 1] -> output layer L -> the loss."""
+    from ..calculus.derivation import layer_index_names, output_layer_index_names
+    from .layer_steps import L1, l
+
+    model, block = derivation.model, derivation.layer
+    stack, graph = model.stack, derivation.per_example_graph
+    x = sp.Symbol(stack.input, real=True)
+    inner = layer_index_names(block)
+    bg = block.per_example_graph
+    prev = inner[bg.inputs[0]]  # a[l-1]
+    out = inner[bg.output]  # a[l]
+
+    def block_role(s):
+        return "parameter" if s in {inner[p] for p in bg.leaves} else "node"
+
+    nodes = [(inner[s], f.xreplace(inner)) for s, f in bg.nodes]
+    places = [Place(x, "input", 0, 0), Place(prev, "node", 1, 0)]
+    places += _places(nodes, {prev: 1}, block_role, _order(block.model, inner), taken=places)
+    # layer L and the loss: the unrolled model's, its a[L-1] drawn as the stack's a[l]
+    names = output_layer_index_names(model)
+    last_prev = next(k for k, v in names.items() if v.name == f"{stack.out}[L-1]")
+    where = {**names, last_prev: out}  # nodes' identities; labels say a[L-1]
+    last = _last_layer(derivation)
+    rest = [(where.get(s, s), f.xreplace(where)) for s, f in graph.nodes if s in last]
+    # layer L one column clear of the box, row 0 of the gap left to the edge a[l] -> z[L]
+    gap = Place(sp.Dummy(), "node", next(p.column for p in places if p.symbol == out) + 1, 0)
+    places += _places(rest, {out: gap.column}, lambda s: _role_of(s, graph, model, where),
+                      _order(model, where), taken=places + [gap])
+    edges = [Edge(x, prev, False, sp.Eq(l, 1))]
+    edges += [Edge(p, s, False) for s, f in nodes for p in _inputs(f, places)]
+    edges += [Edge(p, s, False, sp.Eq(l, L1) if p == out else None)
+              for s, f in rest for p in _inputs(f, places)]
+    for step in block.per_example_steps.values():
+        for c in step.contributions:
+            edges.append(Edge(inner[c.consumer], inner[c.var], True,
+                              _label(c, bg).xreplace(inner)))
+    for step in derivation.per_example_steps.values():
+        for c in step.contributions:
+            if c.consumer in last:
+                edges.append(Edge(where.get(c.consumer, c.consumer), where.get(c.var, c.var),
+                                  True, _label(c, graph).xreplace(names)))
+    members = tuple(p.symbol for p in places if p.symbol in set(inner.values()))
+    title = ("hidden layer ", l, ", for ", l, " from 1 to ", L1)
+    loss = graph.output
+    shown = {loss: sp.Symbol("ℒ", real=True)} if loss.name == "L" else {}  # L is the depth
+    return Drawing(places, edges, [Group(title, members, prev)], shown)
+
+
+def _last_layer(derivation) -> set:
+    """The unrolled model's nodes and parameters of layer L and the loss."""
+    stack, depth = derivation.model.stack, derivation.model.depth
+    return ({sp.Symbol(f"{n}{depth}", real=True) for n in [*stack.parameters, *stack.output]}
+            | {sp.Symbol(n, real=True) for n in stack.tables["graph"]})
+
+
+def _role_of(symbol, graph, model, names):
+    back = {v: k for k, v in names.items()}
+    return _role(back.get(symbol, symbol), graph, model)
+
+
+def _inputs(expr, places):
+    return [p.symbol for p in places if p.symbol in expr.free_symbols]
+
+
+def _role(symbol, graph, model):
+    if symbol == graph.output:
+        return "output"
+    var = model.variables.get(symbol.name)
+    return var.role if var is not None else "node"
+
+
+def _label(c, graph):
+    if c.local is not None:
+        return sp.Eq(Partial(c.consumer, c.var), to_node_variables(c.local, graph.nodes),
+                     evaluate=False)
+    local = c.expr.xreplace({adjoint_symbol(c.consumer): 1})
+    if not local.atoms(Structural):  # dz x: the local partial is x
+        return sp.Eq(Partial(c.consumer, c.var), local, evaluate=False)
+    if sp.count_ops(c.expr) > LABEL_LIMIT:  # a Jacobian (softmax): derived in the proof
+        return Partial(c.consumer, c.var)
+    return c.expr
+
+
+# ----- Graphviz -----
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _text(expr, shown=None) -> str:
+    expr = expr.xreplace(shown or {})
+    if isinstance(expr, sp.Eq):
+        return f"{_text(expr.lhs)} = {_text(expr.rhs)}"
+    if isinstance(expr, Partial):
+        u, v = expr.args
+        return f"∂{u}/∂{v}"
+    return example_str(expr)
+
+
+def _title(pieces, shown=None) -> str:
+    return "".join(p if isinstance(p, str) else _text(p, shown) for p in pieces)
+
+
+SHAPES = {"input": "box", "parameter": "box", "hyperparameter": "box", "node": "ellipse",
+          "output": "doublecircle"}
+
+
+def dot_source(derivation) -> str:
+    """The computation graph in Graphviz's DOT language."""
+    d = drawing(derivation)
+    out = [f"digraph {_quote(derivation.model.name)} {{",
+           "  rankdir=LR;",
+           '  node [fontname="Helvetica", fontsize=14];',
+           '  edge [fontname="Helvetica", fontsize=11];']
+    grouped = {s: g for g in d.groups for s in g.members}
+
+    def node(p, indent="  "):
+        style = ', style=filled, fillcolor="#eeeeee"' if p.role == "parameter" else ""
+        label = f", label={_quote(str(d.shown[p.symbol]))}" if p.symbol in d.shown else ""
+        return f"{indent}{_quote(str(p.symbol))} [shape={SHAPES[p.role]}{style}{label}];"
+
+    for p in d.places:
+        if p.symbol not in grouped:
+            out.append(node(p))
+    for n, g in enumerate(d.groups):
+        out += [f"  subgraph cluster_{n} {{",
+                f"    label={_quote(_title(g.title, d.shown))};",
+                '    style=dashed; color="#777777"; fontname="Helvetica"; fontsize=12;']
+        out += [node(p, "    ") for p in d.places if grouped.get(p.symbol) is g]
+        out.append("  }")
+    for e in d.edges:
+        if e.backward:
+            out.append(f"  {_quote(str(e.source))} -> {_quote(str(e.target))} "
+                       "[color=red, fontcolor=red, style=dashed, "
+                       f"constraint=false, label={_quote(_text(e.label, d.shown))}];")
+        elif e.label is not None:
+            out.append(f"  {_quote(str(e.source))} -> {_quote(str(e.target))} [color=blue, "
+                       f"fontcolor=blue, label={_quote(_text(e.label, d.shown))}];")
+        else:
+            out.append(f"  {_quote(str(e.source))} -> {_quote(str(e.target))} [color=blue];")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def render(derivation, fmt: str) -> bytes:
+    """The graph as ``fmt`` ("dot", "svg" or "png"); svg and png need Graphviz's ``dot``."""
+    source = dot_source(derivation)
+    if fmt == "dot":
+        return source.encode()
+    if fmt not in FORMATS:
+        raise SpecError(f"unknown graph format '{fmt}'; expected one of {', '.join(FORMATS)}")
+    dot = shutil.which("dot")
+    if dot is None:
+        raise SpecError("Graphviz's 'dot' was not found; install the Debian package graphviz "
+                        "(or write .dot)")
+    done = subprocess.run([dot, f"-T{fmt}"], input=source.encode(), capture_output=True,
+                          timeout=60, check=False)
+    if done.returncode != 0:
+        first = done.stderr.decode(errors="replace").strip().splitlines()[:1]
+        raise SpecError(f"dot failed: {first[0] if first else 'exit ' + str(done.returncode)}")
+    return done.stdout
+
+
+def svg(model) -> str | None:
+    """The model's graph as SVG text, or None without Graphviz (for notebooks)."""
+    if shutil.which("dot") is None:
+        return None
+    return render(derive(model), "svg").decode()

@@ -1,0 +1,778 @@
+"""A derivation laid out as a proof, every displayed equality held as SymPy expressions.
+
+:func:`build` reads a :class:`~symgrad.calculus.derivation.Derivation` (its trace: the steps and the
+contributions of the reverse sweep) and lays it out for a reader:
+
+1. the model: forward equations, variables and shapes, the cost over m examples;
+2. the computation graph (:mod:`symgrad.proof.drawing`);
+3. for each node in backward order: the chain rule, each local partial derivative in visible
+   steps, the product, each simplification, every step with the rule that justifies it;
+4. over m examples: the backward pass on whole matrices, then each parameter's derivative as the
+   average of the per-example ones, down to the vectorised form;
+5. the gradient-descent updates.
+
+Nothing here prints and nothing is re-derived: :mod:`symgrad.proof.document` prints, and
+:func:`symgrad.proof.line_check.check` checks every ``=`` line before anything is written. The
+notation
+classes below (``Partial``, ``PartialOf``, ``Times``, ``ExampleSum``, ``AtExample``) are SymPy
+objects so that a line is one SymPy equation; :mod:`symgrad.proof.line_check` says what each stands
+for.
+
+>>> from symgrad import load
+>>> proof = build_plain(load("derivations/logistic_regression.toml").derive())
+>>> [s.title for s in proof.sections][:3]
+[('The model',), ('The computation graph',), ('Derivatives for one example',)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..calculus.chain import adjoint_symbol
+from ..calculus.rules import backprop
+from ..calculus.simplify import tidy_sums, to_node_variables
+from ..model import naming
+from ..model.graph import M, mean
+from ..model.ops import (
+    Structural,
+    colsum,
+    leaky_relu,
+    mask,
+    relu,
+    rowsum,
+    sigmoid,
+    softmax,
+    softplus,
+    total,
+)
+
+AVERAGING = ("The cost is the mean of the losses, so each parameter's derivative is the mean "
+             "of its per-example derivatives: every example adds its share, and the sum over "
+             "the columns is a matrix product.")
+
+# ----- notation -----
+
+
+class Partial(sp.Function):
+    """``∂u/∂v``: the local partial derivative of node u's own formula, other inputs fixed."""
+
+    nargs = 2
+
+
+class PartialOf(sp.Function):
+    """``∂/∂v [expr]``: a derivative still to be taken."""
+
+    nargs = 2
+
+
+class Times(sp.Function):
+    """An explicit product ``a · b``, kept as written until it is multiplied out."""
+
+
+class Total(sp.Function):
+    """``dL/dv``: the derivative of the output L with respect to v through every path (in
+    prose; in equations the adjoint symbol ``dv`` stands for it)."""
+
+    nargs = 2
+
+
+class ExampleSum(sp.Function):
+    """``Σ_i e^(i)``: a per-example expression summed over the m examples."""
+
+    nargs = 1
+
+
+class AtExample(sp.Function):
+    """``e^(i)``: a per-example expression for example i (in prose only)."""
+
+    nargs = 1
+
+
+class Quotient(sp.Function):
+    """``a / b`` written as a fraction, as a definition reads (in prose only)."""
+
+    nargs = 2
+
+
+NOTATION = (Partial, PartialOf, Times, Total, ExampleSum, AtExample, Quotient)
+
+
+def as_written(definition):
+    """A definition as a reader expects it: exp(z)/colsum(exp(z)) as one fraction."""
+    num, den = sp.fraction(definition)
+    return Quotient(num, den) if den != 1 else definition
+
+
+def times(*factors):
+    """A :class:`Times` without its factors equal to 1."""
+    kept = [f for f in factors if f != 1]
+    if not kept:
+        return sp.Integer(1)
+    return kept[0] if len(kept) == 1 else Times(*kept)
+
+
+# ----- the document's structure -----
+
+
+@dataclass
+class Line:
+    """One displayed line: ``lhs = rhs`` or, with ``lhs`` None, ``= rhs`` continuing the block."""
+
+    lhs: sp.Basic | None
+    rhs: sp.Basic
+    rule: tuple = ()  # words and SymPy expressions, e.g. ("definition of ", a)
+    relation: str = "="  # "=" is checked; ":=" is an assignment (the updates)
+    checked: str = ""  # "symbolic" or "numeric", set by symgrad.proof.line_check.check
+
+
+@dataclass
+class Equations:
+    lines: list[Line]
+    scope: str = "example"  # whose symbols: "example" (one example) or "batch" (m examples);
+    # for a model with repeated layers also "layer" and "layer batch" (hidden layer l)
+    notation: str = ""  # "name": adjoints written dz rather than dL/dz
+    kind: str = "equations"
+
+
+@dataclass
+class Paragraph:
+    pieces: tuple  # words and SymPy expressions
+    scope: str = "example"  # as for Equations, or "graph": adjoints printed dz, as in the graph
+    own: bool = False  # set apart from the text before it (else it runs on)
+    kind: str = "paragraph"
+
+
+@dataclass
+class Variables:
+    """The table of variables: one row per symbol, with its shape per example and over m."""
+
+    rows: list[tuple]  # (symbol, role, shape, stacked symbol or None, stacked shape or None)
+    kind: str = "variables"
+
+
+@dataclass
+class Figure:
+    kind: str = "graph"
+
+
+@dataclass
+class Section:
+    title: tuple
+    blocks: list = field(default_factory=list)
+    level: int = 1
+    scope: str = "example"  # whose symbols the title names
+
+
+@dataclass
+class Proof:
+    derivation: object
+    title: str
+    source: str
+    sections: list[Section]
+    learning_rate: sp.Symbol
+
+    def equations(self):
+        """Every block of equations, with the (sub)section it is in, in reading order."""
+
+        def walk(section):
+            for block in section.blocks:
+                if isinstance(block, Equations):
+                    yield section, block
+                elif isinstance(block, Section):
+                    yield from walk(block)
+
+        for section in self.sections:
+            yield from walk(section)
+
+
+NAMED_OPS = 4  # operations: a longer result equal to a consumer's derivative ends with its name
+
+# ----- words for the rules -----
+
+VIA = {"matmul": "matrix product", "transpose": "transpose", "total": "sum",
+       "colsum": "sum", "rowsum": "sum"}  # other operations go by their name (softmax)
+
+SIMPLIFIERS = {"cancel": "cancel common factors", "factor": "factor", "together":
+               "one fraction", "expand": "multiply out", "as derived": "as derived"}
+
+DERIVATIVE_OF = {sp.log: "derivative of log", sp.exp: "derivative of exp",
+                 sp.tanh: "derivative of tanh", sigmoid: "derivative of the sigmoid",
+                 softplus: "derivative of softplus",
+                 relu: "derivative of relu (taken as 0 at 0)",
+                 leaky_relu: "derivative of leaky relu (taken as alpha at 0)"}
+
+# the chain rule through an operation defined by a formula (softmax), in words
+DEFINED = {softmax: lambda var, node: (
+    "Through this definition ", var, " reaches ", node, " twice, in the numerator and in the sum "
+    "of the denominator, so the chain rule goes through a quotient (the derivative of exp is "
+    "exp; a sum passes its derivative back to each of its terms):")}
+
+
+def _definition_route(f, v):
+    """For symgrad's own functions, the derivative taken from the definition: (definition,
+    steps from the derivative of the definition back to the function, rule of the last step),
+    or None."""
+    e = sp.exp(-v)
+    if f.func is sigmoid:
+        return (f.rewrite(sp.exp), [(Times(1 / (1 + e), e / (1 + e)), ("split the fraction",))],
+                ("definition of ", sigmoid(v), ", and ",
+                 sp.Eq(1 - sigmoid(v), e / (1 + e), evaluate=False)))
+    if f.func is softplus:
+        return (f.rewrite(sp.exp), [(1 / (1 + e), ("divide by ", sp.exp(v)))],
+                ("definition of ", sigmoid(v)))
+    return None
+
+
+def _rules_used(exprs, v) -> tuple:
+    """The differentiation rules that taking d e / d v uses for each e of ``exprs``, in words."""
+    found: list[str] = []
+
+    def add(name):
+        if name not in found:
+            found.append(name)
+
+    def walk(e):
+        if not e.has(v):
+            return
+        if e == v:
+            return
+        if e.is_Add:
+            if sum(1 for a in e.args if a.has(v)) > 1:
+                add("sum rule")
+        elif e.is_Mul:
+            dependent = [a for a in e.args if a.has(v)]
+            if len(dependent) > 1:
+                add("product rule")
+            elif any(a != -1 for a in e.args if not a.has(v)):
+                add("constant factor")
+        elif e.is_Pow:
+            if e.exp.has(v):
+                add("derivative of exp")
+            else:
+                add("power rule")
+            if e.base != v and e.base.has(v):
+                add("chain rule")
+        elif isinstance(e, sp.Function):
+            add(DERIVATIVE_OF.get(e.func, f"derivative of {e.func.__name__}"))
+            if any(a != v and a.has(v) for a in e.args):
+                add("chain rule")
+        for a in e.args:
+            walk(a)
+
+    for expr in exprs:
+        walk(expr)
+    return (", ".join(found) if found else "the derivative of a variable by itself is 1",)
+
+
+def _trace_rule(label: str) -> tuple:
+    """A trace step's label (``simplify (expand, then cancel)``) in the proof's words."""
+    if label.startswith("simplify (") and label.endswith(")"):
+        parts = label[len("simplify ("):-1].split(", then ")
+        return (", then ".join(SIMPLIFIERS.get(p, p) for p in parts),)
+    return (label,)
+
+
+def _listed(items, last=", ") -> list:
+    """Pieces of prose listing ``items``: a, b and c."""
+    out: list = []
+    for n, item in enumerate(items):
+        if n:
+            out.append(", " if n < len(items) - 1 else last)
+        out.append(item)
+    return out
+
+
+def _through(expr, var) -> list[str]:
+    """The operations of ``expr`` that ``var`` passes through (outermost), in words."""
+    if isinstance(expr, Structural) and expr.has(var):
+        name = type(expr).__name__
+        return [VIA.get(name, name)]
+    return [n for a in expr.args for n in _through(a, var)]
+
+
+# ----- building -----
+
+
+class _Builder:
+    """The sections of a proof, from one derivation; ``example`` and ``batch`` name the scopes
+    of its lines (see :mod:`symgrad.proof.line_check`)."""
+
+    def __init__(self, derivation, example="example", batch="batch"):
+        self.d = derivation
+        self.model = derivation.model
+        self.pe = derivation.per_example_graph
+        self.batch = derivation.batch_graph
+        self.example_scope, self.batch_scope = example, batch
+        self.results_named = False  # end a result equal to a consumer's adjoint with its name
+        taken = set(self.model.variables)
+        self.alpha = sp.Symbol(next(n for n in ("alpha", "eta", "lr") if n not in taken),
+                               positive=True)
+
+    # -- the model --
+
+    def model_section(self) -> Section:
+        s = Section(("The model",))
+        has_examples = self.batch is not None
+        s.blocks.append(Paragraph(
+            ("For one training example the model computes, node by node:",) if has_examples
+            else ("The model computes, node by node:",)))
+        s.blocks.append(Equations([Line(sym, fwd) for sym, fwd in self.pe.nodes]))
+        if has_examples:
+            s.blocks += self.cost_blocks()
+        dims: list = []
+        for name, about in self.model.dims.items():
+            dims += ["; " if dims else "", sp.Symbol(name), f": {about}"]
+        if self.batch is not None:
+            dims += ["; " if dims else "", M, ": number of examples"]
+        s.blocks.append(Paragraph(("Variables and their shapes",) +
+                                  ((" (", *dims, "):") if dims else (":",))))
+        s.blocks.append(Variables(self._variable_rows()))
+        s.blocks += self.assumption_blocks()
+        return s
+
+    def cost_blocks(self) -> list:
+        L = sp.Symbol(self.model.loss.name, real=True)
+        cost = self.model.cost.expr.replace(lambda e: isinstance(e, mean),
+                                            lambda e: ExampleSum(e.args[0]) / M)
+        return [Paragraph(("Over ", M, " training examples, numbered by ", sp.Symbol("i"),
+                           ", the cost averages the loss ", L, ":")),
+                Equations([Line(self.batch.output, cost, ("definition of the cost",))],
+                          scope="batch")]
+
+    def assumption_blocks(self, graphs=()) -> list:
+        """What the simplifications may assume of the labels, and the kinks' convention."""
+        out = []
+        if self.pe.binary:
+            labels = sorted(self.pe.binary, key=str)
+            out.append(Paragraph(
+                ("The label ", *labels, " is 0 or 1, so ", sp.Eq(labels[0] ** 2, labels[0]),
+                 "; simplifications may use this."), own=bool(out)))
+        for label in sorted(self.pe.onehot, key=str):
+            out.append(Paragraph(
+                ("The label ", label, " is one-hot: its entries are 0 or 1, exactly one of "
+                 "them 1, so its entries sum to 1, ", sp.Eq(colsum(label), 1, evaluate=False),
+                 "; simplifications may use this."), own=bool(out)))
+        functions = set().union(*(e.atoms(relu, leaky_relu) for g in (self.pe, *graphs)
+                                  for _, e in g.nodes))
+        u = sp.Symbol("u", real=True)
+        if any(isinstance(f, relu) for f in functions):
+            out.append(Paragraph((
+                "At ", sp.Eq(u, 0), " relu has no derivative: its slope jumps from 0 to 1. "
+                "symgrad takes the subgradient 0 there, so that the derivative of ", relu(u),
+                " is ", sp.Heaviside(u, 0), ", which is 0 at ", sp.Eq(u, 0), " (SymPy's "
+                "Heaviside(0) = 0). The numerical checks keep away from the kink."), own=True))
+        for alpha in sorted({f.args[1] for f in functions if isinstance(f, leaky_relu)}, key=str):
+            out.append(Paragraph((
+                "At ", sp.Eq(u, 0), " leaky relu has no derivative: its slope jumps from ",
+                alpha, " to 1. symgrad takes the slope ", alpha, " there, so that the derivative "
+                "of ", leaky_relu(u, alpha), " is ", sp.diff(leaky_relu(u, alpha), u), "."),
+                own=True))
+        return out
+
+    def _variable_rows(self):
+        stacked = self.model.stacked_names()
+        shapes_b = self.batch.shapes if self.batch is not None else {}
+        rows = []
+        for var in self.model.variables.values():
+            sym = var.symbol
+            if sym not in self.pe.shapes and var.role != "cost":
+                continue
+            if var.role == "cost" and self.batch is None:
+                continue
+            kind = var.type if var.role in ("input",) else ""
+            role = var.role if not var.description else f"{var.role}: {var.description}"
+            if var.name in stacked and self.batch is not None:
+                big = sp.Symbol(stacked[var.name], real=True)
+                rows.append((sym, role, var.shape, kind, big, shapes_b.get(big)))
+            else:
+                rows.append((sym, role, var.shape, kind, None, None))
+        return rows
+
+    # -- the graph --
+
+    def graph_section(self) -> Section:
+        out = self.pe.output
+        u, v = sp.symbols("u v", real=True)
+        z = self.pe.nodes[0][0]
+        return Section(("The computation graph",), [
+            Paragraph(("One node per variable. Blue arrows carry values forward; red arrows carry "
+                       "derivatives backward, from the output ", out, " to each parameter. A "
+                       "red arrow from ", u, " to ", v, " is labelled with the local partial "
+                       "derivative ", Partial(u, v), " of ", u, "'s own formula or, through a "
+                       "matrix product, with what flows back (", adjoint_symbol(z),
+                       " stands for ", Total(out, z), ", and so on)."), scope="graph"),
+            Figure()])
+
+    # -- one example --
+
+    def example_section(self) -> Section:
+        graph, steps = self.pe, self.d.per_example_steps
+        title = "Derivatives for one example" if self.batch is not None else "Derivatives"
+        s = Section((title,))
+        s.blocks.append(self.notation_paragraph(graph.output))
+        for step in steps.values():
+            s.blocks.append(self.node_section(step))
+        return s
+
+    def notation_paragraph(self, out) -> Paragraph:
+        u, v = sp.symbols("u v", real=True)
+        return Paragraph((
+            "We write ", Total(out, v), " for the derivative of ", out, " with respect to ", v,
+            " through every path from ", v, " to ", out, ", and ", Partial(u, v),
+            " for the local partial derivative of node ", u, "'s own formula, its other inputs "
+            "held fixed. Going backward from ", sp.Eq(Total(out, out), 1, evaluate=False),
+            ", each node needs only the derivatives of the nodes that use it (the chain rule).")
+            )
+
+    def node_section(self, step) -> Section:
+        """The subsection deriving one example's adjoint of ``step.var``."""
+        var, scope = step.var, self.example_scope
+        role = self.model.variables[var.name].role
+        sub = Section((role.capitalize() + " ", var), level=2, scope=scope)
+        sub.blocks += self.node_blocks(step, self.pe, self.d.per_example_steps,
+                                       locals_shown=True, scope=scope)
+        return sub
+
+    def node_blocks(self, step, graph, steps, *, locals_shown, scope="example"):
+        var = step.var
+        consumers = [c.consumer for c in step.contributions]
+        pieces: list = [var, " is used by ", *_listed(consumers, " and "), "."]
+        if len(consumers) > 1:
+            pieces.append(" Its derivative adds up the contributions of every path (the "
+                          "multivariable chain rule).")
+        blocks: list = [Paragraph(tuple(pieces), scope=scope)]
+        local_lines = []
+        if locals_shown:
+            for c in step.contributions:
+                if c.local is not None:
+                    local_lines += self.local_lines(c, graph)
+        if local_lines:
+            blocks.append(Paragraph(("The local partial derivative" +
+                                     ("s" if sum(1 for ln in local_lines if ln.lhs is not None)
+                                      > 1 else "") + ":",)))
+            blocks.append(Equations(local_lines, scope=scope))
+            blocks.append(Paragraph(("Then the chain rule:",)))
+        defs = dict(graph.nodes)
+        for c in step.contributions:
+            op = _defined_op(defs[c.consumer], var)
+            if op is not None and locals_shown:
+                words = DEFINED.get(type(op), lambda var, node: ("The chain rule through "
+                                                                   "this definition:",))
+                blocks.append(Paragraph((
+                    c.consumer, " is the ", type(op).__name__, " of ", var, ", defined column "
+                    "by column as ", sp.Eq(c.consumer, as_written(op.definition()),
+                                           evaluate=False), ". ",
+                    *words(var, c.consumer)), scope=scope))
+        blocks.append(Equations(self.chain_lines(step, graph, steps, scope), scope=scope))
+        return blocks
+
+    def local_lines(self, c, graph) -> list[Line]:
+        u, v = c.consumer, c.var
+        fwd = dict(graph.nodes)[u]
+        lines = [Line(Partial(u, v), PartialOf(fwd, v), ("definition of ", u))]
+        terms = sp.Add.make_args(fwd)
+        dependent = [t for t in terms if t.has(v)]
+        # each term as (its factors free of v, the rest): -(1 - y)*log(1 - a) -> -(1 - y), log
+        parts = []
+        for t in dependent:
+            factors = sp.Mul.make_args(t)
+            parts.append(([f for f in factors if not f.has(v)],
+                          sp.Mul(*[f for f in factors if f.has(v)])))
+        others = len(dependent) < len(terms)
+        cores = [core for _, core in parts]
+        if len(parts) > 1 or any(coeff and core != v for coeff, core in parts):
+            words = ["sum rule"] if len(parts) > 1 else []
+            if any(coeff for coeff, _ in parts):
+                words.append("constant factor" + ("s" if len(parts) > 1 else ""))
+            split = sp.Add(*[sp.Mul(*coeff, PartialOf(core, v), evaluate=False)
+                             for coeff, core in parts], evaluate=False)
+            rule = (", ".join(words) + ("; the other terms do not depend on " if others
+                                        else ""),) + ((v,) if others else ())
+            lines.append(Line(None, split, rule))
+            rule = _rules_used(cores, v)
+        elif others:
+            words = (["constant factor"] if parts and parts[0][0] else []) + (
+                [] if cores == [v] else list(_rules_used(cores, v)))
+            rule = ("; ".join(words + ["the other terms do not depend on "]), v)
+        else:
+            rule = _rules_used([fwd], v)
+        route = (_definition_route(cores[0], v)
+                 if len(parts) == 1 and not parts[0][0] and cores[0].args == (v,) else None)
+        if route is not None:
+            definition, steps, back = route
+            lines.append(Line(None, PartialOf(definition, v), ("definition of ", cores[0])))
+            lines.append(Line(None, sp.diff(definition, v), _rules_used([definition], v)))
+            lines += [Line(None, expr, rule) for expr, rule in steps]
+            lines.append(Line(None, c.local, back))
+        else:
+            lines.append(Line(None, c.local, rule))
+        named = to_node_variables(c.local, graph.nodes)
+        if named != c.local:
+            used = [sp.Eq(f, s, evaluate=False) for s, f in graph.nodes
+                    if not f.is_Symbol and c.local.has(f)]
+            lines.append(Line(None, named, ("definition of the node" +
+                                            ("s" if len(used) > 1 else "") + ": ",
+                                            *_listed(used))))
+        return lines
+
+    def chain_lines(self, step, graph, steps, scope="example") -> list[Line]:
+        var = step.var
+        defs = dict(graph.nodes)
+        results = {adjoint_symbol(s): st.result for s, st in steps.items()}
+        results[adjoint_symbol(graph.output)] = graph.seed
+        scale = graph.leaf_scale if var in graph.leaves else sp.Integer(1)
+        terms, vias, subs = [], [], {}
+        shared = False
+        for c in step.contributions:
+            term = self._term(c, graph)
+            terms.append(term)
+            shared |= c.local is not None and isinstance(term, (colsum, rowsum, total))
+            if c.local is None:
+                vias += _through(defs[c.consumer], var)
+            adj = adjoint_symbol(c.consumer)
+            if adj in results and adj not in step.result.free_symbols:
+                subs[adj] = results[adj]
+            if c.local is not None:
+                subs[Partial(c.consumer, var)] = to_node_variables(c.local, graph.nodes)
+        chain = scale * sp.Add(*terms)
+        words = "chain rule"
+        vias = [v for v in dict.fromkeys(vias) if v]
+        if vias:
+            words += " through the " + " and the ".join(vias)
+        if shared:
+            words += (", summed over the examples" if scope.endswith("batch") else
+                      ", summed over the entries that share it")
+        if len(terms) > 1:
+            words += ", summed over the uses of "
+        lines = [Line(step.adjoint, chain, (words,) + ((var,) if len(terms) > 1 else ()))]
+        defined = [op for c in step.contributions if c.local is None
+                   for op in [_defined_op(defs[c.consumer], var)] if op is not None]
+        if defined:  # softmax: back from its definition to the node variables first
+            shapes = self._shapes(graph)
+            named = _node_form(chain, graph.nodes, shapes)
+            if named != chain:
+                used = [sp.Eq(as_written(op.definition()), s, evaluate=False)
+                        for s, op in graph.nodes if op in defined]
+                lines.append(Line(None, named, ("definition of the node: ", *_listed(used),
+                                                "; linearity of sums")))
+                chain = named
+            factored = _factor_out(chain)
+            if factored != chain:
+                lines.append(Line(None, factored, ("factor",)))
+                chain = factored
+        substituted = _tidy(chain.xreplace(subs))
+        shown = _evaluate(substituted)
+        if substituted != chain:
+            lines.append(Line(None, substituted, ("substitute the results above",)))
+        if defined:
+            masked, unmask = mask(shown)
+            tidied = _node_form(sp.expand(masked).xreplace(unmask), graph.nodes,
+                                self._shapes(graph))
+            if tidied != shown:
+                lines.append(Line(None, tidied, ("multiply out, linearity of sums",)))
+                shown = tidied
+        for label, expr in step.steps:
+            if label.startswith("substitute") or expr == shown:
+                continue
+            lines.append(Line(None, expr, _trace_rule(label)))
+            shown = expr
+        if shown != step.result:
+            lines.append(Line(None, step.result, ("simplify",)))
+        named = self._named(step, steps)
+        if named != step.result:  # db = dz
+            lines.append(Line(None, named, ("the result for ", named_after(named), " above")))
+        return lines
+
+    def _named(self, step, steps):
+        """``step``'s result, or when long (or always, in a layer) the consumer's derivative
+        that it equals, by name: db = dz."""
+        if not (self.results_named or sp.count_ops(step.result) > NAMED_OPS):
+            return step.result
+        for c in step.contributions:
+            if c.consumer in steps and steps[c.consumer].result == step.result:
+                return steps[c.consumer].adjoint
+        return step.result
+
+    def _term(self, c, graph):
+        adj = adjoint_symbol(c.consumer)
+        if c.consumer == graph.output:
+            expr = c.expr.xreplace({adj: graph.seed})
+            factor = graph.seed
+        else:
+            expr, factor = c.expr, adj
+        if c.local is None:
+            return expr
+        core = times(factor, Partial(c.consumer, c.var))
+        if expr == factor * c.local:
+            return core
+        if isinstance(expr, (colsum, rowsum, total)) and expr.args[0] == factor * c.local:
+            return expr.func(core)
+        return expr
+
+    # -- m examples --
+
+    def batch_section(self) -> Section:
+        graph, steps = self.batch, self.d.batch_steps
+        loss = sp.Symbol(self.model.loss.name, real=True)
+        stacked = {s: sp.Symbol(n, real=True) for s, n in
+                   ((sp.Symbol(k, real=True), v) for k, v in self.model.stacked_names().items())}
+        pe_nodes = [s for s, _ in self.pe.nodes if s in stacked and s != loss]
+        s = Section(("Over ", M, " examples"))
+        example = [AtExample(x) for x in pe_nodes[:1]]
+        i = sp.Symbol("i")
+        columns = sorted((stacked[x] for x in stacked if x != loss), key=str)
+        node_adjoints = [st.adjoint for st in steps.values()
+                         if st.var not in graph.leaves and st.var != loss]
+        params = [p for p in graph.leaves if p in steps]
+        intro = ["Stack the examples as columns: column ", i, " of ", *_listed(columns),
+                 " is the quantity of example ", i, " (for instance ", *example,
+                 "). Likewise column ", i, " of ", *_listed(node_adjoints), " is example ", i,
+                 "'s derivative (for instance ",
+                 *[AtExample(adjoint_symbol(x)) for x in pe_nodes[-1:]],
+                 "), while a parameter's derivative is that of the cost: ",
+                 *_listed([sp.Eq(adjoint_symbol(p), Total(graph.output, p), evaluate=False)
+                           for p in params]), "."]
+        s.blocks.append(Paragraph(tuple(intro), scope="batch"))
+
+        sub = Section(("The backward pass on whole matrices",), level=2)
+        sub.blocks.append(Paragraph((
+            "The same sweep as for one example, on all columns at once; the local partial "
+            "derivatives are those derived above, entry by entry. The loss of each example "
+            "has derivative 1, as before.",)))
+        for var, step in steps.items():
+            if var == loss or var in graph.leaves:
+                continue
+            sub.blocks.append(Equations(self.chain_lines(step, graph, steps, "batch"),
+                                        scope="batch"))
+        s.blocks.append(sub)
+
+        avg = Section(("Averaging over the examples",), level=2)
+        avg.blocks.append(Paragraph((
+            AVERAGING,)))
+        for p in graph.leaves:
+            if p in steps:
+                avg.blocks.append(Equations(self.average_lines(p, stacked), scope="batch"))
+        s.blocks.append(avg)
+        return s
+
+    def average_lines(self, p, stacked) -> list[Line]:
+        graph, steps = self.batch, self.d.batch_steps
+        t = sp.Dummy("t")
+        # a layer has no cost of its own: the model's is the mean of the losses
+        cost = (self.model.cost.expr.replace(lambda e: isinstance(e, mean), lambda e: t)
+                if self.model.cost is not None else t)
+        coeff, rest = sp.diff(cost, t), cost.subs(t, 0)
+        adj = adjoint_symbol(p)
+        pe_steps = self.d.per_example_steps
+        pe_result = self._named(pe_steps[p], pe_steps)
+        direct = sp.Add(*[c.expr for c in backprop(rest, sp.Integer(1), self._shapes(graph))
+                          if c.var == p]) if rest.has(p) else sp.Integer(0)
+        first = coeff * ExampleSum(adj) / M + (PartialOf(rest, p) if rest.has(p) else 0)
+        second = coeff * ExampleSum(pe_result) / M + direct
+        rule = ("the derivative of a sum is the sum of the derivatives",)
+        lines = [Line(adj, first, rule),
+                 Line(None, second, ("the result for one example",) +
+                      ((", derivative of the other term",) if rest.has(p) else ()))]
+        result = steps[p].result
+        closed = {st.adjoint: st.result for st in steps.values()
+                  if not (st.result.free_symbols & {s.adjoint for s in steps.values()})}
+        inlined = result.xreplace(closed)
+        used = [a for a in sorted(result.free_symbols & set(closed), key=str)]
+        columns = ("stack the examples as columns",)
+        if inlined != result:
+            lines.append(Line(None, inlined, columns))
+            lines.append(Line(None, result, (
+                "with ", *_listed([sp.Eq(a, closed[a], evaluate=False) for a in used]))))
+        else:
+            lines.append(Line(None, result, columns))
+        return lines
+
+    @staticmethod
+    def _shapes(graph):
+        shapes = dict(graph.shapes)
+        for s, _ in graph.nodes:
+            shapes[adjoint_symbol(s)] = shapes[s]
+        for s in graph.leaves:
+            shapes[adjoint_symbol(s)] = shapes[s]
+        return shapes
+
+    # -- updates --
+
+    def update_section(self) -> Section:
+        graph = self.batch if self.batch is not None else self.pe
+        steps = self.d.batch_steps if self.batch is not None else self.d.per_example_steps
+        scope = "batch" if self.batch is not None else "example"
+        params = [p for p in graph.leaves if p in steps]
+        s = Section(("The updates",))
+        s.blocks.append(Paragraph(("Gradient descent with learning rate ", self.alpha,
+                                   " repeats, for every parameter:",)))
+        updates = [Line(p, sp.Add(p, -Times(self.alpha, adjoint_symbol(p)), evaluate=False),
+                        relation=":=") for p in params]
+        s.blocks.append(Equations(updates, scope=scope))
+        s.blocks.append(Paragraph(("with the derivatives found above:",)))
+        s.blocks.append(Equations([Line(adjoint_symbol(p), steps[p].result)
+                                   for p in params], scope=scope))
+        return s
+
+
+def named_after(adjoint):
+    """The variable whose derivative ``adjoint`` is: dz -> z."""
+    return sp.Symbol(adjoint.name[len(naming.adjoint("")):], real=True)
+
+
+def _defined_op(expr, var):
+    """The operation defined by a formula (softmax) through which ``var`` enters ``expr``."""
+    for op in sp.preorder_traversal(expr):
+        if isinstance(op, Structural) and hasattr(op, "definition") and op.has(var):
+            return op
+    return None
+
+
+def _node_form(expr, nodes, shapes):
+    """``expr`` in node variables, with the sums' constants taken out, until nothing changes:
+    e^z sum(-da e^z / sum(e^z)^2) -> -a sum(a da)."""
+    for _ in range(5):
+        new = to_node_variables(tidy_sums(to_node_variables(expr, nodes), shapes), nodes)
+        if new == expr:
+            break
+        expr = new
+    return expr
+
+
+def _factor_out(expr):
+    """A factor common to every term taken out (a da - a sum(a da) -> a (da - sum(a da))),
+    with the structural parts left whole."""
+    masked, unmask = mask(expr)
+    factored = sp.factor_terms(masked)
+    if factored == masked or not factored.is_Mul:
+        return expr
+    return factored.xreplace(unmask)
+
+
+def _tidy(expr):
+    """Drop factors 1 from explicit products."""
+    return expr.replace(lambda e: isinstance(e, Times), lambda e: times(*e.args))
+
+
+def _evaluate(expr):
+    """An explicit product multiplied out, as SymPy writes it."""
+    return expr.replace(lambda e: isinstance(e, Times), lambda e: sp.Mul(*e.args))
+
+
+def build_plain(derivation) -> Proof:
+    """Lay out the derivation of a model without repeated layers as a :class:`Proof` (not yet
+    checked: see :mod:`symgrad.proof.line_check`)."""
+    b = _Builder(derivation)
+    model = derivation.model
+    sections = [b.model_section(), b.graph_section(), b.example_section()]
+    if b.batch is not None:
+        sections.append(b.batch_section())
+    sections.append(b.update_section())
+    return Proof(derivation, model.title, model.source or model.name, sections, b.alpha)
+
+
+__all__ = ["AtExample", "Equations", "ExampleSum", "Figure", "Line", "NOTATION", "Paragraph",
+           "Partial", "PartialOf", "Proof", "Quotient", "Section", "Times", "Variables",
+           "build_plain", "times"]

@@ -1,0 +1,63 @@
+"""The whitelist parser: the grammar it accepts, and everything it refuses without running."""
+
+import pytest
+import sympy as sp
+
+from symgrad.model.errors import SpecError
+from symgrad.model.ops import ELEMENTWISE
+from symgrad.model.parse import parse
+
+x, y = sp.symbols("x y", real=True)
+NAMES = {"x": x, "y": y}
+
+
+def p(text):
+    return parse(text, names=NAMES, functions=ELEMENTWISE)
+
+
+def test_arithmetic_and_functions():
+    assert p("-(y*log(x) + (1 - y)*log(1 - x))") == -(y * sp.log(x) + (1 - y) * sp.log(1 - x))
+    assert p("x**2 / 2") == x**2 / 2
+    assert p("0.5*x") == x / 2
+    assert p("+x - -y") == x + y
+
+
+@pytest.mark.parametrize("text, found", [
+    ("__import__('os').system('echo pwned')", "call of a non-function"),
+    ("x.__class__", "attribute access"),
+    ("(lambda: 1)()", "call of a non-function"),
+    ("lambda q: q", "lambda"),
+    ("[t for t in x]", "comprehension"),
+    ("x[0]", "subscript"),
+    ("10**10**10", "exponent"),
+    ("x**1000", "too large"),
+    ("x**y", "exponent"),
+    ("'text'", "constant"),
+    ("x if y else 1", "conditional"),
+    ("open('f')", "unsupported function 'open'"),
+    ("log(x, base=2)", "keyword"),
+    ("q + 1", "unknown name 'q'"),
+    ("x +", "syntax error"),
+    ("x @ y", "'@'"),
+    ("x == y", "comparison"),
+])
+def test_refused(text, found):
+    with pytest.raises(SpecError) as err:
+        p(text)
+    assert found in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_nothing_runs(tmp_path, monkeypatch):
+    marker = tmp_path / "pwned"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SpecError):
+        p(f"__import__('os').system('touch {marker}')")
+    assert not marker.exists()
+
+
+def test_huge_input_refused():
+    with pytest.raises(SpecError, match="longer than"):
+        p("x+" * 2000 + "x")
+    with pytest.raises(SpecError):
+        p("(" * 500 + "x" + ")" * 500)
