@@ -1,5 +1,6 @@
 """A non-editable install works from any folder: templates and shipped specs travel with it."""
 
+import os
 import subprocess
 import venv
 from pathlib import Path
@@ -15,8 +16,10 @@ def test_non_editable_install_from_another_folder(tmp_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
+    # a PYTHONPATH pointing at a checkout would import symgrad from there, not the install
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps",
-                    str(ROOT)], check=True, capture_output=True, cwd=tmp_path)
+                    str(ROOT)], check=True, capture_output=True, cwd=tmp_path, env=env)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     script = ("import symgrad, symgrad.printing.resources as r; "
@@ -27,9 +30,9 @@ def test_non_editable_install_from_another_folder(tmp_path):
               "assert sorted(p.name for p in t.glob('*.jinja')), t; "
               "print(symgrad.load(specs[0]).name)")
     out = subprocess.run([python, "-c", script], check=True, capture_output=True, text=True,
-                         cwd=elsewhere)
+                         cwd=elsewhere, env=env)
     assert out.stdout.strip()
     derive = subprocess.run([env_dir / "bin" / "symgrad", "derive",
                              str(ROOT / "derivations" / "logistic_regression.toml")],
-                            capture_output=True, text=True, cwd=elsewhere)
+                            capture_output=True, text=True, cwd=elsewhere, env=env)
     assert derive.returncode == 0 and "a - y" in derive.stdout, derive.stderr

@@ -57,13 +57,15 @@ HELPERS = (
 # Names the module defines at its top level, and the arguments of the functions whose bodies
 # are derived (forward, cost_from_cache, backward): no name from a spec may take them.
 TEMPLATE_NAMES = frozenset({
-    "np", "argparse", "os", "sys", "tempfile", "warnings", "zipfile", "Path",
-    "params", "cache", "X", "Y", "m",
-    "DataError", "PARAMETER_SHAPES", "HIDDEN_SIZES", "FEATURES", "LABEL_SIZE",
+    "np", "argparse", "math", "os", "stat", "sys", "tempfile", "warnings", "zipfile", "zlib",
+    "Path", "params", "cache", "X", "Y", "m",
+    "DataError", "PARAMETER_SHAPES", "HIDDEN_SIZES", "FEATURES", "LABEL_SIZE", "MEMORY_LIMIT",
     "initialize_parameters", "forward", "cost_from_cache", "compute_cost", "backward",
     "propagate", "update_parameters", "data_dims", "train", "predict", "labels_from_array",
-    "labels_from_column", "check_labels", "summary", "read_arrays", "load_data",
-    "check_parameters", "load_parameters", "save_parameters", "main",
+    "labels_from_column", "check_labels", "summary", "error_line", "ArgumentParser",
+    "at_least", "finite_number", "positive_number", "check_memory", "model_size",
+    "read_arrays", "array_header", "load_data", "check_parameters", "load_parameters",
+    "check_save", "save_parameters", "main",
 }) | frozenset(name for _, name in HELPERS) | frozenset(dir(builtins))
 
 

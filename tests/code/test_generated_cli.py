@@ -3,45 +3,16 @@ bad data gets one line on stderr and exit code 2."""
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from symgrad.code.render import render_spec
 from symgrad.code.verify import load_module
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture(scope="module")
-def logreg(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cli") / "logreg.py"
-    path.write_text(render_spec(ROOT / "derivations" / "logistic_regression.toml"))
-    return path
-
-
-@pytest.fixture
-def files(tmp_path):
-    """A small separable data set as .npz and .csv, with and without labels."""
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(3, 40))
-    Y = (X[:1] - X[1:2] > 0).astype(float)
-    np.savez(tmp_path / "train.npz", X=X, Y=Y)
-    np.savetxt(tmp_path / "test.csv", np.c_[X.T, Y.T], delimiter=",")
-    np.savetxt(tmp_path / "unlabelled.csv", X.T[:5], delimiter=",")
-    return tmp_path
-
-
-def run(module, capsys, *argv):
-    code = module.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_train_then_predict(logreg, files, capsys):
+def test_train_then_predict(logreg, files, run):
     mod = load_module(logreg)
-    code, out, err = run(mod, capsys, "train", "--data", files / "train.npz", "--iterations",
+    code, out, err = run(mod, "train", "--data", files / "train.npz", "--iterations",
                          "300", "--learning-rate", "0.5", "--save", files / "p.npz")
     assert code == 0, err
     assert out.splitlines()[:3] == ["Cost after iteration 0: 0.693147",
@@ -49,18 +20,18 @@ def test_train_then_predict(logreg, files, capsys):
     assert "Cost after iteration 200:" in out and "saved the parameters" in out
     params = mod.load_parameters(files / "p.npz")
     assert params["w"].shape == (3, 1) and type(params["b"]) is float
-    code, out, err = run(mod, capsys, "predict", "--params", files / "p.npz", "--data",
+    code, out, err = run(mod, "predict", "--params", files / "p.npz", "--data",
                          files / "test.csv")
     assert code == 0 and len(out.split()) == 40 and set(out.split()) == {"0", "1"}
     assert "accuracy" in err
-    code, out, _ = run(mod, capsys, "predict", "--params", files / "p.npz", "--data",
+    code, out, _ = run(mod, "predict", "--params", files / "p.npz", "--data",
                        files / "unlabelled.csv")
     assert code == 0 and len(out.split()) == 5
 
 
-def test_train_from_csv(logreg, files, capsys):
+def test_train_from_csv(logreg, files, run):
     mod = load_module(logreg)
-    code, _, err = run(mod, capsys, "train", "--data", files / "test.csv", "--iterations", "1",
+    code, _, err = run(mod, "train", "--data", files / "test.csv", "--iterations", "1",
                        "--save", files / "q.npz")
     assert code == 0, err
     assert (files / "q.npz").exists()
@@ -84,7 +55,7 @@ def write(path, text):
     ("params", "no parameter w"),
     ("save", "cannot write"),
 ])
-def test_bad_input_gets_one_line_and_exit_code_2(logreg, files, capsys, case, message):
+def test_bad_input_gets_one_line_and_exit_code_2(logreg, files, run, case, message):
     mod = load_module(logreg)
     np.savez(files / "p.npz", w=np.zeros((3, 1)), b=0.0)
     np.savez(files / "shape.npz", X=np.ones((3, 4)), Y=np.ones((2, 4)))
@@ -109,12 +80,13 @@ def test_bad_input_gets_one_line_and_exit_code_2(logreg, files, capsys, case, me
                 files / "missing" / "p.npz"]
     else:
         argv = ["train", "--data", data[case], "--save", files / "never.npz"]
-    code, _, err = run(mod, capsys, *argv)
+    code, _, err = run(mod, *argv)
     assert code == 2
     assert err.count("\n") == 1 and "error: " in err and message in err, err
     assert not (files / "never.npz").exists()
 
 
+@pytest.mark.slow
 def test_runs_as_a_script(logreg, files):
     out = subprocess.run([sys.executable, logreg, "train", "--data", files / "train.npz",
                           "--iterations", "101", "--save", files / "s.npz"],
@@ -126,16 +98,9 @@ def test_runs_as_a_script(logreg, files):
     assert bad.returncode == 2 and bad.stderr.strip().endswith("nothing.npz: no such file")
 
 
-@pytest.fixture(scope="module")
-def deep(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cli") / "deep.py"
-    path.write_text(render_spec(ROOT / "derivations" / "deep_network.toml"))
-    return load_module(path)
-
-
 @pytest.mark.slow
-def test_deep_network_layers_from_the_command_line(deep, files, capsys):
-    code, out, err = run(deep, capsys, "train", "--data", files / "train.npz", "--layers",
+def test_deep_network_layers_from_the_command_line(deep, files, run):
+    code, out, err = run(deep, "train", "--data", files / "train.npz", "--layers",
                          "5,4,3", "--iterations", "200", "--learning-rate", "0.1", "--save",
                          files / "deep.npz")
     assert code == 0, err
@@ -143,10 +108,10 @@ def test_deep_network_layers_from_the_command_line(deep, files, capsys):
     params = deep.load_parameters(files / "deep.npz")
     assert sorted(params) == ["W1", "W2", "W3", "W4", "b1", "b2", "b3", "b4"]
     assert deep.check_parameters(params, "p") == [3, 5, 4, 3, 1]
-    code, out, err = run(deep, capsys, "predict", "--params", files / "deep.npz", "--data",
+    code, out, err = run(deep, "predict", "--params", files / "deep.npz", "--data",
                          files / "test.csv")
     assert code == 0 and len(out.split()) == 40 and "accuracy" in err
-    code, _, err = run(deep, capsys, "train", "--data", files / "train.npz", "--iterations", "1",
+    code, _, err = run(deep, "train", "--data", files / "train.npz", "--iterations", "1",
                        "--save", files / "default.npz")
     assert code == 0, err
     assert deep.check_parameters(deep.load_parameters(files / "default.npz"), "p") == [
@@ -161,9 +126,9 @@ def test_deep_network_layers_from_the_command_line(deep, files, capsys):
     ({"W1": np.zeros((4, 3)), "b1": np.zeros((4, 1)), "W2": np.zeros((1, 4))},
      "no parameter b2"),
 ])
-def test_deep_network_refuses_parameters_that_do_not_fit(deep, files, capsys, params, message):
+def test_deep_network_refuses_parameters_that_do_not_fit(deep, files, run, params, message):
     np.savez(files / "bad.npz", **params)
-    code, _, err = run(deep, capsys, "predict", "--params", files / "bad.npz", "--data",
+    code, _, err = run(deep, "predict", "--params", files / "bad.npz", "--data",
                        files / "test.csv")
     assert code == 2 and err.count("\n") == 1 and message in err, err
 

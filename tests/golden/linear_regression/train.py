@@ -35,11 +35,14 @@ holds one example per row, its label in the last column):
 """
 
 import argparse
+import math
 import os
+import stat
 import sys
 import tempfile
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +57,11 @@ FEATURES = "n_x"
 LABEL_SIZE = 1
 # Sizes of the dimensions the data does not fix, for train() without params.
 HIDDEN_SIZES = {}
+# The most memory, in bytes, that the command line lets one run take: for the numbers read
+# from a file (a .npz file unpacked, a .csv file as text) and, estimated before anything is
+# allocated, for training's parameters and activations. A fixed cap rather than a share of
+# this machine's memory, so that a command is accepted or refused alike everywhere.
+MEMORY_LIMIT = 2**31
 
 
 # ----- the model
@@ -223,17 +231,52 @@ def summary(params, X, Y):
 
 
 def read_arrays(path, what):
-    """The arrays of a .npz file, as floats."""
+    """The arrays of a .npz file, as floats, each checked before NumPy reads it: the
+    members unpack to at most MEMORY_LIMIT bytes (a zip bomb is refused unread), and
+    hold real numbers (not complex ones, nor Python objects, which would be unpickled)."""
+    arrays = {}
+    too_big = f"more than the limit of {MEMORY_LIMIT} bytes"
     try:
-        data = np.load(path)
-        if not hasattr(data, "files"):  # a .npy file
-            raise ValueError(path)
-        with data:
-            return {key: np.asarray(data[key], dtype=float) for key in data.files}
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            unpacked = sum(info.file_size for info in members)
+            if unpacked > MEMORY_LIMIT:
+                raise DataError(f"{path}: {what} unpack to {unpacked} bytes, {too_big}")
+            floats = 0
+            for info in members:
+                name = info.filename.removesuffix(".npy")
+                with archive.open(info) as member:
+                    dtype, count = array_header(member)
+                floats += 8 * count
+                if dtype.hasobject:
+                    raise DataError(f"{path}: {name} holds Python objects, not numbers")
+                if dtype.kind == "c":
+                    raise DataError(f"{path}: {name} holds complex numbers")
+                if dtype.kind not in "biuf":
+                    raise DataError(f"{path}: {name} holds {dtype}, not numbers")
+                if floats > MEMORY_LIMIT:
+                    raise DataError(f"{path}: {name} needs {floats} bytes, {too_big}")
+                with archive.open(info) as member:
+                    array = np.lib.format.read_array(member, allow_pickle=False)
+                arrays[name] = np.asarray(array, dtype=float)
+    except DataError:
+        raise
     except OSError as err:
         raise DataError(f"{path}: cannot read {what}: {err.strerror}") from None
-    except (ValueError, EOFError, zipfile.BadZipFile):
+    except (ValueError, EOFError, RuntimeError, zipfile.BadZipFile, zlib.error):
         raise DataError(f"{path}: {what}: not a .npz file of numbers") from None
+    return arrays
+
+
+def array_header(member):
+    """The dtype and the number of entries of the .npy file that member opens, from
+    its header alone."""
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+    else:
+        shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    return dtype, math.prod(shape)
 
 
 def load_data(path, n_features=None):
@@ -249,6 +292,10 @@ def load_data(path, n_features=None):
             raise DataError(f"{path}: no array X (the examples, shape (n_x, m))")
         X, Y = arrays["X"], arrays.get("Y")
     elif path.suffix == ".csv":
+        size = path.stat().st_size
+        if size > MEMORY_LIMIT:
+            limit = f"more than the limit of {MEMORY_LIMIT} bytes"
+            raise DataError(f"{path}: the data take {size} bytes, {limit}")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -266,12 +313,14 @@ def load_data(path, n_features=None):
     for name, array in (("X", X), ("Y", Y)):
         if array is not None and not np.isfinite(array).all():
             raise DataError(f"{path}: {name} contains NaN or infinite values")
-    if X.ndim != 2 or X.shape[1] == 0:
-        raise DataError(f"{path}: X must have shape (n_x, m), m >= 1, not {X.shape}")
+    if X.ndim != 2 or 0 in X.shape:
+        shape = f"shape (n_x, m), n_x >= 1 and m >= 1, not {X.shape}"
+        raise DataError(f"{path}: X must have {shape}")
     if Y is not None:
+        labels = Y.shape[-1] if Y.ndim else 0
+        if labels != X.shape[1]:
+            raise DataError(f"{path}: {X.shape[1]} examples but {labels} labels")
         Y = labels_from_column(Y, path) if Y.ndim == 1 else labels_from_array(Y, path)
-        if Y.shape[1] != X.shape[1]:
-            raise DataError(f"{path}: {X.shape[1]} examples but {Y.shape[1]} labels")
         check_labels(Y, path)
     return X, Y
 
@@ -312,49 +361,178 @@ def load_parameters(path):
     return params
 
 
-def save_parameters(path, params):
-    """Write params to a .npz file, through a temporary file: never half-written."""
+def model_size(dims):
+    """(parameters, units) for the sizes dims: the numbers that the parameters hold,
+    and the rows of the activations (every dimension but the rows of X, and Y's)."""
+    parameters = sum(
+        math.prod(dims[d] if isinstance(d, str) else d for d in shape)
+        for shape in PARAMETER_SHAPES.values()
+    )
+    units = sum(size for name, size in dims.items() if name != FEATURES)
+    return parameters, units + (LABEL_SIZE if isinstance(LABEL_SIZE, int) else 0)
+
+
+def check_save(path, data):
+    """Refuse, before training, a --save that could only go wrong: a name without .npz,
+    a folder, a folder that does not exist, a read-only file, or the --data file."""
     path = Path(path)
+    if path.suffix != ".npz":
+        raise DataError(f"--save {path}: expected a file name ending in .npz")
+    if path.is_dir():
+        raise DataError(f"--save {path}: is a folder; expected a file name")
+    if not path.parent.is_dir():
+        raise DataError(f"--save {path}: cannot write: no folder {path.parent}")
+    if path.exists() and os.path.samefile(path, data):
+        raise DataError(f"--save {path}: is the --data file; choose another name")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise DataError(f"--save {path}: cannot write: the file is read-only")
+
+
+def save_parameters(path, params):
+    """Write params to a .npz file atomically: into a temporary file in the same
+    folder, then renamed to path, so that path is never half-written. A file that
+    path replaces leaves its mode (permissions); a new file gets the umask's. True
+    where a file was replaced."""
+    path = Path(path)
+    replaced = path.exists()
+    if replaced:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    else:  # os.umask reads the mask only by setting it: set it back
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as err:
-        raise DataError(f"{path}: cannot write: {err.strerror}") from None
+        raise DataError(f"--save {path}: cannot write: {err.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **params)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise DataError(f"--save {path}: cannot write: {err.strerror}") from None
         raise
+    return replaced
+
+
+def error_line(prog, message):
+    """prog: error: message, as one line (a newline in a file name is written \\n)."""
+    text = f"{prog}: error: {message}"
+    return text.replace("\r", "\\r").replace("\n", "\\n") + "\n"
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, its errors in one line on stderr (without the usage): exit code 2."""
+
+    def error(self, message):
+        self.exit(2, error_line(self.prog, message))
+
+
+def at_least(minimum):
+    """An argparse type: a whole number >= minimum."""
+
+    def whole_number(text):
+        try:
+            number = int(text)
+        except ValueError:
+            number = minimum - 1
+        if number < minimum:
+            expected = f"expected a whole number >= {minimum}"
+            raise argparse.ArgumentTypeError(f"{expected}, not {text!r}")
+        return number
+
+    return whole_number
+
+
+def finite_number(text):
+    """An argparse type: a number, neither NaN nor infinite."""
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"expected a finite number, not {text!r}")
+    return number
+
+
+def positive_number(text):
+    """An argparse type: a finite number > 0."""
+    number = finite_number(text)
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, not {text!r}")
+    return number
+
+
+def check_memory(dims, m, what):
+    """Refuse, before they are allocated, sizes whose training would take more than
+    MEMORY_LIMIT bytes. The estimate: 8 bytes a number, for the parameters three times
+    (the parameters, their gradients, the update) and for 4 activations per unit and
+    example (forward's Z and A, backward's dZ and dA)."""
+    parameters, units = model_size(dims)
+    needed = 8 * (3 * parameters + 4 * units * m)
+    if needed > MEMORY_LIMIT:
+        gib = f"{needed / 2**30:.3g} GiB, more than the limit of {MEMORY_LIMIT / 2**30:g} GiB"
+        raise DataError(f"{what}: {m} examples would need about {gib}")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
     fit = commands.add_parser("train", help="train, then save the parameters")
     fit.add_argument("--data", required=True, help="labelled examples: .npz or .csv")
-    fit.add_argument("--iterations", type=int, default=2000, help="default 2000")
-    fit.add_argument("--learning-rate", type=float, default=0.005, help="default 0.005")
-    fit.add_argument("--save", default="params.npz", help="default params.npz")
-    fit.add_argument("--seed", type=int, default=0, help="for random initialisation")
+    fit.add_argument(
+        "--iterations",
+        type=at_least(1),
+        default=2000,
+        help="default 2000",
+    )
+    fit.add_argument(
+        "--learning-rate",
+        type=positive_number,
+        default=0.005,
+        help="default 0.005",
+    )
+    fit.add_argument(
+        "--save",
+        default="params.npz",
+        help="a .npz file, default params.npz",
+    )
+    fit.add_argument(
+        "--seed",
+        type=at_least(0),
+        default=0,
+        help="for random initialisation",
+    )
     for name, size in HIDDEN_SIZES.items():
-        fit.add_argument(f"--{name}", type=int, default=size, help=f"default {size}")
+        fit.add_argument(
+            f"--{name}",
+            type=at_least(1),
+            default=size,
+            help=f"default {size}",
+        )
     use = commands.add_parser("predict", help="print a prediction for each example")
     use.add_argument("--params", required=True, help="parameters saved by train")
     use.add_argument("--data", required=True, help="examples: .npz or .csv")
     args = parser.parse_args(argv)
+    saved = False
     try:
         if args.command == "train":
-            if args.iterations < 1 or not args.learning_rate > 0:
-                raise DataError("--iterations and --learning-rate must be positive")
             X, Y = load_data(args.data)
             if Y is None:
                 raise DataError(f"{args.data}: no labels (Y) to train on")
+            check_save(args.save, args.data)
             hidden = {name: getattr(args, name) for name in HIDDEN_SIZES}
             dims = {**hidden, **data_dims(X, Y)}
+            sizes = "".join(f" --{name} {size}" for name, size in hidden.items())
+            check_memory(dims, X.shape[1], f"{args.data}{sizes}")
             params = initialize_parameters(dims, "zeros", args.seed)
             params, _ = train(
                 X,
@@ -366,7 +544,9 @@ def main(argv=None):
             )
             if not all(np.isfinite(value).all() for value in params.values()):
                 raise DataError("training diverged; try a smaller --learning-rate")
-            save_parameters(args.save, params)
+            if save_parameters(args.save, params):
+                print(f"{parser.prog}: replaced the file {args.save}", file=sys.stderr)
+            saved = True
             print(summary(params, X, Y))
             print(f"saved the parameters to {args.save}")
         else:
@@ -377,13 +557,24 @@ def main(argv=None):
             if X.shape[0] != n_features:
                 expected = f"the parameters expect {n_features}"
                 raise DataError(f"{args.data}: {X.shape[0]} feature(s); {expected}")
+            check_memory(dims, X.shape[1], f"{args.params} with {args.data}")
             for value in predict(params, X).ravel():
                 print(f"{value:g}")
             if Y is not None:
                 print(summary(params, X, Y), file=sys.stderr)
+        sys.stdout.flush()  # a reader that has gone (below) is found here at the latest
     except DataError as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
+        sys.stderr.write(error_line(parser.prog, err))
         return 2
+    except BrokenPipeError:
+        # Whoever reads stdout stopped reading (`predict ... | head -1`): print no more,
+        # and end quietly, stdout sent to devnull so that Python's final flush is quiet.
+        # Exit code 0, as the reader has what it wanted; 1 if training stopped unsaved.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if args.command == "train" and not saved:
+            closed = "stdout was closed during training; nothing saved"
+            sys.stderr.write(error_line(parser.prog, closed))
+            return 1
     return 0
 
 
