@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from ..model.errors import SpecError
-from .common import add_spec_argument
+from .common import add_spec_argument, outputs
 
 EXAMPLES = """examples:
   symgrad codegen derivations/logistic_regression.toml -o logreg.py
@@ -36,20 +34,12 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..code.render import render_spec
-    from ..printing.files import write_atomic
 
-    code = render_spec(args.spec)
     if args.output in (None, "-"):
-        sys.stdout.write(code)
+        sys.stdout.write(render_spec(args.spec))
         return 0
-    path = Path(args.output)
-    if path.is_dir():
-        raise SpecError("is a folder; give the name of the file to write", file=str(path))
-    if not path.parent.is_dir():
-        raise SpecError("no such folder to write into", file=str(path.parent))
-    try:
-        write_atomic(path, code)
-    except OSError as err:
-        raise SpecError(f"cannot write the file: {err.strerror or err}", file=str(path)) from None
+    with outputs(args) as files:
+        path = files.add(args.output)  # a bad -o is refused before the work
+        files.write(path, render_spec(args.spec))
     print(f"wrote {path}; run 'python {path} --help'", file=sys.stderr)
     return 0

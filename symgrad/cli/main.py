@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 
 from .._version import __version__
@@ -28,17 +30,52 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (or SIGHUP), raised like SIGINT's KeyboardInterrupt so that every ``finally``
+    runs: no temporary file or folder is left behind."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum, frame):
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _terminate_raises():
+    """While the command runs, SIGTERM and SIGHUP raise :class:`Terminated`."""
+    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {}
+    try:
+        for name in names:
+            number = getattr(signal, name)
+            previous[number] = signal.signal(number, _terminate)
+    except ValueError:  # not the main thread: signals stay as they are
+        pass
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            if handler is not None:  # None: a handler not set from Python; nothing to restore
+                signal.signal(number, handler)
+
+
 def main(argv=None) -> int:
     p = parser()
     args = p.parse_args(argv)
-    try:
-        return args.run(args)
-    except SpecError as err:
-        print(f"symgrad: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("symgrad: interrupted", file=sys.stderr)
-        return 130
+    with _terminate_raises():
+        try:
+            return args.run(args)
+        except SpecError as err:
+            print(f"symgrad: error: {err}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt as err:
+            signum = getattr(err, "signum", signal.SIGINT)
+            print("symgrad: interrupted" if signum == signal.SIGINT else "symgrad: terminated",
+                  file=sys.stderr)
+            return 128 + signum
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..model.errors import SpecError
-from .common import add_spec_argument
+from .common import add_spec_argument, outputs
 
 PROVE_EPILOG = """examples:
   symgrad prove derivations/logistic_regression.toml --pdf
@@ -65,12 +65,9 @@ def register(subparsers) -> None:
 
 
 def cmd_prove(args) -> int:
-    from ..calculus.derivation import derive
     from ..model.spec import load
-    from ..printing.files import write_atomic
+    from ..printing.files import in_folder
     from ..proof import document
-    from ..proof.build import prove
-    from ..proof.line_check import ProofError
 
     fmt = args.format
     if fmt is None:
@@ -85,41 +82,61 @@ def cmd_prove(args) -> int:
     if args.pdf:
         document.engine()  # no engine: say so before any work
     model = load(args.spec)
+    if args.output == "-":
+        proof = _checked_proof(model)
+        if proof is not None:
+            sys.stdout.write(document.render(proof, "latex"))
+        return 0 if proof is not None else 1
     try:
-        proof = prove(derive(model))
+        out = Path(args.output) if args.output is not None else in_folder(
+            ".", f"{model.name}.{'md' if fmt == 'markdown' else 'tex'}")
+    except SpecError as err:
+        raise SpecError(f"{err.message} to write the proof to; give -o FILE",
+                        file=model.source, key="name") from None
+    with outputs(args) as files:  # every file is checked before the work
+        files.add(out)
+        graph = files.add(out.with_name(f"{out.stem}-graph.svg")) if fmt == "markdown" else None
+        pdf = files.add(out.with_suffix(".pdf")) if args.pdf else None
+        proof = _checked_proof(model)
+        if proof is None:
+            return 1
+        if fmt == "markdown":
+            from ..proof.drawing import render
+
+            files.write(graph, render(proof.derivation, "svg"))
+            files.write(out, document.render(proof, "markdown", graph.name))
+        else:
+            tex = document.render(proof, "latex")
+            files.write(out, tex)
+            if args.pdf:  # compiled before either file is replaced; a failure leaves both
+                compiled, log = document.typeset(tex, str(out))
+                files.write(pdf, compiled)
+    for path in (out, graph, pdf):
+        if path is not None:
+            print(path)
+    if args.pdf:
+        for problem in document.problems(log)[:3]:
+            print(f"symgrad: warning: {problem}", file=sys.stderr)
+    return 0
+
+
+def _checked_proof(model):
+    """The model's proof, every line checked; None (said on stderr) if a line does not check."""
+    from ..calculus.derivation import derive
+    from ..proof.build import prove
+    from ..proof.line_check import ProofError
+
+    try:
+        return prove(derive(model))
     except ProofError as err:
         print(f"symgrad: internal error: a step of the proof does not check: {err}",
               file=sys.stderr)
-        return 1
-    out = Path(args.output or f"{model.name}.{'md' if fmt == 'markdown' else 'tex'}")
-    if args.output == "-":
-        sys.stdout.write(document.render(proof, "latex"))
-        return 0
-    if not out.parent.is_dir():
-        raise SpecError(f"no such folder: {out.parent}")
-    if fmt == "markdown":
-        from ..proof.drawing import render
-
-        graph = out.with_name(f"{out.stem}-graph.svg")
-        write_atomic(graph, render(proof.derivation, "svg"))
-        write_atomic(out, document.render(proof, "markdown", graph.name))
-        print(out)
-        print(graph)
-        return 0
-    write_atomic(out, document.render(proof, "latex"))
-    print(out)
-    if args.pdf:
-        pdf, log = document.compile_pdf(out)
-        for problem in document.problems(log)[:3]:
-            print(f"symgrad: warning: {problem}", file=sys.stderr)
-        print(pdf)
-    return 0
+        return None
 
 
 def cmd_graph(args) -> int:
     from ..calculus.derivation import derive
     from ..model.spec import load
-    from ..printing.files import write_atomic
     from ..proof.drawing import FORMATS, render
 
     if args.output in (None, "-"):
@@ -129,8 +146,8 @@ def cmd_graph(args) -> int:
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise SpecError(f"cannot tell the format from '{out.name}'; use .svg, .png or .dot")
-    if not out.parent.is_dir():
-        raise SpecError(f"no such folder: {out.parent}")
-    write_atomic(out, render(derive(load(args.spec)), fmt))
+    with outputs(args) as files:
+        files.add(out)
+        files.write(out, render(derive(load(args.spec)), fmt))
     print(out)
     return 0

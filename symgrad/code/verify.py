@@ -35,11 +35,13 @@ from ..calculus.chain import adjoint_symbol
 from ..calculus.derivation import derive
 from ..model.errors import SpecError
 from ..model.graph import mean
+from ..printing.files import in_folder
 
 TOLERANCE = {"symbolic": 1e-9, "finite differences": 1e-6}
 EPSILON = 1e-6  # the finite-difference step
 SIZES = (2, 5)  # every dimension, m included, is drawn from this range
 DEPTHS = (1, 2, 4)  # a model with [layers] is checked at these depths, and at its own
+MODULE_FILE = "train.py"  # the generated module's name in verify's temporary folder
 
 
 @dataclass
@@ -84,10 +86,13 @@ def load_module(path, name=None):
 
 
 def generate(derivation, folder):
-    """Write the generated module for ``derivation`` into ``folder`` and import it."""
+    """Write the generated module for ``derivation`` into ``folder`` and import it.
+
+    The file's name is fixed, never made from the spec, so it cannot leave ``folder``.
+    """
     from .render import render
 
-    path = Path(folder) / f"{derivation.model.name}.py"
+    path = in_folder(folder, MODULE_FILE)
     path.write_text(render(derivation), encoding="utf-8")
     return load_module(path)
 

@@ -30,6 +30,7 @@ from .layer_steps import index_names
 from .steps import Equations, Figure, Paragraph, Section, Variables
 
 ENGINES = ("pdflatex", "latexmk")
+TEX_TIMEOUT = 300  # seconds
 TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures"
 GREEK = {"lambd": r"\lambda"}  # names the spec language cannot spell (lambda is a keyword)
 GRAPH_WIDTH = 15.5  # cm available to the drawn graph
@@ -373,29 +374,45 @@ def engine() -> list[str]:
                     f"{TEX_PACKAGES}")
 
 
-def compile_pdf(tex_path) -> tuple[Path, str]:
-    """Compile ``proof.tex`` to ``proof.pdf`` beside it; return the PDF's path and the log."""
-    from ..printing.files import write_atomic
+def typeset(tex: str | bytes, shown: str = "proof.tex") -> tuple[bytes, str]:
+    """Compile LaTeX source in a temporary folder; the PDF's bytes and the log.
 
-    tex_path = Path(tex_path)
+    Nothing is written outside that folder, which is removed on any exception (an interrupt
+    included; the engine is killed first). ``shown`` names the source in error messages.
+    """
     command = engine()
+    name = Path(command[0]).name
     with tempfile.TemporaryDirectory(prefix="symgrad-tex-") as tmp:
         work = Path(tmp) / "proof.tex"
-        work.write_bytes(tex_path.read_bytes())
+        work.write_bytes(tex if isinstance(tex, bytes) else tex.encode("utf-8"))
         try:
             done = subprocess.run(command + [work.name], cwd=tmp, capture_output=True,
-                                  timeout=300, check=False, stdin=subprocess.DEVNULL)
+                                  timeout=TEX_TIMEOUT, check=False, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            raise SpecError(f"{Path(command[0]).name} took too long on {tex_path}") from None
+            raise SpecError(f"{name} took longer than {TEX_TIMEOUT} s on {shown}; "
+                            "nothing written") from None
+        except OSError as err:
+            raise SpecError(f"cannot run {name}: {err.strerror or err}") from None
         log_file = Path(tmp) / "proof.log"
         log = log_file.read_text(errors="replace") if log_file.exists() else ""
         pdf = Path(tmp) / "proof.pdf"
         if done.returncode != 0 or not pdf.exists():
             errors = [ln for ln in log.splitlines() if ln.startswith("!")]
             reason = errors[0] if errors else f"exit status {done.returncode}"
-            raise SpecError(f"{Path(command[0]).name} failed on {tex_path}: {reason}")
-        out = write_atomic(tex_path.with_suffix(".pdf"), pdf.read_bytes())
-    return out, log
+            raise SpecError(f"{name} failed on {shown}: {reason}")
+        return pdf.read_bytes(), log
+
+
+def compile_pdf(tex_path, notify=None) -> tuple[Path, str]:
+    """Compile ``proof.tex`` to ``proof.pdf`` beside it; return the PDF's path and the log."""
+    from ..printing.files import Outputs
+
+    tex_path = Path(tex_path)
+    with Outputs(inputs=[tex_path], notify=notify) as out:
+        pdf_path = out.add(tex_path.with_suffix(".pdf"))
+        pdf, log = typeset(tex_path.read_bytes(), str(tex_path))
+        out.write(pdf_path, pdf)
+    return pdf_path, log
 
 
 def problems(log: str) -> list[str]:

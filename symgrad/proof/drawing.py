@@ -36,6 +36,7 @@ from ..printing.printers import example_str
 from .steps import Partial
 
 FORMATS = ("dot", "svg", "png")
+DOT_TIMEOUT = 60  # seconds
 LABEL_LIMIT = 6  # operations: a longer backward label is shown as the partial's name only
 
 
@@ -276,8 +277,13 @@ def render(derivation, fmt: str) -> bytes:
     if dot is None:
         raise SpecError("Graphviz's 'dot' was not found; install the Debian package graphviz "
                         "(or write .dot)")
-    done = subprocess.run([dot, f"-T{fmt}"], input=source.encode(), capture_output=True,
-                          timeout=60, check=False)
+    try:
+        done = subprocess.run([dot, f"-T{fmt}"], input=source.encode(), capture_output=True,
+                              timeout=DOT_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        raise SpecError(f"dot took longer than {DOT_TIMEOUT} s; nothing written") from None
+    except OSError as err:
+        raise SpecError(f"cannot run dot: {err.strerror or err}") from None
     if done.returncode != 0:
         first = done.stderr.decode(errors="replace").strip().splitlines()[:1]
         raise SpecError(f"dot failed: {first[0] if first else 'exit ' + str(done.returncode)}")
