@@ -14,14 +14,14 @@ from symgrad.cli.main import main
 from symgrad.proof import document
 from symgrad.proof.build import build
 
-pytestmark = pytest.mark.slow  # pdflatex runs
-
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = sorted((ROOT / "derivations").glob("*.toml"))
 
-pytestmark = pytest.mark.skipif(
-    not any(shutil.which(e) for e in document.ENGINES),
-    reason=f"no LaTeX engine (pdflatex or latexmk); install {document.TEX_PACKAGES}")
+pytestmark = [
+    pytest.mark.slow,  # pdflatex runs
+    pytest.mark.skipif(not any(shutil.which(e) for e in document.ENGINES),
+                       reason=f"no LaTeX engine (pdflatex or latexmk); install {document.TEX_PACKAGES}"),
+]
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=[p.stem for p in SPECS])
