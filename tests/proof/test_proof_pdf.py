@@ -20,7 +20,8 @@ SPECS = sorted((ROOT / "derivations").glob("*.toml"))
 pytestmark = [
     pytest.mark.slow,  # pdflatex runs
     pytest.mark.skipif(not any(shutil.which(e) for e in document.ENGINES),
-                       reason=f"no LaTeX engine (pdflatex or latexmk); install {document.TEX_PACKAGES}"),
+                       reason="no LaTeX engine (pdflatex or latexmk); install "
+                              f"{document.TEX_PACKAGES}"),
 ]
 
 
