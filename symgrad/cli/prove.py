@@ -66,6 +66,7 @@ def register(subparsers) -> None:
 
 def cmd_prove(args) -> int:
     from ..calculus.derivation import derive
+    from ..model import naming
     from ..model.spec import load
     from ..printing.files import write_atomic
     from ..proof import document
@@ -91,7 +92,8 @@ def cmd_prove(args) -> int:
         print(f"symgrad: internal error: a step of the proof does not check: {err}",
               file=sys.stderr)
         return 1
-    out = Path(args.output or f"{model.name}.{'md' if fmt == 'markdown' else 'tex'}")
+    suffix = ".md" if fmt == "markdown" else ".tex"
+    out = Path(args.output) if args.output else naming.file_in(".", model.name, suffix)
     if args.output == "-":
         sys.stdout.write(document.render(proof, "latex"))
         return 0

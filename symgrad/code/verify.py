@@ -33,6 +33,7 @@ import sympy as sp
 from ..calculus import numeric
 from ..calculus.chain import adjoint_symbol
 from ..calculus.derivation import derive
+from ..model import naming
 from ..model.errors import SpecError
 from ..model.graph import mean
 
@@ -87,7 +88,7 @@ def generate(derivation, folder):
     """Write the generated module for ``derivation`` into ``folder`` and import it."""
     from .render import render
 
-    path = Path(folder) / f"{derivation.model.name}.py"
+    path = naming.file_in(folder, derivation.model.name, ".py")
     path.write_text(render(derivation), encoding="utf-8")
     return load_module(path)
 
