@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 from ..calculus.derivation import derive, layer_index_names
 from ..model.errors import SpecError
+from ..model.escape import terminal_text
 from ..model.layers import PREVIOUS_UNITS, UNITS
 from ..model.shapes import describe
 from .claim import Claim, names_in, read_claims, refuse_misplaced_indices
@@ -76,7 +77,7 @@ class Verdict:
         lines += [f"  {line}" for line in ([self.reason] if self.reason else []) + self.diagnosis]
         if self.counterexample is not None:
             lines.append(f"  Counterexample: {self.counterexample.text(self.name, self.batch)}.")
-        return "\n".join(lines)
+        return "\n".join(terminal_text(line) for line in lines)  # the claim as typed, made safe
 
     __str__ = text
 

@@ -30,11 +30,11 @@ from ..calculus.chain import adjoint_symbol
 from ..calculus.stable_forms import logsumexp, stable_form
 from ..model import naming
 from ..model.errors import SpecError
+from ..model.escape import python_string
 from ..model.graph import M
 from ..model.ops import colsum, leaky_relu, relu, rowsum, sigmoid, softmax, softplus, total
 from ..model.shapes import SCALAR, shape_of
-from ..printing.printers import NumpyPrinter, batch_str
-from ..printing.templates import python_string
+from ..printing.printers import NumpyPrinter, batch_str, example_str
 
 MODEL_TEMPLATE = "model_plain.py.jinja"  # parameters named one by one in the spec
 # ruff format's default line length: output formatted for it is also formatted for longer ones
@@ -54,11 +54,15 @@ HELPERS = (
     (logsumexp, "logsumexp"),
 )
 
-# Names the module defines at its top level, and the arguments of the functions whose bodies
-# are derived (forward, cost_from_cache, backward): no name from a spec may take them.
+# Names the module defines at its top level, the arguments of the functions whose bodies
+# are derived (forward, cost_from_cache, backward), and what a hyperparameter becomes besides:
+# a keyword argument of train() (beside its own arguments and the names its loop sets) and an
+# option of the command line (beside its options): no name from a spec may take them.
 TEMPLATE_NAMES = frozenset({
     "np", "argparse", "math", "os", "stat", "sys", "tempfile", "warnings", "zipfile", "zlib",
     "Path", "params", "cache", "X", "Y", "m",
+    "num_iterations", "learning_rate", "print_cost", "seed", "dims", "layer_dims", "costs",
+    "cost", "grads", "i", "data", "iterations", "save", "layers", "command", "args", "parser",
     "DataError", "PARAMETER_SHAPES", "HIDDEN_SIZES", "FEATURES", "LABEL_SIZE", "MEMORY_LIMIT",
     "initialize_parameters", "forward", "cost_from_cache", "compute_cost", "backward",
     "propagate", "update_parameters", "data_dims", "train", "predict", "labels_from_array",
@@ -236,16 +240,18 @@ class _Builder:
         return expr.xreplace(self.rename) if self.rename else expr
 
     def _check_names(self):
-        names = [v.name for v in self.params + self.hyper]
-        names += [s.name for s, _ in self.graph.nodes]
-        names += [adjoint_symbol(s).name for s, _ in self.nodes]
-        names += [naming.adjoint(v.name) for v in self.params]
-        for name in names:  # the inputs, X and Y in the code, are not among them
-            if name in TEMPLATE_NAMES:
-                raise SpecError(f"the name '{name}' is taken in the generated code (by Python or "
-                                "by the module itself); rename it in the spec",
-                                file=self.model.source)
-        self.taken = set(self.model.variables) | set(names) | TEMPLATE_NAMES
+        spec_name = {v: k for k, v in self.model.stacked_names().items()}  # Z -> z
+        owners = {}  # a name in the code -> the spec's name it comes from
+        for v in self.params + self.hyper:
+            owners[v.name] = v.name
+        for v in self.params:
+            owners[naming.adjoint(v.name)] = v.name
+        for s, _ in self.graph.nodes:  # the inputs, X and Y in the code, are not among them
+            owners[s.name] = owners[adjoint_symbol(s).name] = spec_name.get(s.name, s.name)
+        for d in self.model.dims:  # a size the data does not fix is an option: --n_h
+            owners[d] = d
+        refuse_taken(self.model, owners, TEMPLATE_NAMES)
+        self.taken = set(self.model.variables) | set(owners) | TEMPLATE_NAMES
 
     # ----- printing -----
 
@@ -422,9 +428,8 @@ class _Builder:
         x, y = self.feature_var, self.label_var
         out += ["", f"The model, per example (input {x.name}: {x.type}; label {y.name}: "
                     f"{label.text}):"]
-        for node in model.nodes:
-            out += _wrap_text(f"{node.name} = {node.text}", "    ")
-        out += _wrap_text(f"{model.cost.name} = {model.cost.text}", "    ")
+        for node in model.nodes + [model.cost]:  # printed from the parsed tree, not as typed
+            out += _wrap_text(f"{node.name} = {example_str(node.expr)}", "    ")
         rows = lambda v: f"{_size_text(v.shape[0])}, m"  # noqa: E731
         out += ["", f"Over m examples, the columns of X ({rows(x)}) and Y ({rows(y)}):"]
         for s, e in self.nodes:
@@ -475,6 +480,16 @@ class _Builder:
             prediction_text=prediction,
             threshold=threshold,
         )
+
+
+def refuse_taken(model, owners, taken) -> None:
+    """A SpecError naming the spec's key where a name in the code (``owners``: each with the
+    spec's name it comes from) is one of ``taken``."""
+    for name, owner in owners.items():
+        if name in taken:
+            what = f"'{name}'" if name == owner else f"'{name}' (made from '{owner}')"
+            raise SpecError(f"the name {what} is taken in the generated code (by Python or by "
+                            "the module itself); rename it in the spec", **model.where(owner))
 
 
 def gradient_form(param, result, shapes, scalar):

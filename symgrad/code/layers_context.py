@@ -41,10 +41,10 @@ from ..calculus.chain import adjoint_symbol
 from ..calculus.derivation import derive
 from ..model import naming
 from ..model.errors import SpecError
+from ..model.escape import python_string
 from ..model.graph import M
-from ..model.layers import PREVIOUS, PREVIOUS_UNITS, UNITS, rename
-from ..printing.printers import batch_str
-from ..printing.templates import python_string
+from ..model.layers import PREVIOUS, PREVIOUS_UNITS, UNITS
+from ..printing.printers import batch_str, example_str
 from .context import (
     HYPERPARAMETER_DEFAULT,
     RANDOM_SCALE,
@@ -62,6 +62,7 @@ from .context import (
     _wrap_comment,
     _wrap_text,
     gradient_form,
+    refuse_taken,
 )
 
 MODEL_TEMPLATE = "model_layers.py.jinja"
@@ -161,22 +162,27 @@ class _LayersBuilder(_Builder):
         generic = {s.name for s in self.generic.values()}
         generic |= {s.name for s in self.layer_nodes + self.layer_params}
         generic |= {naming.adjoint(s.name) for s in self.layer_nodes + self.layer_params}
-        for name in sorted(generic | {s.name for s in self.graph_nodes}):
-            if name in TEMPLATE_NAMES | LAYER_NAMES:
-                raise SpecError(f"the name '{name}' is taken in the generated code (by Python or "
-                                "by the module itself); rename it in the spec",
-                                file=self.model.source)
+        stack = self.stack
+        owners = {}  # a name in the code -> the spec's name it comes from: Z, dZ -> z
+        for name in [*stack.hidden, *stack.output, PREVIOUS]:
+            owners[naming.stacked(name)] = owners[naming.adjoint(naming.stacked(name))] = name
+        for name in stack.parameters:
+            owners[name] = owners[naming.adjoint(name)] = name
+        tail = {v: k for k, v in self.model.stacked_names().items()}
+        for s in self.graph_nodes:
+            owners[s.name] = tail.get(s.name, s.name)
+        refuse_taken(self.model, dict(sorted(owners.items())), TEMPLATE_NAMES | LAYER_NAMES)
         for s in self.graph_nodes:
             if s.name in generic:
                 raise SpecError(f"the [graph] node '{s.name}' would share its name with a "
                                 "layer's value in the generated code; rename it",
-                                file=self.model.source)
+                                **self.model.where(owners[s.name]))
         for v in self.block.model.parameters:
             dims = {d.name for d in v.shape if d.is_Symbol}
             if v.type == "scalar" or not dims <= {UNITS, PREVIOUS_UNITS}:
                 raise SpecError(f"codegen needs each layer's parameters sized by {UNITS} and "
                                 f"{PREVIOUS_UNITS} alone; '{v.name}' is {v.type}",
-                                file=self.model.source)
+                                **self.model.where(v.name))
         self.taken |= generic | LAYER_NAMES
 
     # ----- where the values come from -----
@@ -352,19 +358,23 @@ class _LayersBuilder(_Builder):
         out += [""] + _wrap_text(f"The model, per example (input {x.name}: {x.type}; label "
                                  f"{y.name}: {label.text}), in layers l = 1 .. L with "
                                  f"{naming.layer_text(a, '0')} = {x.name}:")
-        for title, table, index, previous in (
-                ("hidden layers l = 1 .. L-1:", stack.hidden, "l", "l-1"),
-                ("output layer L:", stack.output, "L", "L-1")):
-            names = {n: naming.layer_text(n, index) for n in {*table, *stack.parameters}}
-            names[PREVIOUS] = naming.layer_text(a, previous)
+        # printed from the parsed trees (never as typed): layer l's block, layer L unrolled
+        unrolled, top = self.derivation.model, self.derivation.model.depth
+        nodes = {n.name: n.expr for n in unrolled.nodes}
+        for title, layer, names in (
+                ("hidden layers l = 1 .. L-1:",
+                 [(n.name, n.expr) for n in self.block.model.nodes],
+                 _layer_names(stack, "l", "", PREVIOUS)),
+                ("output layer L:", [(f"{n}{top}", nodes[f"{n}{top}"]) for n in stack.output],
+                 _layer_names(stack, "L", top, f"{a}{top - 1}"))):
             out.append(f"    {title}")
-            for n, text in table.items():
-                out += _wrap_text(f"{names[n]} = {rename(text, names)}", "        ")
-        last = {a: naming.layer_text(a, "L")}
-        for n, text in (stack.tables.get("graph") or {}).items():
-            out += _wrap_text(f"{n} = {rename(text, last)}", "    ")
-        for n, text in (stack.tables.get("cost") or {}).items():
-            out += _wrap_text(f"{n} = {text}", "    ")
+            for n, expr in layer:
+                out += _wrap_text(f"{names[_symbol(n)]} = {example_str(expr.xreplace(names))}",
+                                  "        ")
+        last = {_symbol(f"{a}{top}"): _symbol(naming.layer_text(a, "L"))}
+        for n in stack.tables.get("graph") or {}:
+            out += _wrap_text(f"{n} = {example_str(nodes[n].xreplace(last))}", "    ")
+        out += _wrap_text(f"{unrolled.cost.name} = {example_str(unrolled.cost.expr)}", "    ")
         rows = lambda v: f"{_size_text(v.shape[0])}, m"  # noqa: E731
         out += ["", f"Over m examples, the columns of X ({rows(x)}) and Y ({rows(y)}), with "
                     f"{naming.layer_text(self.out.name, '0')} = X:"]
@@ -450,6 +460,15 @@ class Step:
 
     adjoint: sp.Symbol
     result: sp.Expr
+
+
+def _layer_names(stack, index, number, previous) -> dict:
+    """The symbols of layer ``number`` (z3, W3, and ``previous``, a2) -> with ``index``:
+    z[L], W[L], a[L-1]; ``number`` "" for the block's own (z, W, a_prev)."""
+    out = {_symbol(f"{n}{number}"): _symbol(naming.layer_text(n, index))
+           for n in [*stack.hidden, *stack.output, *stack.parameters]}
+    out[_symbol(previous)] = _symbol(naming.layer_text(stack.out, f"{index}-1"))
+    return out
 
 
 def _key(name: str, index: str) -> str:

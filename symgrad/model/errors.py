@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from .escape import terminal_text
+
 
 class SpecError(Exception):
     """Bad input: a spec file, a claim or a command-line argument.
 
     >>> str(SpecError("unknown name 'q'", file="m.toml", line=12, key="graph.z"))
     "m.toml:12: graph.z: unknown name 'q'"
+
+    The file, the key and the user's text quoted in the message may come from a stranger: the
+    line shows what is not printable as its escape (``\\x1b``), and never breaks.
     """
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
@@ -18,12 +23,12 @@ class SpecError(Exception):
     def __str__(self) -> str:
         where = ""
         if self.file:
-            where = self.file + (f":{self.line}" if self.line else "") + ": "
+            where = f"{self.file}" + (f":{self.line}" if self.line else "") + ": "
         elif self.line:
             where = f"line {self.line}: "
         if self.key:
             where += f"{self.key}: "
-        return where + self.message
+        return terminal_text(where + self.message)
 
     def located(self, *, file=None, line=None, key=None) -> SpecError:
         """A copy with the missing parts of its location filled in."""

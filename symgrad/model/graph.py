@@ -21,6 +21,8 @@ from .parse import parse
 from .shapes import SCALAR, describe, shape_of
 
 M = sp.Symbol("m", positive=True, integer=True)  # the number of examples
+SECTIONS = {"input": "inputs", "parameter": "parameters", "hyperparameter": "hyperparameters",
+            "node": "graph", "cost": "cost"}  # the spec's table for each role
 
 
 class mean(Structural):
@@ -100,6 +102,11 @@ class Model:
         ``output`` names a block's output node instead of a cost.
         """
         lines = lines or {}
+        if not naming.is_valid(name):
+            found = repr(name) if isinstance(name, str) else f"a {type(name).__name__}"
+            raise SpecError(f"expected a name of letters, digits and _, starting with a letter "
+                            f"(such as logistic_regression), found {found}", file=source,
+                            line=lines.get((None, "name")), key="name")
         if layers is not None:
             return build_stacked(cls, name, title=title, dims=dims, inputs=inputs,
                                  parameters=parameters, hyperparameters=hyperparameters,
@@ -113,6 +120,9 @@ class Model:
         for d in dims:
             if not naming.is_valid(d):
                 raise SpecError(f"'{d}' is not a valid dimension name", **where("dims", d))
+            if d in naming.RESERVED:
+                raise SpecError(f"'{d}' is reserved for the number of examples",
+                                **where("dims", d))
         variables: dict[str, Variable] = {}
         for role, table in (("input", inputs), ("parameter", parameters),
                             ("hyperparameter", hyperparameters)):
@@ -214,6 +224,26 @@ class Model:
             raise SpecError(f"the cost must be a scalar, it is {describe(shape)}", **where)
 
     # ----- views -----
+
+    def where(self, name: str) -> dict:
+        """The file, line and key of the spec entry that declares ``name``, for a SpecError.
+
+        >>> model = Model.build("tiny", parameters={"a": "scalar"}, graph={"u": "2*a"},
+        ...                     cost={"J": "3*u"})
+        >>> model.where("u")
+        {'file': None, 'line': None, 'key': 'graph.u'}
+        """
+        var = self.variables.get(name)
+        section = SECTIONS.get(var.role) if var is not None else None
+        sections = (section, f"layers.{section}") if section else ()
+        declared = [(s, key) for s, key in self.lines
+                    if s and key and name in (k.strip() for k in key.split(","))]
+        declared.sort(key=lambda entry: entry[0] not in sections)  # the role's own table first
+        if declared:
+            return {"file": self.source, "line": self.lines[declared[0]],
+                    "key": ".".join(declared[0])}
+        return {"file": self.source, "line": None,
+                "key": f"{section}.{name}" if section else name}
 
     @property
     def symbols(self) -> dict[str, sp.Symbol]:
@@ -353,6 +383,16 @@ def _check_new_name(name, variables, dims, **where):
         if naming.stacked(other) == naming.stacked(name):
             raise SpecError(f"'{name}' and '{other}' would both be '{naming.stacked(name)}' over "
                             "m examples", **where)
+        if name in naming.generated(other) or other in naming.generated(name):
+            derivative, of = (name, other) if name in naming.generated(other) else (other, name)
+            raise SpecError(f"'{name}' clashes with the derivative '{derivative}' that symgrad "
+                            f"names after '{of}'; rename it", **where)
+    for shown in (name, naming.adjoint(name)):
+        if naming.taken_by_sympy(shown):
+            what = f"'{name}'" if shown == name else f"its derivative's name '{shown}'"
+            raise SpecError(f"'{name}' cannot be a name: SymPy keeps {what} for itself "
+                            "(sympify reads it as SymPy's, not as a symbol), so derivatives "
+                            "printed with it would not read back; rename it", **where)
 
 
 def _dim(text, dims):

@@ -9,6 +9,8 @@ module, so the code, the proof and the checker's messages always agree.
 
 from __future__ import annotations
 
+import builtins
+import functools
 import itertools
 import keyword
 import re
@@ -24,7 +26,7 @@ LAYER_INDEX = "layer"  # the loop counter over the layers (l in comments; ruff r
 DEPTH = "depth"  # the variable holding L (the course's L, but specs often call the loss L)
 LAYER_KEY = "{}{}"  # a layer's entry in params, cache and grads: W1, Z2, dA3
 LAYER_TEXT = "{}[{}]"  # the same in comments and docstrings: W[l], A[l-1], dZ[L]
-IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # the whole name: IDENTIFIER.fullmatch
 
 
 def adjoint(name: str) -> str:
@@ -52,5 +54,63 @@ def temporaries(taken) -> Iterator[sp.Symbol]:
             yield sp.Symbol(name, real=True)
 
 
-def is_valid(name: str) -> bool:
-    return bool(IDENTIFIER.match(name)) and not keyword.iskeyword(name)
+def is_valid(name) -> bool:
+    """A name symgrad can give a variable, a model or a file: letters, digits and _, starting
+    with a letter, and not a Python keyword.
+
+    >>> is_valid("n_x"), is_valid("J\\n"), is_valid("../x"), is_valid("lambda")
+    (True, False, False, False)
+    """
+    return (isinstance(name, str) and bool(IDENTIFIER.fullmatch(name))
+            and not keyword.iskeyword(name))
+
+
+def identifier(text: str) -> str:
+    """A valid name made from ``text`` (a spec file's stem): each run of other characters
+    becomes one _.
+
+    >>> identifier("logistic_regression"), identifier('my-model "v2"'), identifier("2layer")
+    ('logistic_regression', 'my_model_v2', 'model_2layer')
+    """
+    name = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_")
+    if not name[:1].isalpha():
+        name = f"model_{name}" if name else "model"
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+def generated(name: str) -> set[str]:
+    """The names that the derivation, the code and the proofs make from ``name``: its
+    adjoint, and its stacked form's adjoint (z -> dz, dZ). No other name may be one of them.
+
+    >>> sorted(generated("z"))
+    ['dZ', 'dz']
+    """
+    return {adjoint(name), adjoint(stacked(name))}
+
+
+def taken_by_sympy(name: str) -> bool:
+    """True where SymPy's ``sympify`` reads ``name`` as something of its own (``E`` is Euler's
+    number, ``beta`` a function, ``max`` Python's), not as the symbol ``name``: a derivative
+    printed with it would not read back.
+
+    >>> taken_by_sympy("E"), taken_by_sympy("gamma"), taken_by_sympy("lambd")
+    (True, True, False)
+    """
+    return name in _sympy_names() and _read_by_sympy(name)
+
+
+@functools.cache
+def _sympy_names() -> frozenset:
+    """The names sympify looks up rather than makes symbols of: SymPy's and Python's."""
+    return frozenset(sp.__all__) | frozenset(dir(builtins))
+
+
+@functools.cache
+def _read_by_sympy(name: str) -> bool:
+    if not is_valid(name):  # sympify evaluates its text: only identifiers reach it
+        raise ValueError(f"not a name: {name!r}")
+    try:
+        value = sp.sympify(name)
+    except Exception:  # whatever it is, it is not the symbol
+        return True
+    return not (isinstance(value, sp.Symbol) and value.name == name)

@@ -6,6 +6,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from . import naming
 from .errors import SpecError
 from .graph import Model
 
@@ -65,8 +66,9 @@ def loads(text: str, source: str = "<spec>") -> Model:
             if not isinstance(value, str):
                 raise SpecError(f"expected a string, found {type(value).__name__}", file=source,
                                 line=lines.get((section, key)), key=f"{section}.{key}")
-    name = data.get("name") or Path(source).stem
-    return Model.build(str(name), title=str(data.get("title", "")), dims=data.get("dims"),
+    # a spec without a name is named after its file, made a valid name (my-model -> my_model)
+    name = data["name"] if "name" in data else naming.identifier(Path(source).stem)
+    return Model.build(name, title=str(data.get("title", "")), dims=data.get("dims"),
                        inputs=data.get("inputs"), parameters=data.get("parameters"),
                        hyperparameters=data.get("hyperparameters"), graph=data.get("graph"),
                        cost=data.get("cost"), source=source, lines=lines,

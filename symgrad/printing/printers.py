@@ -15,6 +15,7 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from ..model.errors import SpecError
+from ..model.escape import terminal_text
 from ..model.ops import Structural, matmul
 from ..model.shapes import SCALAR, describe, shape_of
 
@@ -60,12 +61,12 @@ def example_str(expr) -> str:
 
 def text_report(derivation) -> str:
     model = derivation.model
-    out = [f"{model.title}  ({model.source or model.name})", ""]
-    out.append("forward, per example")
+    out = [terminal_text(f"{model.title}  ({model.source or model.name})"), ""]
+    out.append("forward, per example")  # expressions printed from the parsed tree, not as typed
     for node in model.nodes:
         shape = describe(model.variables[node.name].shape)
-        out.append(f"  {node.name:<6} = {node.text:<40} {shape}")
-    out.append(f"  {model.cost.name:<6} = {model.cost.text}")
+        out.append(f"  {node.name:<6} = {example_str(node.expr):<40} {shape}")
+    out.append(f"  {model.cost.name:<6} = {example_str(model.cost.expr)}")
     graph = derivation.per_example_graph
     out += ["", f"per example: derivatives of {graph.output}"]
     width = max([len(k) for k in derivation.per_example] + [2])

@@ -1,7 +1,9 @@
 """The Jinja environment, built in one place for every template in ``templates/``.
 
 Templates do layout only: they receive plain, precomputed data (names, shapes, expressions
-already printed) and loop over it. Python templates (``*.py.jinja``) use Jinja's usual
+already printed) and loop over it. Free text from a spec reaches generated code through the
+filters of :mod:`symgrad.model.escape`: ``python_text`` where the docstring and the comments are
+written, ``python_string`` for literals. Python templates (``*.py.jinja``) use Jinja's usual
 delimiters; LaTeX templates (``*.tex.jinja``, ``*.md.jinja``) use ``\\BLOCK{}``/``\\VAR{}``, which
 do not clash with LaTeX's braces and percent signs.
 """
@@ -9,10 +11,10 @@ do not clash with LaTeX's braces and percent signs.
 from __future__ import annotations
 
 import functools
-import json
 
 import jinja2
 
+from ..model.escape import python_string, python_text
 from .resources import templates_dir
 
 LATEX_DELIMITERS = {
@@ -22,12 +24,7 @@ LATEX_DELIMITERS = {
 }
 
 
-def python_string(text: str) -> str:
-    """A Python string literal for ``text`` (double quotes, as ``ruff format`` writes them)."""
-    return json.dumps(text, ensure_ascii=False)
-
-
-TEMPLATE_FILTERS = {"python_string": python_string}
+TEMPLATE_FILTERS = {"python_string": python_string, "python_text": python_text}
 
 
 @functools.cache

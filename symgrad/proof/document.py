@@ -9,7 +9,6 @@ TeX's braces and percent signs alone.
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import tempfile
@@ -21,6 +20,7 @@ import sympy as sp
 
 from ..calculus.chain import adjoint_symbol
 from ..model.errors import SpecError
+from ..model.escape import latex_text, markdown_text
 from ..model.ops import as_expr
 from ..model.shapes import SCALAR
 from ..printing.printers import ProofLatexPrinter
@@ -202,27 +202,21 @@ def _renamed(symbols, rename) -> set:
     return {rename.get(s, s) for s in symbols}
 
 
-def tex_escape(text: str) -> str:
-    table = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-             "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-             "^": r"\textasciicircum{}"}
-    return "".join(table.get(ch, ch) for ch in text)
-
-
-def md_escape(text: str) -> str:
-    return re.sub(r"([\\`*_\[\]<>|$])", r"\\\1", text)
-
-
 class _Writer:
     def __init__(self, proof, fmt):
         self.proof, self.fmt = proof, fmt
         self.p = _Printers(proof.derivation)
 
+    def text(self, text, *, code=False) -> str:
+        """Words, in the document's language: the one place where text (a spec's title, its
+        descriptions, its file's name) enters the proof; ``code`` for Markdown's code span."""
+        return latex_text(text) if self.fmt == "latex" else markdown_text(text, code=code)
+
     def prose(self, pieces, scope="example") -> str:
         out = []
         for piece in pieces:
             if isinstance(piece, str):
-                out.append(tex_escape(piece) if self.fmt == "latex" else md_escape(piece))
+                out.append(self.text(piece))
             else:
                 out.append(f"${self.p.math(piece, scope)}$")
         return "".join(out)
@@ -255,8 +249,7 @@ class _Writer:
             one = f"${self.p.shape(shape, kind)}$"
             many = (f"${self.p.math(big, 'batch')} \\in {self.p.shape(big_shape, kind)}$"
                     if big is not None else "")
-            text = tex_escape(role) if self.fmt == "latex" else md_escape(role)
-            rows.append((f"${self.p.math(sym)}$", text, one, many))
+            rows.append((f"${self.p.math(sym)}$", self.text(role), one, many))
         return DocBlock("variables", rows=rows)
 
     def sections(self) -> list[DocSection]:
@@ -334,9 +327,8 @@ def context(proof, fmt: str = "latex", graph_file: str = "graph.svg") -> Documen
     """The plain data that the template for ``fmt`` ("latex" or "markdown") lays out."""
     w = _Writer(proof, fmt)
     numeric = any(line.checked == "numeric" for _, b in proof.equations() for line in b.lines)
-    title = tex_escape(proof.title) if fmt == "latex" else md_escape(proof.title)
-    source = tex_escape(proof.source) if fmt == "latex" else proof.source.replace("`", "'")
-    return Document(title, source, w.sections(), w.picture(), graph_file, numeric)
+    return Document(w.text(proof.title), w.text(proof.source, code=True), w.sections(),
+                    w.picture(), graph_file, numeric)
 
 
 def render(proof, fmt: str = "latex", graph_file: str = "graph.svg") -> str:

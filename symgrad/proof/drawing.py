@@ -31,6 +31,7 @@ from ..calculus.chain import adjoint_symbol
 from ..calculus.derivation import derive
 from ..calculus.simplify import to_node_variables
 from ..model.errors import SpecError
+from ..model.escape import dot_string
 from ..model.ops import Structural
 from ..printing.printers import example_str
 from .steps import Partial
@@ -207,10 +208,6 @@ def _label(c, graph):
 # ----- Graphviz -----
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _text(expr, shown=None) -> str:
     expr = expr.xreplace(shown or {})
     if isinstance(expr, sp.Eq):
@@ -230,9 +227,10 @@ SHAPES = {"input": "box", "parameter": "box", "hyperparameter": "box", "node": "
 
 
 def dot_source(derivation) -> str:
-    """The computation graph in Graphviz's DOT language."""
+    """The computation graph in Graphviz's DOT language; every name and label a quoted
+    :func:`~symgrad.model.escape.dot_string`."""
     d = drawing(derivation)
-    out = [f"digraph {_quote(derivation.model.name)} {{",
+    out = [f"digraph {dot_string(derivation.model.name)} {{",
            "  rankdir=LR;",
            '  node [fontname="Helvetica", fontsize=14];',
            '  edge [fontname="Helvetica", fontsize=11];']
@@ -240,28 +238,28 @@ def dot_source(derivation) -> str:
 
     def node(p, indent="  "):
         style = ', style=filled, fillcolor="#eeeeee"' if p.role == "parameter" else ""
-        label = f", label={_quote(str(d.shown[p.symbol]))}" if p.symbol in d.shown else ""
-        return f"{indent}{_quote(str(p.symbol))} [shape={SHAPES[p.role]}{style}{label}];"
+        label = f", label={dot_string(str(d.shown[p.symbol]))}" if p.symbol in d.shown else ""
+        return f"{indent}{dot_string(str(p.symbol))} [shape={SHAPES[p.role]}{style}{label}];"
 
     for p in d.places:
         if p.symbol not in grouped:
             out.append(node(p))
     for n, g in enumerate(d.groups):
         out += [f"  subgraph cluster_{n} {{",
-                f"    label={_quote(_title(g.title, d.shown))};",
+                f"    label={dot_string(_title(g.title, d.shown))};",
                 '    style=dashed; color="#777777"; fontname="Helvetica"; fontsize=12;']
         out += [node(p, "    ") for p in d.places if grouped.get(p.symbol) is g]
         out.append("  }")
     for e in d.edges:
+        edge = f"  {dot_string(str(e.source))} -> {dot_string(str(e.target))}"
         if e.backward:
-            out.append(f"  {_quote(str(e.source))} -> {_quote(str(e.target))} "
-                       "[color=red, fontcolor=red, style=dashed, "
-                       f"constraint=false, label={_quote(_text(e.label, d.shown))}];")
+            out.append(f"{edge} [color=red, fontcolor=red, style=dashed, constraint=false, "
+                       f"label={dot_string(_text(e.label, d.shown))}];")
         elif e.label is not None:
-            out.append(f"  {_quote(str(e.source))} -> {_quote(str(e.target))} [color=blue, "
-                       f"fontcolor=blue, label={_quote(_text(e.label, d.shown))}];")
+            out.append(f"{edge} [color=blue, fontcolor=blue, "
+                       f"label={dot_string(_text(e.label, d.shown))}];")
         else:
-            out.append(f"  {_quote(str(e.source))} -> {_quote(str(e.target))} [color=blue];")
+            out.append(f"{edge} [color=blue];")
     out.append("}")
     return "\n".join(out) + "\n"
 

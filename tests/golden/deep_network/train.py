@@ -9,12 +9,12 @@ than edit it.
 The model, per example (input x: vector(n_x); label y: binary), in layers l = 1 .. L
 with a[0] = x:
     hidden layers l = 1 .. L-1:
-        z[l] = W[l] @ a[l-1] + b[l]
+        z[l] = b[l] + W[l] @ a[l-1]
         a[l] = relu(z[l])
     output layer L:
-        z[L] = W[L] @ a[L-1] + b[L]
+        z[L] = b[L] + W[L] @ a[L-1]
         a[L] = sigmoid(z[L])
-    L = -(y * log(a[L]) + (1 - y) * log(1 - a[L]))
+    L = -y*log(a[L]) - (1 - y)*log(1 - a[L])
     J = mean(L)
 
 Over m examples, the columns of X (n_x, m) and Y (1, m), with A[0] = X:

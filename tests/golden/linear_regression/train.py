@@ -6,9 +6,9 @@ linear_regression.toml` checks this code against the derivation and against fini
 differences. Regenerate the file rather than edit it.
 
 The model, per example (input x: vector(n_x); label y: real, scalar):
-    z = w @ x + b
+    z = b + w.T @ x
     a = z
-    L = (a - y)**2 / 2
+    L = (a - y)**2/2
     J = mean(L)
 
 Over m examples, the columns of X (n_x, m) and Y (1, m):

@@ -6,9 +6,9 @@ verify logistic_regression.toml` checks this code against the derivation and aga
 finite differences. Regenerate the file rather than edit it.
 
 The model, per example (input x: vector(n_x); label y: binary):
-    z = w @ x + b
+    z = b + w.T @ x
     a = sigmoid(z)
-    L = -(y*log(a) + (1 - y)*log(1 - a))
+    L = -y*log(a) - (1 - y)*log(1 - a)
     J = mean(L)
 
 Over m examples, the columns of X (n_x, m) and Y (1, m):

@@ -6,7 +6,7 @@ verify poisson_regression.toml` checks this code against the derivation and agai
 finite differences. Regenerate the file rather than edit it.
 
 The model, per example (input x: vector(n_x); label y: real, scalar):
-    z = w @ x + b
+    z = b + w.T @ x
     a = exp(z)
     L = a - y*z
     J = mean(L)

@@ -6,10 +6,10 @@ verify regularized_logistic.toml` checks this code against the derivation and ag
 finite differences. Regenerate the file rather than edit it.
 
 The model, per example (input x: vector(n_x); label y: binary):
-    z = w @ x + b
+    z = b + w.T @ x
     a = sigmoid(z)
-    L = -(y*log(a) + (1 - y)*log(1 - a))
-    J = mean(L) + lambd/(2*m) * sum(w**2)
+    L = -y*log(a) - (1 - y)*log(1 - a)
+    J = lambd*sum(w**2)/(2*m) + mean(L)
 
 Over m examples, the columns of X (n_x, m) and Y (1, m):
     Z = b + w.T @ X

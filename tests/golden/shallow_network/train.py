@@ -6,11 +6,11 @@ shallow_network.toml` checks this code against the derivation and against finite
 differences. Regenerate the file rather than edit it.
 
 The model, per example (input x: vector(n_x); label y: binary):
-    z1 = W1 @ x + b1
+    z1 = b1 + W1 @ x
     a1 = tanh(z1)
-    z2 = W2 @ a1 + b2
+    z2 = b2 + W2 @ a1
     a2 = sigmoid(z2)
-    L = -(y*log(a2) + (1 - y)*log(1 - a2))
+    L = -y*log(a2) - (1 - y)*log(1 - a2)
     J = mean(L)
 
 Over m examples, the columns of X (n_x, m) and Y (1, m):

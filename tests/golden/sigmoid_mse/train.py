@@ -6,9 +6,9 @@ checks this code against the derivation and against finite differences. Regenera
 file rather than edit it.
 
 The model, per example (input x: vector(n_x); label y: binary):
-    z = w @ x + b
+    z = b + w.T @ x
     a = sigmoid(z)
-    L = (a - y)**2 / 2
+    L = (a - y)**2/2
     J = mean(L)
 
 Over m examples, the columns of X (n_x, m) and Y (1, m):

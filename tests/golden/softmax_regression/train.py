@@ -6,9 +6,9 @@ verify softmax_regression.toml` checks this code against the derivation and agai
 finite differences. Regenerate the file rather than edit it.
 
 The model, per example (input x: vector(n_x); label y: onehot(n_y)):
-    z = W @ x + b
+    z = b + W @ x
     a = softmax(z)
-    L = -sum(y * log(a))
+    L = -sum(y*log(a))
     J = mean(L)
 
 Over m examples, the columns of X (n_x, m) and Y (n_y, m):
