@@ -36,6 +36,11 @@ def main(argv=None) -> int:
     except SpecError as err:
         print(f"symgrad: error: {err}", file=sys.stderr)
         return 2
+    except RecursionError:  # input within every limit, yet too deep for SymPy: still one line
+        where = f"{args.spec}: " if getattr(args, "spec", None) else ""
+        print(f"symgrad: error: {where}the model's expressions are nested too deeply for SymPy; "
+              "expected a graph with fewer nodes nested in one another", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("symgrad: interrupted", file=sys.stderr)
         return 130
