@@ -56,7 +56,8 @@ from dataclasses import dataclass, field
 
 from ..model import naming
 from ..model.errors import SpecError
-from ..model.parse import MAX_LENGTH, indexed
+from ..model.limits import MAX_CLAIMS, MAX_LENGTH
+from ..model.parse import indexed, syntax_tree
 
 INDEX = "l"  # the general layer index of layer notation
 _LAYER_NAME = re.compile(rf"^([A-Za-z][A-Za-z0-9_]*)\[{INDEX}(-1)?\]$")
@@ -76,6 +77,7 @@ class Claim:
         """``Claim.read("dz = y - a")``"""
         if not isinstance(text, str):
             raise SpecError(f"expected a claim as a string, found {type(text).__name__}")
+        _check_length(text)
         text = " ".join(text.split())  # one line, whatever the input: errors stay one line
         where = {"key": f"claim '{text[:60]}'"}
         name, sep, rhs = text.partition("=")
@@ -87,6 +89,7 @@ class Claim:
 
     @classmethod
     def of(cls, name, text, batch=None, where=None) -> Claim:
+        _check_length(str(name), text if isinstance(text, str) else "", where=where)
         name = "".join(str(name).split()) if "[" in str(name) else " ".join(str(name).split())
         where = where or {"key": f"claim {name[:40]}"}
         if not (naming.is_valid(name) or _LAYER_NAME.match(name)):
@@ -107,13 +110,21 @@ class Claim:
         return f"{self.name} = {self.text}"
 
 
+def _check_length(*parts, where=None) -> None:
+    """Refuse a claim too long to read before any work on it (its expression then meets the
+    parser's limits)."""
+    length = sum(map(len, parts))
+    if length > MAX_LENGTH:
+        raise SpecError(f"claim of {length} characters is longer than the limit; expected at "
+                        f"most {MAX_LENGTH} characters",
+                        **(where or {}))
+
+
 def names_in(text) -> set:
     """The names that ``text`` uses (``W[l]`` as one name); empty where it cannot be read."""
-    if len(text) > MAX_LENGTH:
-        return set()  # the parser refuses it
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = syntax_tree(text)
+    except SpecError:
         return set()  # the parser reports it
     found = set()
     for node in ast.walk(tree):
@@ -128,8 +139,8 @@ def refuse_misplaced_indices(claim: Claim) -> None:
     """Clear errors for layer notation where it cannot be read: on the right only, or with
     the index l+1 (layer l's block does not see layer l+1)."""
     try:
-        tree = ast.parse(claim.text.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = syntax_tree(claim.text)
+    except SpecError:
         return  # the parser reports it
     for node in ast.walk(tree):
         if not isinstance(node, ast.Subscript):
@@ -165,6 +176,8 @@ def read_claims(path) -> list[Claim]:
                 raise SpecError(f"expected the claimed expression as a string, such as "
                                 f"\"a - y\", found {type(value).__name__}", **where)
             claims.append(Claim.of(name, value, batch, where))
+    if len(claims) > MAX_CLAIMS:
+        raise SpecError(f"{len(claims)} claims; expected at most {MAX_CLAIMS}", file=shown)
     if not claims:
         raise SpecError("no claims; expected a table [claims] of NAME = \"EXPRESSION\"",
                         file=shown)

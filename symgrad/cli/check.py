@@ -62,11 +62,14 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..claims.checker import PROVEN, Checker, Claim, read_claims
+    from ..model.limits import MAX_CLAIMS
     from ..model.spec import load
 
     claims = [Claim.read(text, True if args.batch else None) for text in args.claim]
     if args.claims:
         claims += read_claims(args.claims)
+    if len(claims) > MAX_CLAIMS:
+        raise SpecError(f"{len(claims)} claims; expected at most {MAX_CLAIMS}")
     if not claims:
         raise SpecError('no claims; expected --claim "NAME = EXPRESSION" (such as '
                         '"dz = a - y") or --claims FILE')

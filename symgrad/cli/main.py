@@ -71,6 +71,12 @@ def main(argv=None) -> int:
         except SpecError as err:
             print(f"symgrad: error: {err}", file=sys.stderr)
             return 2
+        except RecursionError:  # input within every limit, yet too deep for SymPy: one line
+            err = SpecError("the model's expressions are nested too deeply for SymPy; expected "
+                            "a graph with fewer nodes nested in one another",
+                            file=getattr(args, "spec", None))
+            print(f"symgrad: error: {err}", file=sys.stderr)
+            return 2
         except KeyboardInterrupt as err:
             signum = getattr(err, "signum", signal.SIGINT)
             print("symgrad: interrupted" if signum == signal.SIGINT else "symgrad: terminated",

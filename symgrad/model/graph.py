@@ -16,8 +16,9 @@ import sympy as sp
 from . import naming
 from .errors import SpecError
 from .layers import build_stacked, unroll
+from .limits import MAX_NAMES, MAX_NODES, dimension
 from .ops import ELEMENTWISE, Structural, colsum, matmul, softmax, total, transpose
-from .parse import parse
+from .parse import parse, syntax_tree
 from .shapes import SCALAR, describe, shape_of
 
 M = sp.Symbol("m", positive=True, integer=True)  # the number of examples
@@ -116,6 +117,7 @@ class Model:
         def where(section, key):
             return {"file": source, "line": lines.get((section, key)), "key": f"{section}.{key}"}
 
+        _check_size(dims, inputs, parameters, hyperparameters, graph, source, lines)
         dims = {str(k): str(v) for k, v in (dims or {}).items()}
         for d in dims:
             if not naming.is_valid(d):
@@ -181,9 +183,13 @@ class Model:
         if cost:
             functions["mean"] = mean
         try:
-            return parse(text, names=names, functions=functions, matmul=self._matmul)
+            expr = parse(text, names=names, functions=functions, matmul=self._matmul)
         except SpecError as err:
             raise err.located(**where) from None
+        if not cost and expr.is_number:  # a node that is a number: log(c) could be log(0)
+            raise SpecError(f"the node is the constant {expr}; expected an expression of the "
+                            "inputs and parameters (write a number where it is used)", **where)
+        return expr
 
     def _matmul(self, left, right):
         (r1, c1), (r2, c2) = shape_of(left, self.shapes), shape_of(right, self.shapes)
@@ -395,10 +401,24 @@ def _check_new_name(name, variables, dims, **where):
                             "printed with it would not read back; rename it", **where)
 
 
+def _check_size(dims, inputs, parameters, hyperparameters, graph, source, lines):
+    """Refuse a spec with too many nodes or names before any work that grows with them."""
+    if isinstance(graph, dict) and len(graph) > MAX_NODES:
+        raise SpecError(f"[graph] has {len(graph)} nodes; expected at most {MAX_NODES}",
+                        file=source, line=lines.get(("graph", None)), key="graph")
+    names = sum(len(str(key).split(",")) for table in (dims, inputs, parameters, hyperparameters,
+                                                        graph) if isinstance(table, dict)
+                for key in table)
+    if names > MAX_NAMES:
+        raise SpecError(f"the spec declares {names} names; expected at most {MAX_NAMES}",
+                        file=source)
+
+
 def _dim(text, dims):
     text = text.strip()
-    if text.isdigit() and int(text) > 0:
-        return sp.Integer(int(text))
+    size = dimension(text)
+    if size is not None:
+        return sp.Integer(size)
     if text in dims:
         return sp.Symbol(text, positive=True, integer=True)
     raise SpecError(f"unknown dimension '{text}'; expected a name from [dims] "
@@ -432,9 +452,8 @@ def _topological(texts, variables, source, lines):
     deps = {}
     for key, text in texts.items():
         try:
-            names = {n.id for n in ast.walk(ast.parse(str(text).strip(), mode="eval"))
-                     if isinstance(n, ast.Name)}
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            names = {n.id for n in ast.walk(syntax_tree(str(text))) if isinstance(n, ast.Name)}
+        except SpecError:
             names = set()  # the parser reports the error with its location
         deps[key] = [n for n in names if n in texts]
     order, state = [], {}

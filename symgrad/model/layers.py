@@ -29,6 +29,8 @@ import ast
 from dataclasses import dataclass
 
 from .errors import SpecError
+from .limits import MAX_LAYERS, MAX_NODES, dimension, too_many_bits
+from .parse import syntax_tree
 
 PREVIOUS = "a_prev"  # the block's input: the previous layer's output
 UNITS, PREVIOUS_UNITS = "n_l", "n_prev"
@@ -93,16 +95,22 @@ def parse_stack(layers: dict, dims: dict, inputs: dict, where) -> Stack:
         if not isinstance(layers[key], dict) or not layers[key]:
             raise SpecError(f"[layers.{key}] must be a non-empty table", **where(key))
     source = layers["input"]
-    if source not in (inputs or {}):
+    if not isinstance(source, str) or source not in (inputs or {}):
         raise SpecError(f"layers.input '{source}' is not one of the [inputs]", **where("input"))
     text = str(inputs[source]).replace(" ", "")
     if not text.startswith("vector("):
         raise SpecError(f"layers.input '{source}' must be a vector", **where("input"))
     depth = layers.get("depth", 3)
-    if not isinstance(depth, int) or isinstance(depth, bool) or not 1 <= depth <= 200:
-        raise SpecError("layers.depth must be a whole number from 1 to 200", **where("depth"))
-    size = str(layers.get("output_size", 1))
-    if not (size.isdigit() and int(size) > 0) and size not in (dims or {}):
+    if not isinstance(depth, int) or isinstance(depth, bool) or not 1 <= depth <= MAX_LAYERS:
+        raise SpecError(f"layers.depth must be a whole number from 1 to {MAX_LAYERS}",
+                        **where("depth"))
+    size = layers.get("output_size", 1)
+    size = str(size) if type(size) is str or type(size) is int and not too_many_bits(size) else ""
+    try:
+        known = dimension(size) is not None or size in (dims or {})
+    except SpecError as err:
+        raise err.located(**where("output_size")) from None
+    if not known:
         raise SpecError(f"layers.output_size '{size}' must be a positive integer or a name from "
                         "[dims]", **where("output_size"))
     hidden_out, output_out = list(layers["hidden"])[-1], list(layers["output"])[-1]
@@ -117,8 +125,8 @@ def parse_stack(layers: dict, dims: dict, inputs: dict, where) -> Stack:
 def rename(text: str, names: dict) -> str:
     """``text`` with its names replaced (read with ``ast``, written back; nothing evaluated)."""
     try:
-        tree = ast.parse(str(text).strip(), mode="eval")
-    except SyntaxError:
+        tree = syntax_tree(str(text))
+    except SpecError:
         return str(text)  # left for the whitelist parser to report
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id in names:
@@ -178,6 +186,10 @@ def build_stacked(cls, name, *, title, dims, inputs, parameters, hyperparameters
             key = err.key and "layers." + err.key.replace("graph.", f"{kind}.")
             raise SpecError(err.message, file=source, line=err.line, key=key) from None
     depth = depth or stack.depth
+    if depth * len(stack.hidden) + len(graph or {}) > MAX_NODES:
+        raise SpecError(f"the graph would have {depth * len(stack.hidden) + len(graph or {})} "
+                        f"nodes unrolled to depth {depth}; expected at most {MAX_NODES}",
+                        **where("depth"))
     extra_dims, params, nodes, cost = unrolled_tables(stack, depth, graph or {}, cost or {})
     model = cls.build(name, title=title, dims={**(dims or {}), **extra_dims}, inputs=inputs,
                       parameters=params, hyperparameters=hyperparameters, graph=nodes, cost=cost,
@@ -192,8 +204,8 @@ def unroll(model, depth: int):
     stack = model.stack
     if stack is None:
         raise SpecError(f"model '{model.name}' has no [layers] to unroll")
-    if not 1 <= depth <= 1000:
-        raise SpecError(f"depth {depth} out of range (1 to 1000)")
+    if not 1 <= depth <= MAX_LAYERS:
+        raise SpecError(f"depth {depth} out of range (1 to {MAX_LAYERS})")
     t = stack.tables
     return build_stacked(type(model), model.name, title=model.title, dims=t["dims"],
                          inputs=t["inputs"], parameters=None,

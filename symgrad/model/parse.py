@@ -9,6 +9,9 @@ found and what was expected:
             | name[i] | name[i-1]                   (only where the caller gives an index i)
 
 Exponents must be plain numbers of modest size, so ``10**10**10`` is refused before SymPy sees it.
+Length and nesting are measured before Python's ``ast`` reads the text, numbers' sizes before
+they are computed (:mod:`symgrad.model.limits`), and an expression that SymPy evaluates to a
+constant that is not a finite real number (``log(0)``, ``1/0``, ``sqrt(-1)``) is refused.
 
 >>> import sympy as sp
 >>> x = sp.Symbol("x")
@@ -24,9 +27,16 @@ from collections.abc import Callable, Collection, Mapping
 import sympy as sp
 
 from .errors import SpecError
+from .limits import (
+    MAX_BITS,
+    MAX_DIGITS,
+    MAX_EXPONENT,
+    MAX_LENGTH,
+    MAX_NESTING,
+    MAX_TREE_DEPTH,
+    too_many_bits,
+)
 
-MAX_LENGTH = 2000
-MAX_EXPONENT = 64
 GRAMMAR = "numbers, names, + - * / ** @, parentheses and the functions"
 
 _BINOPS = {
@@ -77,20 +87,69 @@ def parse(text: str, *, names: Mapping[str, sp.Expr], functions: Mapping[str, Ca
     """
     if not isinstance(text, str):
         raise SpecError(f"expected an expression as a string, found {type(text).__name__}")
+    tree = syntax_tree(text)
+    walker = _Walker(text.strip(), names, functions, matmul, transpose, keywords or {}, index)
+    try:
+        expr = walker.visit(tree.body)
+    except RecursionError:
+        raise SpecError(f"expression '{text.strip()[:40]}' is nested too deeply") from None
+    return walker.check_value(expr, tree.body, whole=True)
+
+
+def syntax_tree(text: str) -> ast.Expression:
+    """``text`` read by Python's ``ast``, once its length and nesting are known to be within
+    :mod:`~symgrad.model.limits`; every caller that reads user text with ``ast`` goes through
+    here. A SpecError otherwise.
+
+    >>> try:
+    ...     syntax_tree("(" * 60 + "x" + ")" * 60)
+    ... except SpecError as err:
+    ...     print(err)
+    '((((((((((((((((((((...' nests parentheses 60 deep; expected at most 50
+    """
+    text = str(text)
     if len(text) > MAX_LENGTH:
-        raise SpecError(f"expression longer than {MAX_LENGTH} characters")
+        raise SpecError(f"expression of {len(text)} characters is longer than the limit; "
+                        f"expected at most {MAX_LENGTH} characters")
+    shown = text.strip()[:20] + ("..." if len(text.strip()) > 20 else "")
+    nesting = _nesting(text)
+    if nesting > MAX_NESTING:
+        raise SpecError(f"'{shown}' nests parentheses {nesting} deep; expected at most "
+                        f"{MAX_NESTING}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
         raise SpecError(f"syntax error in '{text.strip()}' at column {err.offset}: "
                         f"{err.msg}") from None
     except (RecursionError, MemoryError, ValueError):
-        raise SpecError(f"cannot read '{text.strip()[:40]}': nested too deeply") from None
-    walker = _Walker(text.strip(), names, functions, matmul, transpose, keywords or {}, index)
-    try:
-        return walker.visit(tree.body)
-    except RecursionError:
-        raise SpecError(f"expression '{text.strip()[:40]}' is nested too deeply") from None
+        raise SpecError(f"cannot read '{shown}': nested too deeply") from None
+    depth = _tree_depth(tree.body)
+    if depth > MAX_TREE_DEPTH:
+        raise SpecError(f"'{shown}' has {depth} levels of operators; expected at most "
+                        f"{MAX_TREE_DEPTH} (as in a sum of {MAX_TREE_DEPTH} terms)")
+    return tree
+
+
+def _nesting(text: str) -> int:
+    depth = deepest = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest
+
+
+def _tree_depth(root) -> int:
+    """Levels of a syntax tree, measured without recursion."""
+    deepest, todo = 0, [(root, 1)]
+    while todo:
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        todo.extend((child, depth + 1) for child in ast.iter_child_nodes(node)
+                    if not isinstance(child, (ast.expr_context, ast.operator, ast.unaryop)))
+    return deepest
 
 
 def indexed(node, index) -> str | None:
@@ -129,6 +188,8 @@ class _Walker:
                 if value != value or value in (float("inf"), float("-inf")):
                     raise self.refuse(f"constant {value!r}")
                 return sp.Rational(repr(value))
+            if too_many_bits(value):
+                raise self.too_large(node)
             return sp.Integer(value)
         if isinstance(node, ast.Name):
             return self.name(node.id)
@@ -153,13 +214,15 @@ class _Walker:
             if isinstance(node.op, ast.MatMult):
                 if self.matmul is None:
                     raise self.refuse("'@'")
-                return self.matmul(left, right)
+                return self.check_value(self.matmul(left, right), node)
             op = _BINOPS.get(type(node.op))
             if op is None:
                 raise self.refuse(f"operator {type(node.op).__name__}")
-            return op(left, right)
+            if isinstance(node.op, ast.Pow) and left.is_number:
+                self.check_power(left, right, node)
+            return self.check_value(op(left, right), node)
         if isinstance(node, ast.Call):
-            return self.call(node)
+            return self.check_value(self.call(node), node)
         if isinstance(node, ast.Attribute):
             if node.attr == "T" and self.transpose is not None:
                 return self.transpose(self.visit(node.value))
@@ -188,6 +251,40 @@ class _Walker:
             raise SpecError(f"exponent {inner.value} in '{self.text}' is too large "
                             f"(at most {MAX_EXPONENT})")
 
+    def too_large(self, node) -> SpecError:
+        return SpecError(f"'{_short(node)}' has a number of more than {MAX_DIGITS} digits; "
+                         f"expected at most {MAX_DIGITS} digits")
+
+    def check_power(self, base, exponent, node):
+        """A number raised to a power: refused before Python computes a huge integer."""
+        bits = max((max(abs(r.p), r.q).bit_length() for r in base.atoms(sp.Rational)), default=1)
+        if bits * abs(exponent) > MAX_BITS:
+            raise self.too_large(node)
+
+    def check_value(self, value, node, whole=False):
+        """``value``, the SymPy result of ``node``, or a SpecError where it is a constant that
+        is not a finite real number, a huge number or a huge power. Each operation's result and
+        its arguments are looked at (where such a constant first appears); ``whole`` looks
+        through all of ``value``."""
+        if not isinstance(value, sp.Basic):
+            return value
+        parts = (value, *value.args)
+        bad = next((p for p in parts if p in _NOT_FINITE or p.is_number and (
+            p.is_finite is False or p.is_extended_real is False)), None)
+        if bad is None and whole and value.has(*_NOT_FINITE):
+            bad = next(p for p in _NOT_FINITE if value.has(p))
+        if bad is not None:
+            raise SpecError(f"'{_short(node)}' in '{self.text}' is {bad}, not a finite real "
+                            "number; expected an expression that is finite and real (no log(0), "
+                            "division by 0 or square root of a negative number)")
+        for p in parts:
+            if isinstance(p, sp.Rational) and too_many_bits(p):
+                raise self.too_large(node)
+            if p.is_Pow and p.exp.is_Number and abs(p.exp) > MAX_EXPONENT:
+                raise SpecError(f"'{_short(node)}' in '{self.text}' is {p.base} to the power "
+                                f"{p.exp}; expected an exponent of at most {MAX_EXPONENT}")
+        return value
+
     def call(self, node: ast.Call):
         if not isinstance(node.func, ast.Name):
             raise self.refuse("call of a non-function")
@@ -204,3 +301,11 @@ class _Walker:
             return self.functions[name](*args, **kwargs)
         except TypeError:
             raise SpecError(f"wrong number of arguments to {name}() in '{self.text}'") from None
+
+
+_NOT_FINITE = (sp.zoo, sp.oo, -sp.oo, sp.nan, sp.I)
+
+
+def _short(node) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text)} characters)"
