@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import naming
+from .budget import checkpoint
 from .ops import colsum, mask, rowsum, total
 from .rules import Contribution, backprop
 from .simplify import apply_assumptions, shortest, size, tidy_sums, to_node_variables
@@ -70,6 +71,7 @@ def sweep(graph) -> dict[sp.Symbol, Step]:
 
 
 def _combine(var, contributions, results, graph, shapes, scale) -> Step:
+    checkpoint()
     chain = scale * sp.Add(*[c.expr for c in contributions])
     step = Step(var, adjoint_symbol(var), contributions, chain)
     current = chain

@@ -20,12 +20,13 @@ import warnings
 import numpy as np
 import sympy as sp
 
+from .budget import checkpoint
 from .canonical import Canonical
 from .chain import adjoint_symbol
 from .claims import INDEX
 from .errors import SpecError
 from .graph import M
-from .numeric import FUNCTIONS, concrete, random_leaves
+from .numeric import concrete, lambdify, random_leaves
 from .ops import ELEMENTWISE, colsum, matmul, rowsum, softmax, total, transpose
 from .parse import parse
 from .printing import NumpyPrinter, batch_str, example_str
@@ -181,6 +182,7 @@ class Space:
 
     def value(self, expr, env):
         """``expr``'s value at ``env``, or None where it cannot be computed."""
+        checkpoint()
         try:
             if expr not in self._compiled:
                 self._compiled[expr] = compile_expr(expr)
@@ -224,7 +226,7 @@ class _Printer(NumpyPrinter):
 def compile_expr(expr):
     """A function of an environment (symbol -> array) that computes ``expr``."""
     symbols = sorted(expr.free_symbols, key=str)
-    f = sp.lambdify(symbols, expr, modules=[FUNCTIONS, "numpy"], printer=_Printer, dummify=True)
+    f = lambdify(symbols, expr, _Printer)
     return lambda env: f(*[env[s] for s in symbols])
 
 
