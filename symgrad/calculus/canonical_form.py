@@ -21,6 +21,9 @@ found to be 0 is 0; one that is not found may still be (then the callers compare
 * Elementwise parts are rational functions, cancelled, with the labels' assumptions: a binary
   label has ``y**2 = y``, a one-hot label's columns sum to 1. What cancelling leaves is tried
   with ``sympy.simplify``, and for a binary label in both its cases, 0 and 1.
+* Nothing is multiplied out beyond :data:`CANCEL_LIMIT` terms (or degree), and functions nested
+  deeper than :data:`REWRITE_DEPTH` are not rewritten in exponentials: where SymPy's time
+  would grow exponentially, the difference is left undecided (not 0).
 
 >>> import sympy as sp
 >>> from symgrad.model.ops import matmul, transpose
@@ -37,9 +40,12 @@ import sympy as sp
 
 from ..model.ops import Structural, colsum, mask, matmul, relu, rowsum, total, transpose
 from ..model.shapes import SCALAR, shape_of
-from .simplify import apply_assumptions
+from .budget import checkpoint
+from .simplify import apply_assumptions, expanded_size
 
 SIMPLIFY_LIMIT = 400  # operations: beyond this, sympy.simplify is not tried
+CANCEL_LIMIT = 20_000  # terms or degree multiplied out: beyond this, nothing is cancelled
+REWRITE_DEPTH = 3  # functions nested deeper are not rewritten in exp (tanh(u) holds u 4 times)
 ROUNDS = 10  # structural and rational rewrites, alternated until nothing changes
 
 
@@ -58,6 +64,7 @@ class Canonical:
             lambda e: isinstance(e, sp.Heaviside) and e.args[1:] == (0,)
             and isinstance(e.args[0], relu), lambda e: sp.Heaviside(e.args[0].args[0], 0))
         for _ in range(ROUNDS):
+            checkpoint()
             new = self._rational(self._structural(expr))
             if new == expr:
                 break
@@ -70,7 +77,8 @@ class Canonical:
         if diff == 0:
             return True
         masked, _ = mask(diff)
-        if masked.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or sp.count_ops(masked) > SIMPLIFY_LIMIT:
+        if masked.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or sp.count_ops(masked) > SIMPLIFY_LIMIT \
+                or expanded_size(masked) > CANCEL_LIMIT:
             return False
         cases = [masked]  # a binary label's entries are 0 or 1: both cases, entry by entry
         for label in sorted(masked.free_symbols & self.binary, key=str):
@@ -80,6 +88,8 @@ class Canonical:
     def _zero(self, e) -> bool:
         if sp.cancel(e) == 0:
             return True
+        if _nesting(e) > REWRITE_DEPTH:
+            return False
         return sp.simplify(self._assume(sp.simplify(e.rewrite(sp.exp)))) == 0
 
     # ----- elementwise: rational functions under the assumptions -----
@@ -89,6 +99,8 @@ class Canonical:
 
     def _rational(self, expr):
         masked, unmask = mask(self._assume(expr))
+        if expanded_size(masked) > CANCEL_LIMIT:  # too large to multiply out: left as it is
+            return masked.xreplace(unmask)
         out = sp.cancel(sp.together(masked))
         num, den = sp.fraction(out)
         num2 = self._assume(sp.expand(num))
@@ -112,7 +124,9 @@ class Canonical:
     def _split(self, expr, keep):
         """Terms of ``expr``, each as (factors that ``keep`` takes outside, the rest)."""
         out = []
-        for term in sp.Add.make_args(sp.expand(expr, deep=False)):
+        if expanded_size(expr) <= CANCEL_LIMIT:
+            expr = sp.expand(expr, deep=False)
+        for term in sp.Add.make_args(expr):
             outside, inside = [], []
             for f in sp.Mul.make_args(term):
                 (outside if f.is_Number or keep(f) else inside).append(f)
@@ -196,3 +210,9 @@ class Canonical:
         if (op is rowsum and c == 1) or (op is colsum and r == 1):
             return arg
         return op(arg)
+
+
+def _nesting(expr) -> int:
+    """How deeply functions (and roots) nest in ``expr``: ``tanh(sqrt(tanh(z)))`` has 3."""
+    inner = max((_nesting(a) for a in expr.args), default=0)
+    return inner + (isinstance(expr, sp.Function) or (expr.is_Pow and not expr.exp.is_Integer))

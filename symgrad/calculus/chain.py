@@ -17,6 +17,7 @@ import sympy as sp
 
 from ..model import naming
 from ..model.ops import colsum, mask, rowsum, total
+from .budget import checkpoint
 from .rules import Contribution, backprop
 from .simplify import apply_assumptions, shortest, size, tidy_sums, to_node_variables
 
@@ -70,6 +71,7 @@ def sweep(graph) -> dict[sp.Symbol, Step]:
 
 
 def _combine(var, contributions, results, graph, shapes, scale) -> Step:
+    checkpoint()
     chain = scale * sp.Add(*[c.expr for c in contributions])
     step = Step(var, adjoint_symbol(var), contributions, chain)
     current = chain

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..model import naming
+from ..model.errors import SpecError
 from ..model.graph import Graph, Model
 from ..model.layers import PREVIOUS
 from ..printing.printers import batch_str, text_report
+from .budget import DERIVE_LIMIT, OutOfTime, limit
 from .chain import Step, sweep
 
 
@@ -81,9 +83,21 @@ class Derivation:
 
 
 def derive(model: Model) -> Derivation:
+    """``model``'s derivation, within :data:`~symgrad.calculus.budget.DERIVE_LIMIT` seconds (else
+    SpecError)."""
+    try:
+        with limit(DERIVE_LIMIT):
+            return _derive(model)
+    except OutOfTime as out:
+        raise SpecError(f"model '{model.name}': deriving it gave up after {out.seconds:g} s, "
+                        "the time limit; its expressions grow too large", file=model.source) \
+            from None
+
+
+def _derive(model: Model) -> Derivation:
     graph = model.per_example_graph()
     batch = model.batch_graph()
-    layer = derive(model.stack.block()) if model.stack is not None else None
+    layer = _derive(model.stack.block()) if model.stack is not None else None
     return Derivation(model, graph, sweep(graph), batch, sweep(batch) if batch else {}, layer)
 
 

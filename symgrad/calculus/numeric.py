@@ -44,9 +44,22 @@ def evaluate(expr, env: dict):
     missing = [s for s in symbols if s not in env]
     if missing:
         raise KeyError(f"no value for {missing}")
-    f = sp.lambdify(symbols, expr, modules=[FUNCTIONS, "numpy"], printer=NumpyPrinter,
-                    dummify=True)
+    f = lambdify(symbols, expr, NumpyPrinter)
     return np.asarray(f(*[env[s] for s in symbols]), dtype=float)
+
+
+def lambdify(symbols, expr, printer):
+    """``sympy.lambdify`` of ``expr`` over ``symbols``, renamed to plain identifiers that keep
+    their assumptions.
+
+    lambdify's own ``dummify`` rebuilds the expression over Dummy symbols without assumptions;
+    rebuilding ``tanh(tanh(...))`` over a symbol not known to be real makes SymPy ask at each
+    level whether the argument is real (``tanh._eval_is_real``, ``as_real_imag``), at a cost
+    exponential in the depth.
+    """
+    plain = {s: sp.Symbol(f"_{i}", **s.assumptions0) for i, s in enumerate(symbols)}
+    return sp.lambdify(list(plain.values()), expr.xreplace(plain),
+                       modules=[FUNCTIONS, "numpy"], printer=printer)
 
 
 def sizes_for(shapes, rng, low=2, high=5) -> dict:

@@ -11,6 +11,8 @@ Two steps, each returning the expression and a label for the proof trace:
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from ..model.ops import Structural, colsum, mask, rowsum, total
@@ -52,7 +54,8 @@ def tidy_sums(expr, shapes):
         if not isinstance(e, (colsum, rowsum, total)):
             return e
         (arg,) = e.args
-        arg = sp.expand(arg) if arg.is_Add or arg.is_Mul else arg
+        if (arg.is_Add or arg.is_Mul) and expanded_size(arg) <= EXPAND_LIMIT:
+            arg = sp.expand(arg)
         terms = sp.Add.make_args(arg)
         out = []
         for term in terms:
@@ -97,18 +100,84 @@ SIMPLIFIERS = (
     ("expand", sp.expand),
 )
 
+EXPAND_LIMIT = 256  # terms or degree: beyond this, the simplifiers that multiply out are not tried
+SIZE_CAP = 10**6  # expanded_size counts no further
+
+
+def expanded_size(expr) -> int:
+    """An upper bound on the terms and the degree of ``expr`` multiplied out over a common
+    denominator (a function's argument counted on its own), found without multiplying it out;
+    at most :data:`SIZE_CAP`.
+
+    ``cancel``, ``factor`` and ``expand`` multiply out, and a product of n sums of two terms
+    has 2**n terms: :func:`shortest` tries them only up to :data:`EXPAND_LIMIT`. The terms are
+    counted both ways, by the sums multiplied and by the monomials of the degree reached.
+
+    >>> t, x = sp.symbols("t x")
+    >>> expanded_size((1 + t)**3 * (1 - x**2)), expanded_size(sp.tanh((1 + t)**100))
+    (8, 101)
+    >>> expanded_size(sp.Mul(*[t + k for k in range(30)]))  # 2**30 products, 31 monomials
+    31
+    """
+    worst, generators = 0, set()
+
+    def walk(e):  # numerator, denominator: each (terms, degree)
+        nonlocal worst
+        if e.is_Number:
+            return (1, 0), (1, 0)
+        if e.is_Add or e.is_Mul:
+            parts = [walk(a) for a in e.args]
+            den = (math.prod(d for _, (d, _) in parts), sum(g for _, (_, g) in parts))
+            if e.is_Add:  # over the common denominator
+                num = (sum(n * (den[0] // d) for (n, _), (d, _) in parts),
+                       max(g + den[1] - h for (_, g), (_, h) in parts))
+            else:
+                num = (math.prod(n for (n, _), _ in parts), sum(g for (_, g), _ in parts))
+            return tuple(min(v, SIZE_CAP) for v in num), tuple(min(v, SIZE_CAP) for v in den)
+        if e.is_Pow and e.exp.is_Integer:
+            power = min(abs(int(e.exp)), SIZE_CAP)
+            num, den = walk(e.base)[::-1 if e.exp < 0 else 1]
+            return tuple((_comb(power + n - 1, power), min(power * g, SIZE_CAP))
+                         for n, g in (num, den))
+        generators.add(e)  # a symbol, a function, a root: one term
+        for a in e.args:
+            worst = max(worst, expanded_size(a))
+        return (1, 1), (1, 0)
+
+    parts = walk(expr)
+    v = len(generators)
+    return max(worst, *(max(degree, min(terms, _comb(degree + v, v))) for terms, degree in parts))
+
+
+def _comb(n, k) -> int:
+    """n choose k, or SIZE_CAP where that is smaller."""
+    k, out = min(k, n - k), 1
+    for i in range(1, k + 1):  # C(n - k + i, i) grows with i
+        out = out * (n - k + i) // i
+        if out >= SIZE_CAP:
+            return SIZE_CAP
+    return out
+
+
+def affordable(simplifiers, expr):
+    """The ``simplifiers`` worth trying on ``expr``: all of them, or where multiplying ``expr``
+    out is too large (:func:`expanded_size`), only ``together``."""
+    if expanded_size(expr) <= EXPAND_LIMIT:
+        return simplifiers
+    return [(name, simplifier) for name, simplifier in simplifiers if simplifier is sp.together]
+
 
 def shortest(expr, binary=frozenset(), onehot=frozenset()):
     """The smallest of the simplifiers' results, and the name of the one that gave it."""
     expr = apply_assumptions(expr, binary, onehot)
     masked, unmask = mask(expr)
     best, label = masked, "as derived"
-    for name, simplifier in SIMPLIFIERS:
+    for name, simplifier in affordable(SIMPLIFIERS, masked):
         candidate = apply_assumptions(simplifier(masked), binary, onehot)
         if size(candidate) < size(best):
             best, label = candidate, name
     # a second pass: after expansion, cancelling or factoring may shorten further
-    for name, simplifier in SIMPLIFIERS[:2]:
+    for name, simplifier in affordable(SIMPLIFIERS[:2], best):
         candidate = apply_assumptions(simplifier(best), binary, onehot)
         if size(candidate) < size(best):
             best, label = candidate, f"{label}, then {name}"

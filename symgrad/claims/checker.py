@@ -26,7 +26,8 @@ assumptions (a binary label is 0 or 1, a one-hot label's column sums to 1).
 * **refuted**: the two differ at some point; the counterexample shown prefers small, simple
   values (:mod:`symgrad.claims.counterexample`);
 * **not proven**: SymPy could not decide, but the two agree at every random point tried. Said
-  plainly; never reported as proven.
+  plainly; never reported as proven. A claim whose check runs past its time limit
+  (:data:`symgrad.calculus.budget.CLAIM_LIMIT`, 10 s) is not proven either: "gave up after 10 s".
 
 A refuted claim gets a diagnosis where a common slip explains it (:mod:`symgrad.claims.diagnose`).
 """
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..calculus.budget import CLAIM_LIMIT, OutOfTime, limit
 from ..calculus.derivation import derive, layer_index_names
 from ..model.errors import SpecError
 from ..model.escape import terminal_text
@@ -94,11 +96,13 @@ def check(model, name, text=None, *, batch=None) -> Verdict:
 
 
 class Checker:
-    """Checks claims against one model, derived once for all of them."""
+    """Checks claims against one model, derived once for all of them; each verdict within
+    ``time_limit`` seconds (None: no limit)."""
 
-    def __init__(self, model, derivation=None):
+    def __init__(self, model, derivation=None, time_limit: float | None = CLAIM_LIMIT):
         self.model = model
         self.derivation = derivation or derive(model)
+        self.time_limit = time_limit
         self._spaces = {}
 
     def space(self, batch: bool, layer: bool = False) -> Space:
@@ -141,8 +145,14 @@ class Checker:
         return space, claim, step, expr
 
     def judge(self, space, claim, step, expr) -> Verdict:
-        """The verdict on a claim read by :meth:`prepare`."""
-        return _judge(space, claim, step, expr)
+        """The verdict on a claim read by :meth:`prepare`; "not proven" past the time limit."""
+        try:
+            with limit(self.time_limit):
+                return _judge(space, claim, step, expr)
+        except OutOfTime as out:
+            return Verdict(claim.name, claim.text, NOT_PROVEN, space.batch,
+                           space.show(step.result),
+                           reason=f"Not proven: gave up after {out.seconds:g} s, the time limit.")
 
     def _known(self, layer=False) -> str:
         out = "per example " + ", ".join(self.space(False, layer).adjoints)

@@ -20,9 +20,10 @@ import warnings
 import numpy as np
 import sympy as sp
 
+from ..calculus.budget import checkpoint
 from ..calculus.canonical_form import Canonical
 from ..calculus.chain import adjoint_symbol
-from ..calculus.numeric import FUNCTIONS, concrete, random_leaves
+from ..calculus.numeric import concrete, lambdify, random_leaves
 from ..model.errors import SpecError
 from ..model.graph import M
 from ..model.ops import ELEMENTWISE, colsum, matmul, rowsum, softmax, total, transpose
@@ -181,6 +182,7 @@ class Space:
 
     def value(self, expr, env):
         """``expr``'s value at ``env``, or None where it cannot be computed."""
+        checkpoint()
         try:
             if expr not in self._compiled:
                 self._compiled[expr] = compile_expr(expr)
@@ -224,7 +226,7 @@ class _Printer(NumpyPrinter):
 def compile_expr(expr):
     """A function of an environment (symbol -> array) that computes ``expr``."""
     symbols = sorted(expr.free_symbols, key=str)
-    f = sp.lambdify(symbols, expr, modules=[FUNCTIONS, "numpy"], printer=_Printer, dummify=True)
+    f = lambdify(symbols, expr, _Printer)
     return lambda env: f(*[env[s] for s in symbols])
 
 

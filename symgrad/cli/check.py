@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 
+from ..calculus.budget import CLAIM_LIMIT
 from ..model.errors import SpecError
 from .common import add_spec_argument
 
@@ -57,6 +58,9 @@ def register(subparsers) -> None:
                    help="read the --claim claims over m examples (dw = X @ dZ.T / m)")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="output format (default: text)")
+    p.add_argument("--time-limit", type=float, default=CLAIM_LIMIT, metavar="SECONDS",
+                   help="give up on a claim after this long: not proven (default: "
+                        f"{CLAIM_LIMIT:g})")
     p.set_defaults(run=run)
 
 
@@ -73,8 +77,11 @@ def run(args) -> int:
     if not claims:
         raise SpecError('no claims; expected --claim "NAME = EXPRESSION" (such as '
                         '"dz = a - y") or --claims FILE')
+    if not args.time_limit > 0:  # NaN too
+        raise SpecError(f"--time-limit {args.time_limit:g}: expected a positive number of "
+                        "seconds")
     model = load(args.spec)
-    checker = Checker(model)
+    checker = Checker(model, time_limit=args.time_limit)
     prepared = [checker.prepare(claim) for claim in claims]  # all input errors before output
     verdicts = [checker.judge(*p) for p in prepared]
     proven = sum(v.status == PROVEN for v in verdicts)

@@ -19,6 +19,7 @@ elementwise product, so ordinary algebra holds and SymPy may simplify freely.
 from __future__ import annotations
 
 import sympy as sp
+from sympy.core.logic import fuzzy_and
 
 # ----- elementwise functions defined by symgrad -----
 
@@ -105,6 +106,9 @@ ELEMENTWISE = {
 
 class Structural(sp.Function):
     """Base of the operations that are not elementwise."""
+
+    def _eval_is_real(self):  # entries of real arrays, moved or summed, are real
+        return fuzzy_and(a.is_real for a in self.args)
 
 
 class matmul(Structural):

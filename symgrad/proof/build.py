@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..calculus.budget import PROVE_LIMIT, OutOfTime, limit
+from ..model.errors import SpecError
 from .layer_steps import build_stacked, is_stacked
 from .line_check import check
 from .steps import Proof, build_plain
@@ -15,9 +17,15 @@ def build(derivation) -> Proof:
     return build_stacked(derivation) if is_stacked(derivation) else build_plain(derivation)
 
 
-def prove(derivation) -> Proof:
+def prove(derivation, seconds: float = PROVE_LIMIT) -> Proof:
     """Build the proof of ``derivation`` and check every line (:mod:`symgrad.proof.line_check`);
-    a line that does not hold raises ``ProofError``."""
-    proof = build(derivation)
-    check(proof)
+    a line that does not hold raises ``ProofError``, and work past ``seconds`` a SpecError."""
+    model = derivation.model
+    try:
+        with limit(seconds):
+            proof = build(derivation)
+            check(proof)
+    except OutOfTime as out:
+        raise SpecError(f"model '{model.name}': proving it gave up after {out.seconds:g} s, the "
+                        "time limit; its expressions grow too large", file=model.source) from None
     return proof
