@@ -89,28 +89,18 @@ def generated(name: str) -> set[str]:
 
 
 def taken_by_sympy(name: str) -> bool:
-    """True where SymPy's ``sympify`` reads ``name`` as something of its own (``E`` is Euler's
-    number, ``beta`` a function, ``max`` Python's), not as the symbol ``name``: a derivative
-    printed with it would not read back.
+    """True where ``name`` is one of SymPy's own names or Python's built-ins (``E`` is Euler's
+    number, ``beta`` a function, ``max`` and ``range`` Python's): ``sympify`` would not read a
+    derivative printed with it back as the symbol, and a generated module would shadow it.
+    Decided by looking the name up, never by handing it to SymPy's parser.
 
-    >>> taken_by_sympy("E"), taken_by_sympy("gamma"), taken_by_sympy("lambd")
-    (True, True, False)
+    >>> [taken_by_sympy(name) for name in ("E", "gamma", "range", "lambd")]
+    [True, True, True, False]
     """
-    return name in _sympy_names() and _read_by_sympy(name)
+    return name in _sympy_names()
 
 
 @functools.cache
 def _sympy_names() -> frozenset:
     """The names sympify looks up rather than makes symbols of: SymPy's and Python's."""
     return frozenset(sp.__all__) | frozenset(dir(builtins))
-
-
-@functools.cache
-def _read_by_sympy(name: str) -> bool:
-    if not is_valid(name):  # sympify evaluates its text: only identifiers reach it
-        raise ValueError(f"not a name: {name!r}")
-    try:
-        value = sp.sympify(name)
-    except Exception:  # whatever it is, it is not the symbol
-        return True
-    return not (isinstance(value, sp.Symbol) and value.name == name)
