@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import sys
 
@@ -77,6 +78,9 @@ def main(argv=None) -> int:
                             file=getattr(args, "spec", None))
             print(f"symgrad: error: {err}", file=sys.stderr)
             return 2
+        except BrokenPipeError:  # the reader closed stdout early (symgrad derive ... | head)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
         except KeyboardInterrupt as err:
             signum = getattr(err, "signum", signal.SIGINT)
             print("symgrad: interrupted" if signum == signal.SIGINT else "symgrad: terminated",

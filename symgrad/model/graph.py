@@ -48,8 +48,7 @@ class Variable:
 @dataclass(frozen=True)
 class Node:
     name: str
-    expr: sp.Expr  # the forward expression, per example
-    text: str  # as written in the spec
+    expr: sp.Expr  # the forward expression, per example (text as typed reaches no output)
     line: int | None = None
 
 
@@ -162,13 +161,13 @@ class Model:
             except SpecError as err:
                 raise err.located(**where("graph", key)) from None
             variables[key] = Variable(key, "node", describe(shape), shape)
-            nodes.append(Node(key, expr, str(texts[key]), lines.get(("graph", key))))
+            nodes.append(Node(key, expr, lines.get(("graph", key))))
         if output is not None:
             return model
         (cost_name, cost_text), = cost.items()
         _check_new_name(cost_name, variables, dims, **where("cost", cost_name))
         expr = model._parse(cost_text, where("cost", cost_name), cost=True)
-        model.cost = Node(cost_name, expr, str(cost_text), lines.get(("cost", cost_name)))
+        model.cost = Node(cost_name, expr, lines.get(("cost", cost_name)))
         variables[cost_name] = Variable(cost_name, "cost", "scalar", SCALAR)
         model._check_cost(where("cost", cost_name))
         return model

@@ -1,8 +1,10 @@
 """``symgrad derive``: output, JSON read back by sympify, and one-line errors with exit code 2."""
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import sympy as sp
@@ -93,3 +95,15 @@ def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "symgrad", "derive", "--help"],
                          capture_output=True, text=True, check=True).stdout
     assert "spec" in out
+
+
+def test_a_reader_that_closes_stdout_ends_the_command_quietly():
+    """``symgrad derive SPEC | head -1``: exit 0, nothing on stderr, no BrokenPipeError."""
+    spec = Path(__file__).resolve().parents[2] / "derivations" / "deep_network.toml"
+    env = {**os.environ, "PYTHONPATH": str(spec.parents[1])}
+    with subprocess.Popen([sys.executable, "-m", "symgrad", "derive", str(spec)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as proc:
+        proc.stdout.close()  # before it writes: every write then meets a closed pipe
+        err = proc.stderr.read()
+        code = proc.wait(timeout=60)
+    assert code == 0 and err == b""
