@@ -193,10 +193,3 @@ def _keep_mode(fd: int, real: Path) -> None:
             os.fchown(fd, old.st_uid, old.st_gid)
     if hasattr(os, "fchmod"):
         os.fchmod(fd, stat.S_IMODE(old.st_mode))
-
-
-def write_atomic(path, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` all or nothing (one :class:`Outputs` of one file)."""
-    with Outputs() as out:
-        out.write(path, data)
-    return Path(path)

@@ -395,12 +395,12 @@ def typeset(tex: str | bytes, shown: str = "proof.tex") -> tuple[bytes, str]:
         return pdf.read_bytes(), log
 
 
-def compile_pdf(tex_path, notify=None) -> tuple[Path, str]:
+def compile_pdf(tex_path) -> tuple[Path, str]:
     """Compile ``proof.tex`` to ``proof.pdf`` beside it; return the PDF's path and the log."""
     from ..printing.files import Outputs
 
     tex_path = Path(tex_path)
-    with Outputs(inputs=[tex_path], notify=notify) as out:
+    with Outputs(inputs=[tex_path]) as out:
         pdf_path = out.add(tex_path.with_suffix(".pdf"))
         pdf, log = typeset(tex_path.read_bytes(), str(tex_path))
         out.write(pdf_path, pdf)
