@@ -77,7 +77,8 @@ def concrete(shape, sizes):
 
 
 def random_leaves(graph, rng, sizes, scale=1.0) -> dict:
-    """Random values for the graph's free symbols (labels drawn from their domain)."""
+    """Random values for the graph's free symbols, each inside its domain (a label's, an
+    input's or a hyperparameter's: :mod:`symgrad.model.domains`); parameters from N(0, scale)."""
     defined = {s for s, _ in graph.nodes}
     leaves = set().union(*(e.free_symbols for _, e in graph.nodes)) - defined
     env = {d: n for d, n in sizes.items() if d.name == "m"}
@@ -86,12 +87,9 @@ def random_leaves(graph, rng, sizes, scale=1.0) -> dict:
             env[s] = sizes.get(s, sizes.get(sp.Symbol("m", positive=True, integer=True)))
             continue
         shape = concrete(graph.shapes[s], sizes)
-        if s in graph.binary:
-            env[s] = rng.integers(0, 2, size=shape).astype(float)
-        elif s in graph.onehot:
-            hot = np.zeros(shape)
-            hot[rng.integers(0, shape[0], size=shape[1]), np.arange(shape[1])] = 1.0
-            env[s] = hot
+        domain = graph.domains.get(s)
+        if domain is not None:  # a label, an input or a hyperparameter inside its domain
+            env[s] = domain.draw(rng, shape, scale)
         else:
             env[s] = rng.normal(0.0, scale, size=shape)
     return env

@@ -9,11 +9,12 @@ every per-example quantity is stacked as columns (``z`` -> ``Z``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
 from . import naming
+from .domains import LABEL_DOMAINS, REAL, VECTOR_ONLY, Domain, hyperparameter
 from .errors import SpecError
 from .layers import build_stacked, unroll
 from .limits import MAX_NAMES, MAX_NODES, dimension
@@ -22,8 +23,9 @@ from .parse import parse, syntax_tree
 from .shapes import SCALAR, describe, shape_of
 
 M = sp.Symbol("m", positive=True, integer=True)  # the number of examples
-SECTIONS = {"input": "inputs", "parameter": "parameters", "hyperparameter": "hyperparameters",
-            "node": "graph", "cost": "cost"}  # the spec's table for each role
+# the spec's table for each role
+SECTIONS = {"input": "inputs", "label": "labels", "parameter": "parameters",
+            "hyperparameter": "hyperparameters", "node": "graph", "cost": "cost"}
 
 
 class mean(Structural):
@@ -39,6 +41,9 @@ class Variable:
     type: str  # as written: "scalar", "vector(n_x)", "binary", ...; for nodes, inferred
     shape: tuple  # per example
     description: str = ""
+    domain: Domain = REAL  # where its values lie (inputs, labels, hyperparameters)
+    label: bool = False  # an input that is a label: what the loss compares against
+    default: float | None = None  # a hyperparameter's value where none is given
 
     @property
     def symbol(self) -> sp.Symbol:
@@ -61,7 +66,8 @@ class Graph:
     shapes: dict
     leaves: list[sp.Symbol]  # parameters whose adjoints are wanted
     binary: frozenset = frozenset()  # symbols known to lie in {0, 1}
-    onehot: frozenset = frozenset()  # symbols known to be one-hot columns
+    onehot: frozenset = frozenset()  # symbols whose columns sum to 1 (one-hot, probability)
+    domains: dict = field(default_factory=dict)  # leaf symbol -> Domain, where not all reals
     seed: sp.Expr = sp.Integer(1)  # the output's adjoint
     leaf_scale: sp.Expr = sp.Integer(1)  # factor applied to the parameters' adjoints
     inputs: list = field(default_factory=list)  # inputs whose adjoints are wanted (a block's)
@@ -94,8 +100,12 @@ class Model:
     @classmethod
     def build(cls, name, *, title="", dims=None, inputs=None, parameters=None,
               hyperparameters=None, graph=None, cost=None, source=None, lines=None,
-              layers=None, output=None) -> Model:
+              layers=None, output=None, labels=None) -> Model:
         """Build a model from plain dicts, as a spec file gives them.
+
+        ``labels`` declares the labels (what the loss compares against) apart from the other
+        inputs; without it, an input whose type is a label's (``binary``, ``onehot(n)``,
+        ``count``, ...) is a label, and failing that an input that only the loss reads.
 
         ``layers`` (a dict like a spec's ``[layers]`` table) declares repeated layers: the
         model is then the stack unrolled to its default depth (see :mod:`symgrad.model.layers`).
@@ -109,14 +119,15 @@ class Model:
                             line=lines.get((None, "name")), key="name")
         if layers is not None:
             return build_stacked(cls, name, title=title, dims=dims, inputs=inputs,
-                                 parameters=parameters, hyperparameters=hyperparameters,
-                                 graph=graph, cost=cost, source=source, lines=lines,
-                                 layers=layers)
+                                 labels=labels, parameters=parameters,
+                                 hyperparameters=hyperparameters, graph=graph, cost=cost,
+                                 source=source, lines=lines, layers=layers)
 
         def where(section, key):
             return {"file": source, "line": lines.get((section, key)), "key": f"{section}.{key}"}
 
-        _check_size(dims, inputs, parameters, hyperparameters, graph, source, lines)
+        _check_size(dims, {**(inputs or {}), **(labels or {})}, parameters, hyperparameters,
+                    graph, source, lines)
         dims = {str(k): str(v) for k, v in (dims or {}).items()}
         for d in dims:
             if not naming.is_valid(d):
@@ -125,23 +136,28 @@ class Model:
                 raise SpecError(f"'{d}' is reserved for the number of examples",
                                 **where("dims", d))
         variables: dict[str, Variable] = {}
-        for role, table in (("input", inputs), ("parameter", parameters),
+        for role, table in (("input", inputs), ("label", labels), ("parameter", parameters),
                             ("hyperparameter", hyperparameters)):
             section = role + "s"
+            if table is not None and not isinstance(table, dict):
+                raise SpecError(f"'{section}' must be a table ([{section}])", file=source,
+                                key=section)
             for key, text in (table or {}).items():
                 for var in (k.strip() for k in str(key).split(",")):
                     if not var:
                         continue
                     _check_new_name(var, variables, dims, **where(section, key))
-                    if role == "hyperparameter":
-                        shape, type_ = SCALAR, "scalar"
-                    else:
-                        try:
-                            shape, type_ = _parse_type(text, dims, role)
-                        except SpecError as err:
-                            raise err.located(**where(section, key)) from None
-                    variables[var] = Variable(var, role, type_, shape,
-                                              text if role == "hyperparameter" else "")
+                    try:
+                        if role == "hyperparameter":
+                            domain, default, description = hyperparameter(text)
+                            variables[var] = Variable(var, role, "scalar", SCALAR, description,
+                                                      domain=domain, default=default)
+                            continue
+                        shape, type_, domain = _parse_type(text, dims, role)
+                    except SpecError as err:
+                        raise err.located(**where(section, key)) from None
+                    variables[var] = Variable(var, "input" if role == "label" else role, type_,
+                                              shape, domain=domain, label=role == "label")
         if not graph and not cost:
             raise SpecError("the spec has no [graph] and no [cost]", file=source)
         nodes = []
@@ -170,7 +186,20 @@ class Model:
         model.cost = Node(cost_name, expr, lines.get(("cost", cost_name)))
         variables[cost_name] = Variable(cost_name, "cost", "scalar", SCALAR)
         model._check_cost(where("cost", cost_name))
+        if labels is None:
+            model._find_labels()
         return model
+
+    def _find_labels(self) -> None:
+        """Without a [labels] table: the inputs of a label's type are the labels, and failing
+        those, an input that only the loss reads (``y`` in ``L = (a - y)**2/2``)."""
+        typed = [v for v in self.inputs if v.type.split("(")[0] in LABEL_DOMAINS]
+        loss = self.loss
+        if not typed and loss is not None:
+            typed = [v for v in self.inputs if [n.name for n in self.nodes
+                                                if v.symbol in n.expr.free_symbols] == [loss.name]]
+        for v in typed:
+            self.variables[v.name] = replace(v, label=True)
 
     def _parse(self, text, where, *, cost) -> sp.Expr:
         names = {n: v.symbol for n, v in self.variables.items()}
@@ -274,6 +303,11 @@ class Model:
         return self.of_role("hyperparameter")
 
     @property
+    def labels(self):
+        """The inputs that are labels: what the loss compares against."""
+        return [v for v in self.inputs if v.label]
+
+    @property
     def loss(self) -> Node | None:
         """The per-example node that the cost averages (None for a model without examples)."""
         if self.cost is None:
@@ -298,9 +332,17 @@ class Model:
         return {s.name: naming.stacked(s.name) for s in self.per_example_symbols}
 
     def _assumed(self, kind, rename=None):
+        """The inputs (renamed) that are binary (kind "binary") or whose columns sum to 1."""
         rename = rename or {}
+        test = (lambda d: d.binary) if kind == "binary" else (lambda d: d.sums_to_one)
         return frozenset(sp.Symbol(rename.get(v.name, v.name), real=True)
-                         for v in self.inputs if v.type.startswith(kind))
+                         for v in self.inputs if test(v.domain))
+
+    def _domains(self, rename=None) -> dict:
+        """Symbol (renamed) -> Domain, for the inputs and hyperparameters not on all reals."""
+        rename = rename or {}
+        return {sp.Symbol(rename.get(v.name, v.name), real=True): v.domain
+                for v in self.inputs + self.hyperparameters if not v.domain.is_real_line}
 
     def per_example_graph(self) -> Graph:
         loss = self.loss
@@ -310,6 +352,7 @@ class Model:
             return Graph(nodes=nodes, output=output, shapes=self.shapes,
                          leaves=[v.symbol for v in self.parameters],
                          binary=self._assumed("binary"), onehot=self._assumed("onehot"),
+                         domains=self._domains(),
                          seed=sp.Symbol(naming.adjoint(self.output), real=True),
                          inputs=[v.symbol for v in self.inputs])
         if loss is None:
@@ -319,7 +362,8 @@ class Model:
             output = sp.Symbol(loss.name, real=True)
         return Graph(nodes=_needed(nodes, output), output=output, shapes=self.shapes,
                      leaves=[v.symbol for v in self.parameters],
-                     binary=self._assumed("binary"), onehot=self._assumed("onehot"))
+                     binary=self._assumed("binary"), onehot=self._assumed("onehot"),
+                     domains=self._domains())
 
     def batch_graph(self) -> Graph | None:
         loss = self.loss
@@ -345,6 +389,7 @@ class Model:
                          leaves=[v.symbol for v in self.parameters],
                          binary=self._assumed("binary", rename),
                          onehot=self._assumed("onehot", rename),
+                         domains=self._domains(rename),
                          seed=sp.Symbol(naming.adjoint(output.name), real=True),
                          leaf_scale=1 / M, inputs=[subs[v.symbol] for v in self.inputs])
         cost = self.cost.expr.replace(lambda e: isinstance(e, mean),
@@ -355,7 +400,7 @@ class Model:
         return Graph(nodes=_needed(nodes, output), output=output, shapes=shapes,
                      leaves=[v.symbol for v in self.parameters],
                      binary=self._assumed("binary", rename), onehot=self._assumed("onehot", rename),
-                     seed=M, leaf_scale=1 / M)
+                     domains=self._domains(rename), seed=M, leaf_scale=1 / M)
 
     def unrolled(self, depth: int) -> Model:
         """A model with [layers], unrolled to ``depth`` layers."""
@@ -425,23 +470,36 @@ def _dim(text, dims):
 
 
 def _parse_type(text, dims, role):
+    """(shape, type as shown, domain) of an input's, a label's or a parameter's type."""
     if not isinstance(text, str):
         raise SpecError(f"expected a type as a string, found {text!r}")
     t = text.replace(" ", "")
-    label_types = ("binary", "onehot(")
-    if t.startswith(label_types) and role != "input":
-        raise SpecError(f"type '{text}' is for labels (inputs) only")
-    if t in ("scalar", "binary"):
-        return SCALAR, t
-    for prefix, n in (("vector(", 1), ("onehot(", 1), ("matrix(", 2)):
+    kind, _, rest = t.partition("(")
+    if kind in LABEL_DOMAINS and kind != "real" or (kind == "real" and role != "parameter"):
+        if role == "parameter":
+            raise SpecError(f"type '{text}' is for labels and inputs only")
+        domain = LABEL_DOMAINS[kind]
+        if not rest:
+            if kind in VECTOR_ONLY:
+                raise SpecError(f"type '{text}' needs its size: {kind}(n)")
+            return SCALAR, kind, domain
+        if not rest.endswith(")") or "," in rest:
+            raise SpecError(f"unknown type '{text}'; expected {kind} or {kind}(n)")
+        return (_dim(rest[:-1], dims), sp.Integer(1)), t, domain
+    if t == "scalar":
+        return SCALAR, t, REAL
+    for prefix, n in (("vector(", 1), ("matrix(", 2)):
         if t.startswith(prefix) and t.endswith(")"):
             parts = t[len(prefix):-1].split(",")
             if len(parts) != n:
                 break
+            if n == 2 and role == "label":
+                raise SpecError(f"a label is a scalar or a vector, not '{text}'")
             ds = [_dim(p, dims) for p in parts]
-            return (ds[0], sp.Integer(1)) if n == 1 else tuple(ds), t.replace(",", ", ")
-    raise SpecError(f"unknown type '{text}'; expected scalar, vector(n), matrix(n, k), binary "
-                    "or onehot(n)")
+            return (ds[0], sp.Integer(1)) if n == 1 else tuple(ds), t.replace(",", ", "), REAL
+    labels = ", ".join(f"{d}(n)" if d in VECTOR_ONLY else d for d in LABEL_DOMAINS)
+    raise SpecError(f"unknown type '{text}'; expected scalar, vector(n), matrix(n, k)"
+                    + ("" if role == "parameter" else f", or a label's: {labels}"))
 
 
 def _topological(texts, variables, source, lines):

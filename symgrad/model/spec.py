@@ -11,9 +11,9 @@ from .errors import SpecError
 from .graph import Model
 from .limits import MAX_DIGITS, MAX_FILE_LENGTH, MAX_TOML_NESTING
 
-SECTIONS = {"name", "title", "dims", "inputs", "parameters", "hyperparameters", "graph", "cost",
-            "layers"}
-TABLES = ("dims", "inputs", "parameters", "hyperparameters", "graph", "cost")
+SECTIONS = {"name", "title", "dims", "inputs", "labels", "parameters", "hyperparameters",
+            "graph", "cost", "layers"}
+TABLES = ("dims", "inputs", "labels", "parameters", "hyperparameters", "graph", "cost")
 
 
 def load(path) -> Model:
@@ -110,13 +110,16 @@ def loads(text: str, source: str = "<spec>") -> Model:
         for part in section.split("."):
             table = table.get(part, {}) if isinstance(table, dict) else {}
         for key, value in (table if isinstance(table, dict) else {}).items():
+            if section == "hyperparameters" and isinstance(value, dict):
+                continue  # { default = ..., domain = ... }: checked by domains.hyperparameter
             if not isinstance(value, str):
                 raise SpecError(f"expected a string, found {type(value).__name__}", file=source,
                                 line=lines.get((section, key)), key=f"{section}.{key}")
     # a spec without a name is named after its file, made a valid name (my-model -> my_model)
     name = data["name"] if "name" in data else naming.identifier(Path(source).stem)
     return Model.build(name, title=str(data.get("title", "")), dims=data.get("dims"),
-                       inputs=data.get("inputs"), parameters=data.get("parameters"),
+                       inputs=data.get("inputs"), labels=data.get("labels"),
+                       parameters=data.get("parameters"),
                        hyperparameters=data.get("hyperparameters"), graph=data.get("graph"),
                        cost=data.get("cost"), source=source, lines=lines,
                        layers=data.get("layers"))
