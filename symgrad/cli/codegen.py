@@ -23,7 +23,9 @@ def register(subparsers) -> None:
         description="Generate one Python file that trains the model by gradient descent with\n"
                     "NumPy alone: forward, compute_cost, backward (the derived gradients),\n"
                     "propagate, update_parameters, train, predict, and a command line.\n"
-                    "Check it with 'symgrad verify'.",
+                    "No file is written before the module has passed a self-check: it\n"
+                    "compiles, runs on a small random batch and agrees with finite\n"
+                    "differences. Check it further with 'symgrad verify'.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_spec_argument(p)
     p.add_argument("-o", "--output", metavar="FILE",

@@ -32,7 +32,8 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..calculus.derivation import derive
-    from ..code.verify import EPSILON, depths, table, verify
+    from ..code.selfcheck import EPSILON
+    from ..code.verify import depths, table, verify
     from ..model.spec import load
 
     derivation = derive(load(args.spec))

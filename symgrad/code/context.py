@@ -41,7 +41,6 @@ MODEL_TEMPLATE = "model_plain.py.jinja"  # parameters named one by one in the sp
 LINE_LENGTH = 88
 HIDDEN_SIZE = 4  # default units of a dimension that the data does not fix (n_h = 4 in the course)
 RANDOM_SCALE = 0.01  # initialize_parameters(method="random"): N(0, 1) * 0.01, as in the course
-HYPERPARAMETER_DEFAULT = "0.0"  # lambd=0.0: no regularisation unless asked for, as in the course
 PRINTER_SETTINGS = {"numpy_alias": "np", "order": "none"}  # terms as the derivation reads
 
 # The functions the module defines, in the order it defines them (macros of functions.py.jinja).
@@ -69,8 +68,13 @@ TEMPLATE_NAMES = frozenset({
     "labels_from_column", "check_labels", "summary", "error_line", "ArgumentParser",
     "at_least", "finite_number", "positive_number", "check_memory", "model_size",
     "read_arrays", "array_header", "load_data", "check_parameters", "load_parameters",
-    "check_save", "save_parameters", "main",
+    "check_save", "save_parameters", "main", "INPUTS", "LABELS", "number_in",
 }) | frozenset(name for _, name in HELPERS) | frozenset(dir(builtins))
+# What a module of several inputs or labels takes and defines besides (it has no X and Y).
+NAMED_NAMES = frozenset({
+    "inputs", "labels", "named_arrays", "check_domain", "INPUT_ROWS", "LABEL_ROWS",
+    "LABEL_DOMAINS", "array", "name", "rows", "key", "where", "arrays", "value", "domain",
+})
 
 
 # ----- the context handed to the templates -----
@@ -100,8 +104,40 @@ class Parameter:
 @dataclass(frozen=True)
 class Hyperparameter:
     name: str
-    default: str  # a Python literal
+    default: str  # a Python literal: the spec's default (0.0 where it gives none: lambd=0.0)
     help: str  # a Python string literal
+    type: str  # the command line's argparse type: finite_number, or number_in(...)
+
+
+@dataclass(frozen=True)
+class LabelCheck:
+    """How the command line checks a label's values: a test of ``array`` (code)."""
+
+    domain: str  # a Python string literal: the domain's name
+    test: str  # code, in `array`: True where every value lies in the domain
+    text: str  # a Python string literal: what the values must be
+
+
+# The code that tests an array's values, for each domain a label may have (domains.py).
+DOMAIN_TESTS = {
+    "positive": "bool((array > 0).all())",
+    "nonnegative": "bool((array >= 0).all())",
+    "count": "bool(((array >= 0) & (array == np.round(array))).all())",
+    "binary": "bool(np.isin(array, (0.0, 1.0)).all())",
+    "onehot": "bool(np.isin(array, (0.0, 1.0)).all() and (array.sum(axis=0) == 1).all())",
+    "probability": ("bool((array >= 0).all() and np.allclose(array.sum(axis=0), 1.0))"),
+}
+
+
+@dataclass(frozen=True)
+class Array:
+    """One of the named arrays a module with several inputs or labels takes: an input (in
+    ``inputs``) or a label (in ``labels``), one column per example."""
+
+    name: str  # its key, the spec's name: "x1"
+    rows: str  # a Python literal: its rows, a dimension's name or an int
+    domain: str  # its domain's name (domains.py), a Python string literal: "binary"
+    text: str  # for people: "x1 (n_x, m)"
 
 
 @dataclass(frozen=True)
@@ -167,7 +203,10 @@ class CodeContext:
     parameters: tuple[Parameter, ...]
     hyperparameters: tuple[Hyperparameter, ...]
     hyper_defaults: tuple[str, ...]  # "lambd=0.0", for signatures
-    hyper_call: str  # ", lambd=lambd", passed on in calls
+    hyper_args: tuple[str, ...]  # "lambd=lambd", passed on in calls
+    forward_defaults: tuple[str, ...]  # the hyperparameters forward() reads: "keep=0.8"
+    forward_args: tuple[str, ...]  # "keep=keep"
+    bounded: bool  # a hyperparameter's domain is not all reals: the CLI needs number_in()
     features: str  # a Python literal: the rows of X, "n_x" or an int
     hidden_sizes: tuple[tuple[str, int], ...]  # dimensions that the data does not fix
     default_init: str  # how train() starts without params: "zeros" or "random"
@@ -184,6 +223,21 @@ class CodeContext:
     prediction_text: str  # for people
     threshold: str  # binary labels: predict 1 where the prediction exceeds this
     layers: Layers | None = None  # a stack of layers, looped over (model_layers.py.jinja)
+    # Several inputs or labels (named): the functions take dicts of arrays, inputs and labels,
+    # rather than X and Y; x_arg and y_arg are the arguments' names either way.
+    named: bool = False
+    x_arg: str = "X"
+    y_arg: str = "Y"
+    inputs: tuple[Array, ...] = ()
+    labels: tuple[Array, ...] = ()
+    input_names: str = "()"  # Python literals: the tuples INPUTS and LABELS
+    label_names: str = "()"
+    arrays_text: tuple[str, ...] = ()  # the docstring's lines on the named arrays
+    data_help: str = '"labelled examples: .npz or .csv"'  # Python literals: --data's help
+    predict_help: str = '"examples: .npz or .csv"'
+    labels_text: str = "Y"  # for people, in a message: the labels
+    m_code: str = "X.shape[1]"  # the number of examples, in the command line's main()
+    label_checks: tuple[LabelCheck, ...] = ()  # the labels' domains the CLI checks
 
 
 # ----- rendering -----
@@ -193,9 +247,51 @@ def _hyperparameter_text(hyper) -> list[str]:
     """The docstring's lines on the hyperparameters (none without any)."""
     if not hyper:
         return []
-    names = ", ".join(f"{v.name} ({v.description})" if v.description else v.name for v in hyper)
+    names = ", ".join(f"{v.name} ({', '.join(_hyperparameter_notes(v))})" for v in hyper)
     return _wrap_text(f"Hyperparameters: {names}; keyword arguments of compute_cost, backward, "
-                      f"propagate and train (default {HYPERPARAMETER_DEFAULT}).")
+                      "propagate and train.")
+
+
+def _hyperparameter_notes(v) -> list[str]:
+    notes = [v.description] if v.description else []
+    if not v.domain.is_real_line:
+        notes.append(v.domain.text)
+    return notes + [f"default {default_literal(v)}"]
+
+
+def default_literal(v) -> str:
+    """A hyperparameter's default as a Python literal: 0.0, 2 for a whole number."""
+    return str(int(v.default)) if v.domain.integer else repr(float(v.default))
+
+
+def cli_type(domain) -> str:
+    """The argparse type of a hyperparameter's option: a finite number inside its domain."""
+    if domain.is_real_line:
+        return "finite_number"
+    bounds = [repr(domain.low), repr(domain.high)]
+    if domain.low is not None and not domain.low_open:
+        bounds.append("low_open=False")
+    if domain.high is not None and not domain.high_open:
+        bounds.append("high_open=False")
+    if domain.integer:
+        bounds.append("integer=True")
+    return f"number_in({', '.join(bounds)})"
+
+
+def hyperparameter_fields(hyper, forward=()) -> dict:
+    """The CodeContext fields on the hyperparameters, for either builder; ``forward`` are
+    those that forward() reads."""
+    return {
+        "forward_defaults": tuple(f"{v.name}={default_literal(v)}" for v in forward),
+        "forward_args": tuple(f"{v.name}={v.name}" for v in forward),
+        "hyperparameters": tuple(Hyperparameter(
+            v.name, default_literal(v),
+            python_string("; ".join([v.description or v.name, *_hyperparameter_notes(v)[
+                bool(v.description):]])), cli_type(v.domain)) for v in hyper),
+        "hyper_defaults": tuple(f"{v.name}={default_literal(v)}" for v in hyper),
+        "hyper_args": tuple(f"{v.name}={v.name}" for v in hyper),
+        "bounded": any(not v.domain.is_real_line for v in hyper),
+    }
 
 
 # ----- building the context -----
@@ -210,14 +306,20 @@ class _Builder:
             raise SpecError(f"model '{model.name}' has no examples (no inputs and no mean(...) "
                             "in its cost): there is nothing to train on, so no code to generate",
                             file=model.source)
-        feature, label = examples(model)
+        self.input_vars, self.label_vars = examples(model)
+        # one input and one label (x, y): arrays X and Y, as the course writes them; otherwise
+        # dicts of named arrays, inputs and labels
+        self.named = not plain(self.input_vars, self.label_vars)
         stacked = model.stacked_names()
         self.rename = {}
-        for var, fixed in ((feature, "X"), (label, "Y")):
-            old = sp.Symbol(stacked[var.name], real=True)
-            if old.name != fixed:
-                self.rename[old] = sp.Symbol(fixed, real=True)
-        self.feature_var, self.label_var = feature, label
+        if not self.named:
+            for var, fixed in ((self.input_vars[0], "X"), (self.label_vars[0], "Y")):
+                old = sp.Symbol(stacked[var.name], real=True)
+                if old.name != fixed:
+                    self.rename[old] = sp.Symbol(fixed, real=True)
+            self.feature_var, self.label_var = self.input_vars[0], self.label_vars[0]
+        self.data = {v.name: self.ren(sp.Symbol(stacked[v.name], real=True))
+                     for v in self.input_vars + self.label_vars}  # spec name -> stacked
         self.graph = graph
         self.nodes = [(self.ren(s), self.ren(e)) for s, e in graph.nodes]
         self.shapes = {self.ren(s): shape for s, shape in graph.shapes.items()}
@@ -225,10 +327,9 @@ class _Builder:
         self.hyper = [v for v in model.hyperparameters]
         self.param_symbols = {v.symbol for v in self.params}
         self.scalars = {v.symbol for v in self.params + self.hyper if v.shape == SCALAR} | {M}
-        X, Y = sp.Symbol("X", real=True), sp.Symbol("Y", real=True)
-        self.X, self.Y = X, Y
+        self.X, self.Y = sp.Symbol("X", real=True), sp.Symbol("Y", real=True)
         # nodes that the labels reach are the cost's; the others are forward()'s
-        labelled = {Y}
+        labelled = {self.data[v.name] for v in self.label_vars}
         for s, e in self.nodes:
             if e.free_symbols & labelled:
                 labelled.add(s)
@@ -250,8 +351,13 @@ class _Builder:
             owners[s.name] = owners[adjoint_symbol(s).name] = spec_name.get(s.name, s.name)
         for d in self.model.dims:  # a size the data does not fix is an option: --n_h
             owners[d] = d
-        refuse_taken(self.model, owners, TEMPLATE_NAMES)
-        self.taken = set(self.model.variables) | set(owners) | TEMPLATE_NAMES
+        taken = TEMPLATE_NAMES
+        if self.named:  # the arrays are named after the inputs and labels: X1, Mask
+            for name, symbol in self.data.items():
+                owners[symbol.name] = name
+            taken = (taken - {"X", "Y"}) | NAMED_NAMES
+        refuse_taken(self.model, owners, taken)
+        self.taken = set(self.model.variables) | set(owners) | taken
 
     # ----- printing -----
 
@@ -303,31 +409,101 @@ class _Builder:
                 kept.append((temp, value))
         return kept, [e.xreplace(back) for e in reduced]
 
-    def sources(self, *, cache: bool):
+    def sources(self, *, cache: bool, labels: bool = False):
         """Where each symbol a function may use comes from, in the order of the loads."""
         out = {v.symbol: f'params["{v.name}"]' for v in self.params}
         if cache:
             out.update({s: f'cache["{s.name}"]' for s, _ in self.forward_nodes})
-        out[M] = f"{self.X.name}.shape[1]"
+        if self.named:
+            out.update({self.data[v.name]: f'inputs["{v.name}"]' for v in self.input_vars})
+            if labels:
+                out.update({self.data[v.name]: f'labels["{v.name}"]' for v in self.label_vars})
+        out[M] = self.examples_count()
         return out
+
+    def examples_count(self) -> str:
+        """The code of m: the columns of the first input (of a label, without inputs)."""
+        if not self.named:
+            return f"{self.X.name}.shape[1]"
+        first = (self.input_vars or self.label_vars)[0]
+        where = "inputs" if first in self.input_vars else "labels"
+        return f'{where}["{first.name}"].shape[1]'
 
     # ----- the parts -----
 
     def forward(self) -> Function:
         items = [(s, e, (), None) for s, e in self.forward_nodes]
-        return self.function(items, self.sources(cache=False))
+        return self.named_loads(self.function(items, self.sources(cache=False)))
+
+    def forward_hyper(self) -> list:
+        """The hyperparameters that forward() reads (a dropout's keep probability)."""
+        used = set().union(*(e.free_symbols for _, e in self.forward_nodes))
+        return [v for v in self.hyper if v.symbol in used]
+
+    def named_loads(self, function) -> Function:
+        """A named module's function first makes its inputs and labels dicts (a lone array
+        stands for the one input or label)."""
+        if not self.named:
+            return function
+        first = []
+        for arg, names in (("inputs", "INPUTS"), ("labels", "LABELS")):
+            if any(load.code.startswith(f"{arg}[") for load in function.loads):
+                first.append(Statement(arg, f'named_arrays({arg}, {names}, "{arg}")'))
+        return Function(tuple(first) + function.loads, function.body)
+
+    def data_fields(self) -> dict:
+        """The CodeContext fields on the inputs and labels."""
+        def names(variables):
+            quoted = [python_string(v.name) for v in variables]
+            return f"({quoted[0]},)" if len(quoted) == 1 else f"({', '.join(quoted)})"
+
+        fields = {"input_names": names(self.input_vars), "label_names": names(self.label_vars)}
+        if not self.named:
+            return fields
+        rows = lambda v: _size_text(v.shape[0])  # noqa: E731
+        arrays = [f'"{v.name}": ({rows(v)}, m)' for v in self.input_vars]
+        labels = [f'"{v.name}": ({rows(v)}, m), {v.domain.text}' for v in self.label_vars]
+        all_names = ", ".join(v.name for v in self.input_vars + self.label_vars)
+        checks = []
+        for domain in dict.fromkeys(v.domain for v in self.label_vars):
+            if domain.name in DOMAIN_TESTS:
+                checks.append(LabelCheck(python_string(domain.name), DOMAIN_TESTS[domain.name],
+                                         python_string(domain.text)))
+        fields.update(
+            arrays_text=tuple(_wrap_text("inputs " + "; ".join(arrays) + ";", "    ")
+                              + _wrap_text("labels " + "; ".join(labels) + ").", "    ")),
+            data_help=python_string(f"a .npz file with arrays {all_names}"),
+            predict_help=python_string("a .npz file with arrays "
+                                       + ", ".join(v.name for v in self.input_vars)),
+            labels_text=", ".join(v.name for v in self.label_vars),
+            m_code="inputs[INPUTS[0]].shape[1]",
+            label_checks=tuple(checks))
+        return fields
 
     def cost(self) -> Function:
-        items = []
-        for s, e in self.cost_nodes:
-            stable, rules = stable_form(e, self.nodes)
-            comments = ()
-            if rules:
-                comments = _wrap_comment(f"{s.name} = {batch_str(e)}, rewritten to stay finite "
-                                         "by")
-                comments += tuple(f"    {rule}" for rule in rules)
-            items.append((s, stable, comments, None))
-        return self.function(items, self.sources(cache=True))
+        return self.named_loads(self.function([self._cost_item(s, e) for s, e in self.cost_nodes],
+                                              self.sources(cache=True, labels=True)))
+
+    def _cost_item(self, s, e):
+        """A node of the cost's part, in its stable form, with a comment naming the rewrite."""
+        stable, rules = stable_form(e, self.nodes)
+        comments = ()
+        if rules:
+            comments = _wrap_comment(f"{s.name} = {batch_str(e)}, rewritten to stay finite by")
+            comments += tuple(f"    {rule}" for rule in rules)
+        return s, stable, comments, None
+
+    def label_nodes(self, exprs) -> list:
+        """The nodes of the cost's part (computed from the labels, such as t = 2*Y - 1) that
+        ``exprs`` use, with those they use in turn, in order: backward() computes them."""
+        output = self.ren(self.graph.output)
+        used = set().union(*(e.free_symbols for e in exprs))
+        needed = set()
+        for s, e in reversed(self.cost_nodes):
+            if s in used and s != output:
+                needed.add(s)
+                used |= e.free_symbols
+        return [(s, e) for s, e in self.cost_nodes if s in needed]
 
     def backward(self) -> tuple[Function, tuple[str, ...]]:
         steps = self.derivation.batch_steps
@@ -353,8 +529,10 @@ class _Builder:
                 formula = f"{target.name} = {batch_str(result)}"
                 wrap = None
             items.append((target, result, _wrap_comment(formula), wrap))
-        function = self.function(items, self.sources(cache=True))
-        return function, tuple(target.name for target, _, _, _ in items)
+        grads = tuple(target.name for target, _, _, _ in items)
+        before = [self._cost_item(s, e) for s, e in self.label_nodes([e for _, e, _, _ in items])]
+        function = self.function(before + items, self.sources(cache=True, labels=True))
+        return self.named_loads(function), grads
 
     def _gradient(self, param, result):
         return gradient_form(param, result, self._shapes(),
@@ -385,24 +563,35 @@ class _Builder:
         return node.name, "0.5" if isinstance(definition, sigmoid) else "0.0"
 
     def label(self) -> Label:
-        shape = self.label_var.shape
-        kind = ("binary" if self.label_var.type == "binary"
-                else "onehot" if self.label_var.type.startswith("onehot") else "real")
+        """How predict() and the command line read the (first) label."""
+        var = self.label_vars[0]
+        shape, domain = var.shape, var.domain
         if shape[1] != 1:
-            raise SpecError(f"the label '{self.label_var.name}' must be a scalar or a vector",
+            raise SpecError(f"the label '{var.name}' must be a scalar or a vector",
                             file=self.model.source)
-        return Label(kind, f"label_{kind}.py.jinja", _size_literal(shape[0]), _size_text(shape[0]),
-                     self.label_var.type if kind != "real" else f"real, {self.label_var.type}")
+        kind = ("binary" if domain.binary and shape == SCALAR
+                else "onehot" if domain.columns == "onehot" else "real")
+        text = var.type if kind != "real" else f"real, {var.type}"
+        if self.named:
+            return Label(kind, "label_named.py.jinja", _size_literal(shape[0]),
+                         _size_text(shape[0]), text)
+        return Label(kind, f"label_{kind}.py.jinja", _size_literal(shape[0]),
+                     _size_text(shape[0]), text)
+
+    def arrays(self, variables) -> tuple[Array, ...]:
+        return tuple(Array(v.name, _size_literal(v.shape[0]), python_string(v.domain.name),
+                           f"{v.name} ({_size_text(v.shape[0])}, m)") for v in variables)
 
     def dims(self):
         """The dimension that X's rows fix, and default sizes for those the data fixes not."""
-        fixed = {d for d in (self.feature_var.shape[0], self.label_var.shape[0]) if d.is_Symbol}
+        fixed = {v.shape[0] for v in self.input_vars + self.label_vars if v.shape[0].is_Symbol}
         hidden = []
         for v in self.params:
             for d in v.shape:
                 if d.is_Symbol and d not in fixed and d.name not in [h for h, _ in hidden]:
                     hidden.append((d.name, HIDDEN_SIZE))
-        return _size_literal(self.feature_var.shape[0]), tuple(hidden)
+        features = "None" if self.named else _size_literal(self.feature_var.shape[0])
+        return features, tuple(hidden)
 
     def helpers(self, *functions) -> tuple[str, ...]:
         used = set()
@@ -425,13 +614,18 @@ class _Builder:
             f"{spec}: every gradient below was derived with SymPy, and `symgrad verify "
             f"{spec}` checks this code against the derivation and against finite "
             "differences. Regenerate the file rather than edit it.")
-        x, y = self.feature_var, self.label_var
-        out += ["", f"The model, per example (input {x.name}: {x.type}; label {y.name}: "
-                    f"{label.text}):"]
+        out += [""] + _wrap_text(f"The model, per example ({self.data_text(label)}):")
         for node in model.nodes + [model.cost]:  # printed from the parsed tree, not as typed
             out += _wrap_text(f"{node.name} = {example_str(node.expr)}", "    ")
         rows = lambda v: f"{_size_text(v.shape[0])}, m"  # noqa: E731
-        out += ["", f"Over m examples, the columns of X ({rows(x)}) and Y ({rows(y)}):"]
+        if self.named:
+            arrays = ", ".join(f"{self.data[v.name]} = {where}[{v.name!r}] ({rows(v)})"
+                               for vs, where in ((self.input_vars, "inputs"),
+                                                 (self.label_vars, "labels")) for v in vs)
+            out += [""] + _wrap_text(f"Over m examples, the columns of {arrays}:")
+        else:
+            x, y = self.feature_var, self.label_var
+            out += ["", f"Over m examples, the columns of X ({rows(x)}) and Y ({rows(y)}):"]
         for s, e in self.nodes:
             out += _wrap_text(f"{s.name} = {batch_str(e)}", "    ")
         out += ["", "Gradients (dZ-style entries hold m dJ/dZ, one column per example; "
@@ -444,6 +638,15 @@ class _Builder:
         out += [""] + _wrap_text(f"Parameters: {params}.")
         out += _hyperparameter_text(self.hyper)
         return tuple(out)
+
+    def data_text(self, label) -> str:
+        """The inputs and labels, for the docstring: input x: vector(n_x); label y: binary."""
+        if not self.named:
+            x, y = self.feature_var, self.label_var
+            return f"input {x.name}: {x.type}; label {y.name}: {label.text}"
+        parts = [f"input {v.name}: {v.type}" for v in self.input_vars]
+        parts += [f"label {v.name}: {v.type}" for v in self.label_vars]
+        return "; ".join(parts)
 
     def build(self) -> CodeContext:
         label = self.label()
@@ -459,11 +662,7 @@ class _Builder:
             helpers=self.helpers(forward, cost, backward),
             parameters=tuple(Parameter(v.name, naming.adjoint(v.name), _shape_literal(v),
                                        _param_text(v)) for v in self.params),
-            hyperparameters=tuple(Hyperparameter(v.name, HYPERPARAMETER_DEFAULT,
-                                                 python_string(v.description or v.name))
-                                  for v in self.hyper),
-            hyper_defaults=tuple(f"{v.name}={HYPERPARAMETER_DEFAULT}" for v in self.hyper),
-            hyper_call="".join(f", {v.name}={v.name}" for v in self.hyper),
+            **hyperparameter_fields(self.hyper, self.forward_hyper()),
             features=features,
             hidden_sizes=hidden,
             default_init="random" if has_matrix else "zeros",
@@ -479,6 +678,12 @@ class _Builder:
             prediction_key=python_string(prediction),
             prediction_text=prediction,
             threshold=threshold,
+            named=self.named,
+            x_arg="inputs" if self.named else "X",
+            y_arg="labels" if self.named else "Y",
+            inputs=self.arrays(self.input_vars),
+            labels=self.arrays(self.label_vars),
+            **self.data_fields(),
         )
 
 
@@ -516,23 +721,27 @@ def gradient_form(param, result, shapes, scalar):
 
 
 def examples(model):
-    """The input that holds the examples (stacked: X) and the one that holds the labels (Y)."""
-    inputs = model.inputs
-    loss = model.loss
-    users = {v.name: [n.name for n in model.nodes if v.symbol in n.expr.free_symbols]
-             for v in inputs}
-    labels = [v for v in inputs if v.type.startswith(("binary", "onehot"))]
-    if not labels:  # an input that only the loss reads is a label
-        labels = [v for v in inputs if loss is not None and users[v.name] == [loss.name]]
-    others = [v for v in inputs if v not in labels]
-    if len(labels) != 1 or len(others) != 1:
-        found = ", ".join(f"{v.name} ({v.type})" for v in inputs) or "none"
-        raise SpecError("codegen needs exactly two inputs: the examples (x) and their label (y, "
-                        f"read only by the loss); found: {found}", file=model.source)
-    if others[0].shape[1] != 1:
-        raise SpecError(f"the input '{others[0].name}' must be a scalar or a vector",
-                        file=model.source)
-    return others[0], labels[0]
+    """The inputs that hold the examples and the labels, each a list in the spec's order."""
+    labels = model.labels
+    inputs = [v for v in model.inputs if not v.label]
+    if not labels:
+        found = ", ".join(f"{v.name} ({v.type})" for v in model.inputs) or "none"
+        raise SpecError("codegen needs a label, the input the loss compares against: declare "
+                        "it in [labels] (y = \"real\", \"binary\", \"onehot(n)\", ...); "
+                        f"found inputs: {found}", file=model.source)
+    if not inputs:
+        raise SpecError("codegen needs an input besides the labels: the examples that "
+                        "predict() reads", file=model.source)
+    for v in inputs + labels:
+        if v.shape[1] != 1:
+            raise SpecError(f"the input '{v.name}' must be a scalar or a vector (one column per "
+                            "example)", **model.where(v.name))
+    return inputs, labels
+
+
+def plain(inputs, labels) -> bool:
+    """One input and one label: the module takes arrays X and Y, as the course writes them."""
+    return len(inputs) == 1 and len(labels) == 1
 
 
 def _needed_temps(expr, temps):

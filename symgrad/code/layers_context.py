@@ -46,12 +46,10 @@ from ..model.graph import M
 from ..model.layers import PREVIOUS, PREVIOUS_UNITS, UNITS
 from ..printing.printers import batch_str, example_str
 from .context import (
-    HYPERPARAMETER_DEFAULT,
     RANDOM_SCALE,
     TEMPLATE_NAMES,
     CodeContext,
     Function,
-    Hyperparameter,
     Layer,
     LayerParameter,
     Layers,
@@ -62,6 +60,7 @@ from .context import (
     _wrap_comment,
     _wrap_text,
     gradient_form,
+    hyperparameter_fields,
     refuse_taken,
 )
 
@@ -97,6 +96,10 @@ class _LayersBuilder(_Builder):
         if model.depth < 2:  # the output layer reads a hidden layer's output, not x
             derivation = derive(model.unrolled(2))
         super().__init__(derivation)
+        if self.named:
+            names = ", ".join(v.name for v in self.input_vars + self.label_vars)
+            raise SpecError("codegen for a model with [layers] takes one input, the layers' "
+                            f"A[0], and one label; found {names}", file=model.source)
         self.stack = stack = model.stack
         self.block = derivation.layer
         top = derivation.model.depth
@@ -424,11 +427,8 @@ class _LayersBuilder(_Builder):
             docstring=self.docstring_layers(label),
             helpers=helpers,
             parameters=(),
-            hyperparameters=tuple(Hyperparameter(v.name, HYPERPARAMETER_DEFAULT,
-                                                 python_string(v.description or v.name))
-                                  for v in self.hyper),
-            hyper_defaults=tuple(f"{v.name}={HYPERPARAMETER_DEFAULT}" for v in self.hyper),
-            hyper_call="".join(f", {v.name}={v.name}" for v in self.hyper),
+            **hyperparameter_fields(self.hyper),
+            **self.data_fields(),
             features=features,
             hidden_sizes=(),
             default_init="he",

@@ -25,6 +25,7 @@ from ..model.spec import load
 from ..printing.templates import environment
 from .context import CodeContext, _Builder
 from .layers_context import build_layers_context
+from .selfcheck import self_check
 
 TEMPLATE = "train.py.jinja"
 
@@ -36,9 +37,13 @@ def build_context(derivation) -> CodeContext:
     return _Builder(derivation).build()
 
 
-def render(derivation) -> str:
-    """The generated module for a derivation, as text."""
-    return environment().get_template(TEMPLATE).render(ctx=build_context(derivation))
+def render(derivation, *, check: bool = True) -> str:
+    """The generated module for a derivation, as text, once it has passed codegen's
+    self-check (:mod:`symgrad.code.selfcheck`; ``check=False`` skips it)."""
+    text = environment().get_template(TEMPLATE).render(ctx=build_context(derivation))
+    if check:
+        self_check(derivation, text)
+    return text
 
 
 def render_spec(path) -> str:

@@ -21,11 +21,8 @@ tolerance.
 
 from __future__ import annotations
 
-import importlib.util
-import itertools
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import sympy as sp
@@ -35,13 +32,11 @@ from ..calculus.chain import adjoint_symbol
 from ..calculus.derivation import derive
 from ..model.errors import SpecError
 from ..model.graph import mean
-from ..printing.files import in_folder
+from .selfcheck import Calls, finite_difference, import_text, load_module, relative_error
 
 TOLERANCE = {"symbolic": 1e-9, "finite differences": 1e-6}
-EPSILON = 1e-6  # the finite-difference step
 SIZES = (2, 5)  # every dimension, m included, is drawn from this range
 DEPTHS = (1, 2, 4)  # a model with [layers] is checked at these depths, and at its own
-MODULE_FILE = "train.py"  # the generated module's name in verify's temporary folder
 
 
 @dataclass
@@ -57,34 +52,6 @@ class Row:
         return bool(self.error < self.tolerance)
 
 
-def relative_error(actual, expected) -> float:
-    """``|a - b| / (|a| + |b|)`` over all entries; 0 when both are 0, inf on a shape mismatch.
-
-    >>> relative_error([1.0, 2.0], [1.0, 2.0]), relative_error(0.0, 0.0)
-    (0.0, 0.0)
-    """
-    a = np.asarray(actual, dtype=float)
-    b = np.asarray(expected, dtype=float)
-    try:  # a (1, 1) array and a float hold the same number
-        b = b.reshape(a.shape) if a.size == b.size else np.broadcast_to(b, a.shape)
-    except ValueError:
-        return float("inf")
-    if not (np.isfinite(a).all() and np.isfinite(b).all()):
-        return float("inf")
-    scale = np.linalg.norm(a) + np.linalg.norm(b)
-    return float(np.linalg.norm(a - b) / scale) if scale else 0.0
-
-
-def load_module(path, name=None):
-    """Import a Python file as a fresh module (never from or into ``sys.modules``)."""
-    path = Path(path)
-    spec = importlib.util.spec_from_file_location(name or f"symgrad_generated_{path.stem}",
-                                                  path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def generate(derivation, folder):
     """Write the generated module for ``derivation`` into ``folder`` and import it.
 
@@ -92,9 +59,7 @@ def generate(derivation, folder):
     """
     from .render import render
 
-    path = in_folder(folder, MODULE_FILE)
-    path.write_text(render(derivation), encoding="utf-8")
-    return load_module(path)
+    return import_text(render(derivation), folder)
 
 
 def depths(model) -> tuple[int, ...]:
@@ -141,24 +106,23 @@ def verify(derivation, *, trials=3, seed=0, module=None, at_depths=None) -> list
 
 class _Check:
     def __init__(self, derivation, module, errors=None):
-        from .context import examples
-
         self.d, self.module = derivation, module
         model = derivation.model
         self.graph = derivation.batch_graph
-        feature, label = examples(model)
+        self.calls = Calls(model)
         self.stacked = model.stacked_names()
-        self.X = sp.Symbol(self.stacked[feature.name], real=True)
-        self.Y = sp.Symbol(self.stacked[label.name], real=True)
         # dZ -> z: the per-example node of each stacked node's adjoint
         unstacked = {v: k for k, v in self.stacked.items()}
         self.node_of = {adjoint_symbol(var).name: sp.Symbol(unstacked[var.name], real=True)
                         for var in derivation.batch_steps if var.name in unstacked}
         self.params = model.parameters
-        self.hyper = model.hyperparameters
-        # without its hyperparameters, is the cost mean(L)? Then dJ/dw is the mean of dL/dw.
+        # Is the cost mean(L) once the hyperparameters that only the rest of it reads (lambd
+        # in an L2 term) are 0? Then dJ/dw is the mean of the per-example dL/dw.
         rest = model.cost.expr.replace(lambda e: isinstance(e, mean), lambda e: sp.Integer(0))
-        self.per_example_params = sp.simplify(rest.subs({v.symbol: 0 for v in self.hyper})) == 0
+        in_loss = set().union(*(n.expr.free_symbols for n in model.nodes))
+        self.zero = {v.name: 0.0 for v in model.hyperparameters if v.symbol not in in_loss}
+        zero = {v.symbol: 0 for v in model.hyperparameters if v.name in self.zero}
+        self.per_example_params = sp.simplify(rest.subs(zero)) == 0
         self.errors = {} if errors is None else errors  # (gradient, reference) -> worst
 
     def record(self, gradient, reference, error, kind):
@@ -171,33 +135,25 @@ class _Check:
         return [Row(g, r, e, t) for (g, r), (e, t) in
                 sorted(self.errors.items(), key=lambda kv: order.get(kv[0][0], 0))]
 
-    def arguments(self, env):
-        params = {}
-        for v in self.params:
-            value = np.array(env[v.symbol], dtype=float)
-            params[v.name] = float(value.item()) if v.type == "scalar" else value
-        hyper = {v.name: float(np.asarray(env[v.symbol]).item()) for v in self.hyper}
-        return params, hyper, env[self.X], env[self.Y]
-
     def trial(self, rng):
         graph, module = self.graph, self.module
         sizes = numeric.sizes_for(graph.shapes, rng, *SIZES)
         env = numeric.draw(graph, rng, sizes)
-        params, hyper, X, Y = self.arguments(env)
+        params, hyper, data = self.calls.arguments(env)
         full = numeric.with_adjoints(graph, self.d.batch_steps, env, sizes)
-        cache = module.forward(params, X)
-        grads = module.backward(params, cache, X, Y, **hyper)
+        cache = self.calls.forward(module, params, data, hyper)
+        grads = module.backward(params, cache, *data, **hyper)
         # the cost, through the stable forms
         self.record("J", "symbolic cost, over m examples",
-                    relative_error(module.compute_cost(params, X, Y, **hyper),
+                    relative_error(module.compute_cost(params, *data, **hyper),
                                    full[graph.output]), "symbolic")
         for name, value in grads.items():
             expected = full[sp.Symbol(name, real=True)]
             self.record(name, "symbolic, over m examples", relative_error(value, expected),
                         "symbolic")
         self.shapes(params, grads)
-        self.per_example(env, sizes, params, hyper, X, Y, grads)
-        self.finite_differences(params, hyper, X, Y, grads)
+        self.per_example(env, sizes, params, hyper, data, grads)
+        self.finite_differences(params, hyper, data, grads)
 
     def shapes(self, params, grads):
         for v in self.params:
@@ -208,10 +164,10 @@ class _Check:
                 self.record(adjoint_symbol(v.symbol).name, "shape of the parameter",
                             float("inf"), "symbolic")
 
-    def per_example(self, env, sizes, params, hyper, X, Y, grads):
+    def per_example(self, env, sizes, params, hyper, data, grads):
         graph = self.d.per_example_graph
         leaves = set().union(*(e.free_symbols for _, e in graph.nodes))
-        m = X.shape[1]
+        m = self.calls.examples(env)
         per_param = {v.name: [] for v in self.params}
         nodes = sorted(name for name in grads if name in self.node_of)
         for i in range(m):
@@ -236,8 +192,9 @@ class _Check:
                 per_param[v.name].append(np.broadcast_to(value, shape))
         if not self.per_example_params:
             return
-        zero = {name: 0.0 for name in hyper}
-        plain = self.module.backward(params, self.module.forward(params, X), X, Y, **zero)
+        hyper = {**hyper, **self.zero}
+        cache = self.calls.forward(self.module, params, data, hyper)
+        plain = self.module.backward(params, cache, *data, **hyper)
         for v in self.params:
             name = adjoint_symbol(v.symbol).name
             expected = np.mean(per_param[v.name], axis=0)
@@ -245,22 +202,10 @@ class _Check:
                         relative_error(np.reshape(plain[name], np.shape(expected)), expected),
                         "symbolic")
 
-    def finite_differences(self, params, hyper, X, Y, grads):
-        cost = self.module.compute_cost
+    def finite_differences(self, params, hyper, data, grads):
         for v in self.params:
             name = adjoint_symbol(v.symbol).name
-            base = params[v.name]
-            estimate = np.zeros(np.shape(base))
-            for index in itertools.product(*map(range, np.shape(base))):
-                values = []
-                for step in (EPSILON, -EPSILON):
-                    if np.ndim(base) == 0:
-                        shifted = base + step
-                    else:
-                        shifted = np.array(base, dtype=float)
-                        shifted[index] += step
-                    values.append(cost({**params, v.name: shifted}, X, Y, **hyper))
-                estimate[index] = (values[0] - values[1]) / (2 * EPSILON)
+            estimate = finite_difference(self.module.compute_cost, params, v.name, data, hyper)
             self.record(name, "finite differences of compute_cost",
                         relative_error(grads[name], estimate), "finite differences")
 

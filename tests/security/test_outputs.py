@@ -87,14 +87,14 @@ def test_prove_refuses_a_model_name_that_leaves_the_folder(tmp_path, monkeypatch
 def test_verify_writes_its_module_under_a_fixed_name(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    from symgrad.code import verify
+    from symgrad.code import selfcheck, verify
 
     monkeypatch.setattr("symgrad.code.render.render", lambda derivation: "X = 1\n")
     folder = tmp_path / "a" / "b"
     folder.mkdir(parents=True)
     module = verify.generate(SimpleNamespace(model=SimpleNamespace(name="../../x")), folder)
     assert module.X == 1
-    assert listing(tmp_path) == ["a", "a/b", f"a/b/{verify.MODULE_FILE}"]
+    assert listing(tmp_path) == ["a", "a/b", f"a/b/{selfcheck.MODULE_FILE}"]
 
 
 @pytest.mark.slow

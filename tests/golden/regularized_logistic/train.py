@@ -23,8 +23,8 @@ Gradients (dZ-style entries hold m dJ/dZ, one column per example; dw = dJ/dw):
     db = sum(dZ)/m
 
 Parameters: w (n_x, 1) array, b float.
-Hyperparameters: lambd (L2 regularisation strength); keyword arguments of compute_cost,
-backward, propagate and train (default 0.0).
+Hyperparameters: lambd (L2 regularisation strength, default 0.0); keyword arguments of
+compute_cost, backward, propagate and train.
 
 From Python (examples are the columns of X, labels the columns of Y):
     params, costs = train(X, Y, num_iterations=2000, learning_rate=0.005)
@@ -49,6 +49,9 @@ from pathlib import Path
 
 import numpy as np
 
+# The model's inputs and labels, by their names in the spec (X and Y below).
+INPUTS = ("x",)
+LABELS = ("y",)
 # The parameters and their shapes: a name is a dimension, () a float.
 PARAMETER_SHAPES = {
     "w": ("n_x", 1),
@@ -539,7 +542,7 @@ def main(argv=None):
         "--lambd",
         type=finite_number,
         default=0.0,
-        help="L2 regularisation strength",
+        help="L2 regularisation strength; default 0.0",
     )
     for name, size in HIDDEN_SIZES.items():
         fit.add_argument(
@@ -588,7 +591,8 @@ def main(argv=None):
             if X.shape[0] != n_features:
                 expected = f"the parameters expect {n_features}"
                 raise DataError(f"{args.data}: {X.shape[0]} feature(s); {expected}")
-            check_memory(dims, X.shape[1], f"{args.params} with {args.data}")
+            m = X.shape[1]
+            check_memory(dims, m, f"{args.params} with {args.data}")
             for value in predict(params, X).ravel():
                 print(f"{value:g}")
             if Y is not None:

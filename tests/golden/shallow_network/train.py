@@ -54,6 +54,9 @@ from pathlib import Path
 
 import numpy as np
 
+# The model's inputs and labels, by their names in the spec (X and Y below).
+INPUTS = ("x",)
+LABELS = ("y",)
 # The parameters and their shapes: a name is a dimension, () a float.
 PARAMETER_SHAPES = {
     "W1": ("n_h", "n_x"),
@@ -606,7 +609,8 @@ def main(argv=None):
             if X.shape[0] != n_features:
                 expected = f"the parameters expect {n_features}"
                 raise DataError(f"{args.data}: {X.shape[0]} feature(s); {expected}")
-            check_memory(dims, X.shape[1], f"{args.params} with {args.data}")
+            m = X.shape[1]
+            check_memory(dims, m, f"{args.params} with {args.data}")
             for value in predict(params, X).ravel():
                 print(f"{value:g}")
             if Y is not None:
