@@ -121,3 +121,10 @@ def test_a_claim_true_only_inside_the_domain_is_never_refuted():
     assert v.status in (PROVEN, NOT_PROVEN), v.text()
     v = checker("poisson").check("dz = mu - sqrt(y**2)")  # y >= 0
     assert v.status in (PROVEN, NOT_PROVEN), v.text()
+
+
+def test_proof_calls_a_probability_label_a_probability_vector():
+    from symgrad.proof.document import render
+
+    text = render(symgrad.prove(symgrad.derive(checker("soft").model)), "latex")
+    assert "is a probability vector" in text and "one-hot" not in text
