@@ -36,3 +36,12 @@ def test_non_editable_install_from_another_folder(tmp_path):
                              str(ROOT / "derivations" / "logistic_regression.toml")],
                             capture_output=True, text=True, cwd=elsewhere, env=env)
     assert derive.returncode == 0 and "a - y" in derive.stdout, derive.stderr
+    symgrad = env_dir / "bin" / "symgrad"
+    listed = subprocess.run([symgrad, "list"], capture_output=True, text=True, cwd=elsewhere,
+                            env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "logistic_regression    Logistic regression as a single neuron" in listed.stdout
+    by_name = subprocess.run([symgrad, "derive", "logistic_regression"], capture_output=True,
+                             text=True, cwd=elsewhere, env=env)
+    assert by_name.returncode == 0 and "site-packages" in by_name.stdout, by_name.stderr
+    assert "dz = dL/dz  = a - y" in by_name.stdout

@@ -86,7 +86,9 @@ def _combine(var, contributions, results, graph, shapes, scale) -> Step:
     record("write in node variables", to_node_variables(current, graph.nodes))
     record("linearity of sums", to_node_variables(tidy_sums(current, shapes), graph.nodes))
     if graph.onehot:
-        record("the label is one-hot: each column sums to 1",
+        kinds = {graph.domains[s].columns for s in graph.onehot if s in graph.domains}
+        what = "one-hot" if kinds == {"onehot"} else "a probability vector"
+        record(f"the label is {what}: each column sums to 1",
                apply_assumptions(current, onehot=graph.onehot))
     simplest, how = shortest(current, graph.binary, graph.onehot)
     record(f"simplify ({how})", simplest)

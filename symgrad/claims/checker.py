@@ -20,7 +20,7 @@ Then both sides are written in the graph's leaves (node names and derivatives re
 definitions, :mod:`symgrad.claims.scope`), put in the canonical form of
 :mod:`symgrad.calculus.canonical_form` (the
 one the proof writer checks its lines in) and their difference simplified under the model's
-assumptions (a binary label is 0 or 1, a one-hot label's column sums to 1).
+assumptions (a binary label is 0 or 1, a one-hot or probability label's columns sum to 1).
 
 * **proven**: the difference simplifies to 0 *and* the two agree numerically at random points;
 * **refuted**: the two differ at some point; the counterexample shown prefers small, simple

@@ -3,6 +3,10 @@
 Per example, the names a reader sees (nodes such as ``a`` too) take simple values, realised by
 solving for the leaves, so that every value shown comes from a real forward pass. Over m
 examples, a small concrete X, Y and parameters are drawn from a grid of simple entries.
+
+Every value chosen for a leaf lies in its domain (:mod:`symgrad.model.domains`): a count is a
+whole number >= 0, a positive hyperparameter > 0, a probability label's columns are probability
+vectors (not one-hot ones), so a correct claim is never refuted outside the model's values.
 """
 
 from __future__ import annotations
@@ -98,14 +102,21 @@ class _Search:
             leaves = {}
             for s in space.leaves:
                 shape = concrete(space.shapes[s], sizes)
-                if s in space.onehot:
+                domain = space.domains.get(s)
+                if domain is None:
+                    leaves[s] = rng.choice(values, size=shape)
+                elif domain.columns == "onehot":
                     hot = np.zeros(shape)
                     hot[rng.integers(0, shape[0], size=shape[1]), np.arange(shape[1])] = 1.0
                     leaves[s] = hot
-                elif s in space.labels:
+                elif domain.columns:  # probability vectors: simple ones, a column each
+                    simple = _probability_columns(shape[0])
+                    picked = rng.integers(0, len(simple), size=shape[1])
+                    leaves[s] = np.stack([simple[i] for i in picked], axis=1)
+                elif domain.binary:
                     leaves[s] = rng.integers(0, 2, size=shape).astype(float)
                 else:
-                    leaves[s] = rng.choice(values, size=shape)
+                    leaves[s] = rng.choice(domain.simple(values), size=shape)
             key = b"".join(v.tobytes() for v in leaves.values())
             if key in seen:
                 continue
@@ -136,16 +147,22 @@ class _Search:
 
     def options(self, s, sizes):
         shape = concrete(self.space.shapes[s], sizes)
-        if s in self.space.onehot:
+        domain = self.space.domains.get(s)
+        if domain is not None and domain.columns == "onehot":
             out = []
             for i in range(shape[0]):
                 hot = np.zeros(shape)
                 hot[i, :] = 1.0
                 out.append(hot)
             return out
-        if s in self.space.labels:
+        if domain is not None and domain.columns:  # probability vectors, never one-hot
+            return [np.repeat(c[:, None], shape[1], axis=1)
+                    for c in _probability_columns(shape[0])]
+        if domain is not None and domain.binary:
             return [np.ones(shape), np.zeros(shape)]
         base = NODE_VALUES if s in self.space.depends else LEAF_VALUES
+        if domain is not None:
+            base = domain.simple(base)
         size = int(np.prod(shape))
         return [np.array([base[(k + i) % len(base)] for i in range(size)]).reshape(shape)
                 for k in range(len(base))]
@@ -166,23 +183,65 @@ def _simplest_first(counts):
         yield from with_sum(n, counts)
 
 
+def _probability_columns(n) -> list:
+    """Simple probability vectors of length ``n`` that are not one-hot: 0.7 on one entry and
+    the rest shared (``[0.7, 0.3]``), then the uniform vector."""
+    if n == 1:
+        return [np.ones(1)]
+    out = []
+    for i in range(n):
+        column = np.full(n, 0.3 / (n - 1))
+        column[i] = 0.7
+        out.append(column)
+    return out + [np.full(n, 1.0 / n)]
+
+
+def _start(domain, shape):
+    """A simple value inside ``domain`` (None: all reals) for a leaf not chosen."""
+    if domain is None:
+        return np.full(shape, 0.5)
+    if domain.columns == "onehot":
+        out = np.zeros(shape)
+        out[0, :] = 1.0
+        return out
+    if domain.columns:
+        return np.repeat(_probability_columns(shape[0])[-1][:, None], shape[1], axis=1)
+    if domain.binary:
+        return np.ones(shape)
+    return np.full(shape, domain.simple((0.5, 1.0, 2.0))[0])
+
+
+def _movable(domain) -> bool:
+    """Whether Gauss-Newton may move a leaf of ``domain``: all reals, or an interval of reals
+    (each step is then put back inside it); never whole numbers or columns summing to 1."""
+    return domain is None or not (domain.integer or domain.columns)
+
+
+def _inside(domain, x):
+    """``x`` put back inside an interval ``domain``, away from an open bound."""
+    if domain is None:
+        return x
+    if domain.low is not None:
+        x = max(x, domain.low + (1e-3 if domain.low_open else 0.0))
+    if domain.high is not None:
+        x = min(x, domain.high - (1e-3 if domain.high_open else 0.0))
+    return x
+
+
 def _realise(space, fixed, targets, sizes):
-    """Leaves at which the nodes take the ``targets`` values (Gauss-Newton), or None."""
+    """Leaves, each inside its domain, at which the nodes take the ``targets`` values
+    (Gauss-Newton), or None."""
     leaves = {}
     for s in space.leaves:
         shape = concrete(space.shapes[s], sizes)
         if s in fixed:
             leaves[s] = np.array(fixed[s], dtype=float)
-        elif s in space.onehot:
-            leaves[s] = np.zeros(shape)
-            leaves[s][0, :] = 1.0
-        elif s in space.labels:
-            leaves[s] = np.ones(shape)
         else:
-            leaves[s] = np.full(shape, 0.5)
+            leaves[s] = _start(space.domains.get(s), shape)
     if not targets:
         return leaves
-    free = [(s, i) for s in space.leaves if s not in fixed and s not in space.labels
+    free = [(s, i) for s in space.leaves
+            if s not in fixed and _movable(space.domains.get(s))
             for i in np.ndindex(leaves[s].shape)]
     if not free:
         return None
@@ -207,7 +266,8 @@ def _realise(space, fixed, targets, sizes):
         for scale in (1.0, 0.5, 0.25, 0.1):  # damped: take a step that reduces the residual
             moved = {s: v.copy() for s, v in leaves.items()}
             for j, (s, i) in enumerate(free):
-                moved[s][i] = np.clip(moved[s][i] + scale * step[j], -8.0, 8.0)
+                moved[s][i] = _inside(space.domains.get(s),
+                                      np.clip(moved[s][i] + scale * step[j], -8.0, 8.0))
             r_moved = residual(moved)
             if np.all(np.isfinite(r_moved)) and np.linalg.norm(r_moved) < np.linalg.norm(r):
                 leaves, r = moved, r_moved

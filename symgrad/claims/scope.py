@@ -53,8 +53,7 @@ class Space:
         seed = adjoint_symbol(graph.output)
         self.free_seed = isinstance(graph.seed, sp.Symbol)  # a block's output adjoint
         self.leaves = sorted(free | ({graph.seed} if self.free_seed else set()), key=str)
-        self.labels = frozenset(graph.binary | graph.onehot)
-        self.onehot = frozenset(graph.onehot)
+        self.domains = dict(graph.domains)  # leaf -> Domain, where not all reals
         self.adjoints = {self.label(step.adjoint): step for step in steps.values()}
         self.results = {s.adjoint: s.result for s in steps.values()}
         if not self.free_seed:

@@ -30,6 +30,7 @@ EPILOG = """claims:
 
 examples:
   symgrad check derivations/logistic_regression.toml --claim "dz = y - a"
+  symgrad check logistic_regression --claim "dz = a - y"     (a shipped model, by name)
   symgrad check derivations/logistic_regression.toml --claim "dw = X @ dZ.T / m" \\
       --claim "db = sum(dZ) / m"
   symgrad check derivations/logistic_regression.toml --claims mine.toml --format json

@@ -11,7 +11,7 @@ EXAMPLES = """examples:
   symgrad codegen derivations/logistic_regression.toml -o logreg.py
   python logreg.py train --data train.csv --iterations 2000 --learning-rate 0.005
   python logreg.py predict --params params.npz --data test.csv
-  symgrad codegen derivations/softmax_regression.toml          (to standard output)
+  symgrad codegen softmax_regression        (a shipped model by name, to standard output)
   symgrad codegen derivations/deep_network.toml -o deep.py     (any depth: W1 .. WL)
   python deep.py train --data train.npz --layers 20,7,5        (layer sizes n1, n2, n3)
 """

@@ -10,14 +10,17 @@ import sys
 
 from .._version import __version__
 from ..model.errors import SpecError
-from . import check, codegen, derive, prove, verify
+from . import catalogue, check, codegen, derive, prove, verify
+from .common import resolve_spec
 
 EPILOG = """examples:
+  symgrad list                                   (the models shipped with symgrad)
+  symgrad derive logistic_regression             (a shipped model, by name)
   symgrad derive derivations/logistic_regression.toml
-  symgrad derive derivations/logistic_regression.toml --format json
+  symgrad derive my_model.toml --format json
 """
 
-SUBCOMMANDS = (derive, codegen, verify, prove, check)  # each module: register(), run()
+SUBCOMMANDS = (derive, codegen, verify, prove, check, catalogue)  # each module: register(), run()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -68,6 +71,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     with _terminate_raises():
         try:
+            if getattr(args, "spec", None) is not None:  # a file, or a shipped model's name
+                args.spec = resolve_spec(args.spec)
             return args.run(args)
         except SpecError as err:
             print(f"symgrad: error: {err}", file=sys.stderr)

@@ -15,7 +15,7 @@ from .common import add_spec_argument, outputs
 PROVE_EPILOG = """examples:
   symgrad prove derivations/logistic_regression.toml --pdf
       writes logistic_regression.tex and logistic_regression.pdf here
-  symgrad prove derivations/logistic_regression.toml -o proof.tex --pdf
+  symgrad prove logistic_regression -o proof.tex --pdf      (a shipped model, by name)
   symgrad prove derivations/logistic_regression.toml -o proof.md
       Markdown with $$ math, and the graph beside it as proof-graph.svg
   symgrad prove derivations/logistic_regression.toml -o -
@@ -24,7 +24,7 @@ PROVE_EPILOG = """examples:
 
 GRAPH_EPILOG = """examples:
   symgrad graph derivations/logistic_regression.toml -o graph.svg
-  symgrad graph derivations/logistic_regression.toml -o graph.png
+  symgrad graph logistic_regression -o graph.png            (a shipped model, by name)
   symgrad graph derivations/logistic_regression.toml            (DOT on standard output)
 """
 

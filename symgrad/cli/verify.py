@@ -8,7 +8,7 @@ from .common import add_spec_argument
 
 EXAMPLES = """examples:
   symgrad verify derivations/logistic_regression.toml
-  symgrad verify derivations/shallow_network.toml --trials 10 --seed 3
+  symgrad verify shallow_network --trials 10 --seed 3   (a shipped model, by name)
   symgrad verify derivations/deep_network.toml     (one module, checked at L = 1, 2, 3, 4)
 
 exit status: 0 when every comparison passes, 1 when one fails, 2 on bad input.

@@ -350,9 +350,12 @@ class _Builder:
                 ("The label ", *labels, " is 0 or 1, so ", sp.Eq(labels[0] ** 2, labels[0]),
                  "; simplifications may use this."), own=bool(out)))
         for label in sorted(self.pe.onehot, key=str):
+            domain = self.pe.domains.get(label)
+            what = (" is one-hot: its entries are 0 or 1, exactly one of them 1, so its entries "
+                    "sum to 1, ") if domain is None or domain.columns == "onehot" else (
+                    " is a probability vector: its entries are nonnegative and sum to 1, ")
             out.append(Paragraph(
-                ("The label ", label, " is one-hot: its entries are 0 or 1, exactly one of "
-                 "them 1, so its entries sum to 1, ", sp.Eq(colsum(label), 1, evaluate=False),
+                ("The label ", label, what, sp.Eq(colsum(label), 1, evaluate=False),
                  "; simplifications may use this."), own=bool(out)))
         functions = set().union(*(e.atoms(relu, leaky_relu) for g in (self.pe, *graphs)
                                   for _, e in g.nodes))
