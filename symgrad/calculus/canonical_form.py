@@ -14,6 +14,7 @@ found to be 0 is 0; one that is not found may still be (then the callers compare
   are constant along the product or sum taken out: ``(f*G) @ B = f*(G @ B)`` for f with one
   column. A term with fewer rows or columns than its sum (broadcast) stands in a product for a
   block of equal rows or columns, and in a sum counts as often.
+* Products are grouped to the right (``(A @ B) @ C = A @ (B @ C)``).
 * ``A @ q.T = sum(A*q, axis=1)`` for a row q; a column times a row is the broadcast product;
   of ``u.T @ v`` and ``v.T @ u`` (a (1, 1) result) one is kept, always the same.
 * A ReLU's slope may be read from its output: ``heaviside(relu(z)) = heaviside(z)`` (both 0 at
@@ -53,7 +54,10 @@ class Canonical:
     """The canonical form for expressions whose symbols have ``shapes`` (Symbol -> (r, c))."""
 
     def __init__(self, shapes, binary=frozenset(), onehot=frozenset()):
-        self.shapes = shapes
+        # a dimension is a number: a sum over a broadcast axis counts its terms (n_y * eps)
+        dims = {d for shape in shapes.values() for n in shape
+                for d in getattr(n, "free_symbols", ())}
+        self.shapes = {**{d: SCALAR for d in dims}, **shapes}
         self.binary, self.onehot = frozenset(binary), frozenset(onehot)
 
     def of(self, expr):
@@ -196,6 +200,8 @@ class Canonical:
             q = self._transpose(b)  # A @ q.T = sum(A*q, axis=1) for a row q (not for A @ x)
             if not isinstance(q, transpose) and not q.is_Add:
                 return self._sum(rowsum, a * q)
+        if isinstance(a, matmul):  # (A @ B) @ C = A @ (B @ C): products grouped to the right
+            return self._linear(matmul, [a.args[0], self._linear(matmul, [a.args[1], b])])
         if (sa[0], sb[1]) == SCALAR:  # u.T @ v = v.T @ u: one of the two, always
             return min(matmul(a, b), matmul(self._transpose(b), self._transpose(a)),
                        key=sp.default_sort_key)

@@ -86,13 +86,19 @@ def _combine(var, contributions, results, graph, shapes, scale) -> Step:
     record("write in node variables", to_node_variables(current, graph.nodes))
     record("linearity of sums", to_node_variables(tidy_sums(current, shapes), graph.nodes))
     if graph.onehot:
-        kinds = {graph.domains[s].columns for s in graph.onehot if s in graph.domains}
-        what = "one-hot" if kinds == {"onehot"} else "a probability vector"
-        record(f"the label is {what}: each column sums to 1",
-               apply_assumptions(current, onehot=graph.onehot))
+        record(_sums_to_one(graph), apply_assumptions(current, onehot=graph.onehot))
     simplest, how = shortest(current, graph.binary, graph.onehot)
     record(f"simplify ({how})", simplest)
     return step
+
+
+def _sums_to_one(graph) -> str:
+    """Why a label's column sums are 1, in words: it is one-hot, or a probability vector."""
+    kinds = {graph.domains[s].columns for s in graph.onehot if s in graph.domains}
+    what = {"onehot": "one-hot", "probability": "a probability vector"}
+    if len(kinds) == 1:
+        return f"the label is {what[kinds.pop()]}: each column sums to 1"
+    return "each column of the labels sums to 1"
 
 
 def _sums(expr) -> int:

@@ -144,28 +144,36 @@ def from_matrix(expr, back, shapes):
     if isinstance(expr, MatMul):
         scalars = [a for a in expr.args if not a.is_Matrix]
         factors = [a for a in expr.args if a.is_Matrix]
-        # a ones vector in an outer product only broadcasts: (r, 1) * ones(1, c)
-        kept = [f for i, f in enumerate(factors) if not _broadcasting_ones(factors, i)]
-        if any(isinstance(f, OneMatrix) for f in kept):
+        # a ones vector sums what it multiplies (A @ ones(k, 1) = sum(A, axis=1), ones(1, r) @ B
+        # = sum(B, axis=0)), and only broadcasts in an outer product at either end
+        # (ones(r, 1) @ g, with g one row; u @ ones(1, c), with u one column)
+        result, pending = None, False
+        for i, f in enumerate(factors):
+            if isinstance(f, OneMatrix):
+                rows, cols = f.shape
+                if (rows, cols) == (1, 1):
+                    continue
+                if cols == 1 and rows != 1:
+                    if result is not None:
+                        result = rowsum(result)
+                    continue
+                if rows == 1 and cols != 1:
+                    if i < len(factors) - 1 and not pending:
+                        pending = True
+                    elif i < len(factors) - 1 or result is None:
+                        raise SpecError(f"unexpected sum in the adjoint {expr}")
+                    continue
+                raise SpecError(f"unexpected sum in the adjoint {expr}")
+            part = from_matrix(f, back, shapes)
+            if pending:
+                part, pending = colsum(part), False
+            result = part if result is None else tidy(matmul(result, part), shapes)
+        if result is None:
             raise SpecError(f"unexpected sum in the adjoint {expr}")
-        result = from_matrix(kept[0], back, shapes)
-        for f in kept[1:]:
-            result = tidy(matmul(result, from_matrix(f, back, shapes)), shapes)
         return sp.Mul(*scalars) * result
     if not expr.is_Matrix:
         return expr
     raise SpecError(f"cannot read the matrix expression {expr} ({type(expr).__name__})")
-
-
-def _broadcasting_ones(factors, i):
-    f = factors[i]
-    if not isinstance(f, OneMatrix):
-        return False
-    if i > 0 and f.shape[0] == 1:
-        return True
-    if i < len(factors) - 1 and f.shape[1] == 1:
-        return True
-    return len(factors) == 1 and f.shape == (1, 1)
 
 
 def tidy(expr, shapes):

@@ -381,8 +381,16 @@ class Model:
                 shapes[subs[var.symbol]] = (r, M)
             else:
                 shapes[var.symbol] = var.shape
+        per_example = set(subs)
+
+        def inner(e):  # u.T @ v of two per-example vectors: one per column, sum(U*V, axis=0)
+            return (isinstance(e, matmul) and isinstance(e.args[0], transpose)
+                    and e.args[0].args[0].free_symbols & per_example
+                    and e.args[1].free_symbols & per_example)
+
         nodes = [(subs.get(sp.Symbol(n.name, real=True), sp.Symbol(n.name, real=True)),
-                  n.expr.xreplace(subs)) for n in self.nodes]
+                  n.expr.replace(inner, lambda e: colsum(e.args[0].args[0] * e.args[1]))
+                  .xreplace(subs)) for n in self.nodes]
         if self.output is not None:
             output = subs[sp.Symbol(self.output, real=True)]
             return Graph(nodes=nodes, output=output, shapes=shapes,

@@ -185,12 +185,11 @@ class _Printers:
                 {**self.settings[scope], "adjoint_notation": notation})
         return self.printers[(scope, notation) if notation else scope].doprint(expr)
 
-    def shape(self, shape, kind="") -> str:
+    def shape(self, shape, domain=None) -> str:
+        """The set an array of ``shape`` lies in, its entries in ``domain`` (all reals if
+        None): ``\\mathbb{R}^{n_x}``, ``\\lbrace 0, 1\\rbrace^{n_y \\times m}``."""
         r, c = shape
-        if kind.startswith(("binary", "onehot")):
-            base = r"\lbrace 0, 1\rbrace"
-        else:
-            base = r"\mathbb{R}"
+        base = domain.latex if domain is not None else r"\mathbb{R}"
         if tuple(shape) == SCALAR:
             return base
         if c == 1:
@@ -245,9 +244,9 @@ class _Writer:
 
     def variables(self, block: Variables) -> DocBlock:
         rows = []
-        for sym, role, shape, kind, big, big_shape in block.rows:
-            one = f"${self.p.shape(shape, kind)}$"
-            many = (f"${self.p.math(big, 'batch')} \\in {self.p.shape(big_shape, kind)}$"
+        for sym, role, shape, domain, big, big_shape in block.rows:
+            one = f"${self.p.shape(shape, domain)}$"
+            many = (f"${self.p.math(big, 'batch')} \\in {self.p.shape(big_shape, domain)}$"
                     if big is not None else "")
             rows.append((f"${self.p.math(sym)}$", self.text(role), one, many))
         return DocBlock("variables", rows=rows)

@@ -119,6 +119,7 @@ class _StackBuilder:
                        evaluate=False), "; ", M, ": number of examples"]
         s.blocks.append(Paragraph(("Variables and their shapes (", *dims, "):")))
         s.blocks.append(Variables(self._variable_rows()))
+        s.blocks += self.out.domain_blocks()
         s.blocks += self.out.assumption_blocks(graphs=(hidden.pe,))
         s.blocks.append(Paragraph((
             "The hidden layers all compute the same formulas, so their derivatives are derived "
@@ -285,12 +286,12 @@ class _StackBuilder:
 
 
 def _renamed_row(row, names):
-    sym, role, shape, kind, big, big_shape = row
+    sym, role, shape, domain, big, big_shape = row
 
     def r(e):
         return e.xreplace(names) if isinstance(e, sp.Basic) else e
 
-    return (r(sym), role, tuple(r(d) for d in shape), kind, r(big),
+    return (r(sym), role, tuple(r(d) for d in shape), domain, r(big),
             tuple(r(d) for d in big_shape) if big_shape is not None else None)
 
 

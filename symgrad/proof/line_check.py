@@ -29,7 +29,8 @@ from ..calculus.canonical_form import Canonical
 from ..calculus.chain import adjoint_symbol
 from ..calculus.rules import backprop
 from ..model.graph import M
-from ..model.ops import as_expr, matmul, rowsum, transpose
+from ..model.ops import Structural, as_expr, colsum, matmul, rowsum, total, transpose
+from ..model.shapes import SCALAR, shape_of
 from ..printing.printers import batch_str
 from .steps import AtExample, ExampleSum, Partial, PartialOf, Times, Total
 
@@ -112,30 +113,7 @@ class Scope:
         """Σ_i body^(i), in this (the batch) scope's symbols."""
         if self.example is None:
             raise ProofError("a sum over the examples in a model without examples")
-        per_example = self.example.canonical(self.example.meaning(body))
-        stacked = per_example.xreplace(self.stacked)
-        columns = set(self.stacked.values())
-        out = []
-        for term in sp.Add.make_args(sp.expand(stacked, deep=False)):
-            const, dep = [], []
-            for f in sp.Mul.make_args(term):
-                (dep if f.free_symbols & columns else const).append(f)
-            if not dep:  # the same for every example
-                out.append(M * term)
-                continue
-            # an outer product per example, u^(i) v^(i)T, sums to U V^T
-            outer = [f for f in dep if isinstance(f, transpose) or (
-                isinstance(f, matmul) and isinstance(f.args[1], transpose))]
-            rest = sp.Mul(*[f for f in dep if f not in outer])
-            if len(outer) == 1 and isinstance(outer[0], transpose):
-                summed = matmul(rest, outer[0])
-            elif len(outer) == 1:
-                left, right = outer[0].args
-                summed = matmul(rest * left, right)
-            else:
-                summed = rowsum(sp.Mul(*dep))
-            out.append(sp.Mul(*const) * summed)
-        return sp.Add(*out)
+        return _ExampleSum(self.example.shapes, self.stacked).of(self.example.meaning(body))
 
     # ----- the check -----
 
@@ -173,6 +151,109 @@ class Scope:
         if self.agrees(lhs, rhs):
             return "numeric"
         raise ProofError(f"{batch_str(_plain(left))} = {batch_str(_plain(right))} does not hold")
+
+
+class _ExampleSum:
+    """Σ_i e^(i) for a per-example expression e in the leaves (``shapes``: one example's),
+    written over m examples (``stacked``: x -> X, whose column i is example i's x).
+
+    The sum is linear, so it goes through sums of terms, factors the same for every example
+    (Σ_i c e^(i) = c Σ_i e^(i)), matrix products with such a factor, transposes and axis sums.
+    What is left is a product that varies with the example: a column (or scalar) u^(i) sums to
+    the row sums of the stacked U, a row v^(i)T to the column sums of V.T, and an outer product
+    u^(i) v^(i)T to the matrix product U @ V.T."""
+
+    def __init__(self, shapes, stacked):
+        self.shapes, self.stacked = shapes, stacked
+        self.varies = set(stacked)
+
+    def _shape(self, e):
+        return shape_of(e, self.shapes)
+
+    def of(self, e):
+        if not e.free_symbols & self.varies:
+            return M * e
+        if e.is_Add:
+            return sp.Add(*[self.of(t) for t in e.args])
+        if e.is_Mul:
+            const = [f for f in e.args if not f.free_symbols & self.varies]
+            if const:
+                return sp.Mul(*const) * self.of(sp.Mul(*[f for f in e.args if f not in const]))
+        r, c = self._shape(e)
+        if c == 1:  # a column or a scalar per example: the stacked columns' row sums
+            return rowsum(self.column(e))
+        scalars = [f for f in sp.Mul.make_args(e) if self._shape(f) == SCALAR]
+        if r == 1 and not scalars:  # a row per example: the column sums of the rows stacked
+            return colsum(self.rows(e))
+        if isinstance(e, matmul):
+            a, b = e.args
+            if not a.free_symbols & self.varies:
+                return matmul(a, self.of(b))
+            if not b.free_symbols & self.varies:
+                return matmul(self.of(a), b)
+        if isinstance(e, transpose):
+            return transpose(self.of(e.args[0]))
+        columns, rows = [], []
+        for f in sp.Mul.make_args(e):
+            fr, fc = self._shape(f)
+            if isinstance(f, matmul) and self._shape(f.args[0])[1] == 1:  # u v^T
+                columns.append(f.args[0])
+                rows.append(f.args[1])
+            elif fc == 1:  # a column, or a scalar: s^(i) v^(i)T sums to S @ V.T
+                columns.append(f)
+            elif fr == 1:
+                rows.append(f)
+            else:
+                raise ProofError(f"cannot sum {batch_str(e)} over the examples")
+        return matmul(self.column(sp.Mul(*columns)), self.rows(sp.Mul(*rows)))
+
+    def column(self, e):
+        """A per-example column (or scalar) e stacked: (r, m), column i is e^(i)."""
+        if not e.free_symbols & self.varies:
+            return e
+        if isinstance(e, sp.Symbol):
+            return self.stacked[e]
+        if isinstance(e, matmul):
+            a, b = e.args
+            if not a.free_symbols & self.varies:
+                return matmul(a, self.column(b))
+            if self._shape(a)[0] == 1:  # an inner product u^T v, example by example
+                return colsum(self.column(_transposed(a, self.shapes)) * self.column(b))
+        elif isinstance(e, (colsum, rowsum, total)):
+            (a,) = e.args
+            r, c = self._shape(a)
+            if c == 1:
+                return self.column(a) if isinstance(e, rowsum) else colsum(self.column(a))
+            if r == 1 and not isinstance(e, colsum):
+                return colsum(self.column(_transposed(a, self.shapes)))
+        elif isinstance(e, transpose):
+            if self._shape(e) == SCALAR:
+                return self.column(e.args[0])
+        elif not isinstance(e, Structural) or hasattr(e, "definition"):  # softmax: by column
+            return e.func(*[self.column(a) for a in e.args])
+        raise ProofError(f"cannot stack {batch_str(e)} over the examples")
+
+    def rows(self, e):
+        """A per-example row e stacked: (m, c), row i is e^(i)."""
+        return transpose(self.column(_transposed(e, self.shapes)))
+
+
+def _transposed(e, shapes):
+    """``e.T`` with the transpose taken down to the symbols."""
+    if shape_of(e, shapes) == SCALAR:
+        return e
+    if isinstance(e, sp.Symbol):
+        return transpose(e)
+    if isinstance(e, transpose):
+        return e.args[0]
+    if isinstance(e, matmul):
+        a, b = e.args
+        return matmul(_transposed(b, shapes), _transposed(a, shapes))
+    if isinstance(e, (colsum, rowsum)):
+        return (rowsum if isinstance(e, colsum) else colsum)(_transposed(e.args[0], shapes))
+    if isinstance(e, Structural):
+        return transpose(e)
+    return e.func(*[_transposed(a, shapes) for a in e.args])
 
 
 def _plain(expr):

@@ -47,6 +47,7 @@ from ..model.ops import (
     softplus,
     total,
 )
+from ..model.shapes import SCALAR
 
 AVERAGING = ("The cost is the mean of the losses, so each parameter's derivative is the mean "
              "of its per-example derivatives: every example adds its share, and the sum over "
@@ -329,8 +330,19 @@ class _Builder:
         s.blocks.append(Paragraph(("Variables and their shapes",) +
                                   ((" (", *dims, "):") if dims else (":",))))
         s.blocks.append(Variables(self._variable_rows()))
+        s.blocks += self.domain_blocks()
         s.blocks += self.assumption_blocks()
         return s
+
+    def domain_blocks(self) -> list:
+        """Where the hyperparameters lie, for those not on all reals: delta > 0."""
+        kept = [v for v in self.model.hyperparameters if not v.domain.is_real_line]
+        if not kept:
+            return []
+        relations = [domain_relation(v.symbol, v.domain) for v in kept]
+        return [Paragraph(("Domain of the hyperparameter: " if len(kept) == 1 else
+                           "Domains of the hyperparameters: ", *_listed(relations, " and "),
+                           "."), own=True)]
 
     def cost_blocks(self) -> list:
         L = sp.Symbol(self.model.loss.name, real=True)
@@ -344,18 +356,24 @@ class _Builder:
     def assumption_blocks(self, graphs=()) -> list:
         """What the simplifications may assume of the labels, and the kinks' convention."""
         out = []
-        if self.pe.binary:
-            labels = sorted(self.pe.binary, key=str)
+        for sym in sorted(self.pe.binary, key=str):
+            var = self.model.variables.get(sym.name)
+            noun = "label" if var is None or var.label else var.role
+            entries = " is 0 or 1" if self.pe.shapes[sym] == SCALAR else " has entries 0 or 1"
             out.append(Paragraph(
-                ("The label ", *labels, " is 0 or 1, so ", sp.Eq(labels[0] ** 2, labels[0]),
+                ("The ", noun, " ", sym, entries, ", so ", sp.Eq(sym ** 2, sym),
                  "; simplifications may use this."), own=bool(out)))
-        for label in sorted(self.pe.onehot, key=str):
-            domain = self.pe.domains.get(label)
-            what = (" is one-hot: its entries are 0 or 1, exactly one of them 1, so its entries "
-                    "sum to 1, ") if domain is None or domain.columns == "onehot" else (
-                    " is a probability vector: its entries are nonnegative and sum to 1, ")
+        for sym in sorted(self.pe.onehot, key=str):
+            var = self.model.variables.get(sym.name)
+            noun = "label" if var is None or var.label else var.role
+            if var is not None and var.domain.columns == "probability":
+                what = (" is a probability vector: its entries are ", sp.Ge(sym, 0),
+                        " and sum to 1, ")
+            else:
+                what = (" is one-hot: its entries are 0 or 1, exactly one of them 1, so its "
+                        "entries sum to 1, ",)
             out.append(Paragraph(
-                ("The label ", label, what, sp.Eq(colsum(label), 1, evaluate=False),
+                ("The ", noun, " ", sym, *what, sp.Eq(colsum(sym), 1, evaluate=False),
                  "; simplifications may use this."), own=bool(out)))
         functions = set().union(*(e.atoms(relu, leaky_relu) for g in (self.pe, *graphs)
                                   for _, e in g.nodes))
@@ -384,13 +402,13 @@ class _Builder:
                 continue
             if var.role == "cost" and self.batch is None:
                 continue
-            kind = var.type if var.role in ("input",) else ""
+            domain = var.domain if var.role in ("input", "hyperparameter") else None
             role = var.role if not var.description else f"{var.role}: {var.description}"
             if var.name in stacked and self.batch is not None:
                 big = sp.Symbol(stacked[var.name], real=True)
-                rows.append((sym, role, var.shape, kind, big, shapes_b.get(big)))
+                rows.append((sym, role, var.shape, domain, big, shapes_b.get(big)))
             else:
-                rows.append((sym, role, var.shape, kind, None, None))
+                rows.append((sym, role, var.shape, domain, None, None))
         return rows
 
     # -- the graph --
@@ -718,6 +736,28 @@ class _Builder:
         s.blocks.append(Equations([Line(adjoint_symbol(p), steps[p].result)
                                    for p in params], scope=scope))
         return s
+
+
+def domain_relation(symbol, domain):
+    """Where ``symbol`` lies, as one relation: delta > 0, eps in (0, 1), k in Z."""
+
+    def number(value):
+        return sp.Integer(int(value)) if float(value).is_integer() else sp.Float(value)
+
+    low, high = domain.low, domain.high
+    if domain.integer:
+        whole = sp.Integers if low is None else sp.Range(
+            int(number(low)) + domain.low_open, sp.oo if high is None
+            else int(number(high)) + 1 - domain.high_open)
+        return sp.Contains(symbol, whole, evaluate=False)
+    if high is None and low is not None:
+        return (sp.StrictGreaterThan if domain.low_open else sp.GreaterThan)(symbol, number(low))
+    if low is None and high is not None:
+        return (sp.StrictLessThan if domain.high_open else sp.LessThan)(symbol, number(high))
+    if low is None:
+        return sp.Contains(symbol, sp.Reals, evaluate=False)
+    return sp.Contains(symbol, sp.Interval(number(low), number(high), domain.low_open,
+                                           domain.high_open), evaluate=False)
 
 
 def named_after(adjoint):
