@@ -104,7 +104,8 @@ def multi_output_regression(params, arrays, hyper):
 
 
 def gaussian_nll(params, arrays, hyper):
-    # dmu = (mu - y) e^{-s}, ds = 1/2 - (y - mu)^2 e^{-s} / 2 (Nix & Weigend 1994; Kendall & Gal 2017)
+    # dmu = (mu - y) e^{-s}, ds = 1/2 - (y - mu)^2 e^{-s} / 2
+    # (Nix & Weigend 1994; Kendall & Gal 2017)
     X, y = arrays["x"], arrays["y"]
     m = X.shape[1]
     mu = params["w"].T @ X + params["b"]
