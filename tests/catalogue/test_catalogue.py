@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +20,10 @@ import symgrad
 from symgrad.calculus import numeric
 from symgrad.claims.checker import Checker
 from symgrad.code.verify import load_module, relative_error, verify
+from symgrad.proof import document
 
 HERE = Path(__file__).resolve().parent
 textbook = load_module(HERE / "textbook.py", "catalogue_textbook")  # tests/ is no package
-ROOT = HERE.parent.parent
 SPECS = sorted(HERE.glob("*.toml"))
 IDS = [p.stem for p in SPECS]
 SIZE = 3  # every dimension
@@ -89,6 +86,11 @@ LEARNING_RATES = {"exponential_loss": 0.05, "gamma_glm": 0.05}  # others: 0.1
 @functools.cache
 def derived(path: Path):
     return symgrad.derive(symgrad.load(path))
+
+
+@functools.cache
+def proved(path: Path):
+    return symgrad.prove(derived(path))
 
 
 def sizes_of(graph, m) -> dict:
@@ -234,15 +236,14 @@ def test_train(path, tmp_path):
 @pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.slow) if p.stem in SLOW_PROOFS
                                   else p for p in SPECS], ids=IDS)
 def test_prove(path):
-    proof = symgrad.prove(derived(path))
-    assert proof.title
+    assert proved(path).title
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SPECS, ids=IDS)
 def test_prove_pdf(path, tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "symgrad.cli.main", "prove", str(path), "--pdf"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert (tmp_path / f"{path.stem}.pdf").stat().st_size > 0
+    # what `symgrad prove PATH --pdf` writes, from the proof test_prove made (in this process)
+    tex = tmp_path / f"{path.stem}.tex"
+    tex.write_text(document.render(proved(path), "latex"), encoding="utf-8")
+    pdf, _ = document.compile_pdf(tex)
+    assert pdf.read_bytes().startswith(b"%PDF")
