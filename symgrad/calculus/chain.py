@@ -17,6 +17,7 @@ import sympy as sp
 
 from ..model import naming
 from ..model.ops import colsum, mask, rowsum, total
+from ..model.shapes import SCALAR
 from .budget import checkpoint
 from .rules import Contribution, backprop
 from .simplify import apply_assumptions, shortest, size, tidy_sums, to_node_variables
@@ -117,9 +118,38 @@ def _inline(expr, results, graph, shapes):
             if s in results and size(results[s])[0] <= INLINE_LIMIT}
     for hole, structural in unmask.items():
         if isinstance(structural, (colsum, rowsum, total)):
-            opened = tidy_sums(to_node_variables(structural.xreplace(results), graph.nodes),
-                               shapes)
+            broadcast = _broadcast_constants(structural, results, shapes)
+            opened = structural.xreplace({s: c * ones for s, (c, ones) in broadcast.items()})
+            ones_shapes = {**shapes, **{ones: shapes[s] for s, (_, ones) in broadcast.items()}}
+            opened = tidy_sums(to_node_variables(opened.xreplace(results), graph.nodes),
+                               ones_shapes)
+            opened = _count_ones(opened, [ones for _, ones in broadcast.values()], ones_shapes)
             assumed = apply_assumptions(opened, graph.binary, graph.onehot)
-            if _sums(assumed) < _sums(structural) or size(assumed) <= size(structural):
+            if broadcast or _sums(assumed) < _sums(structural) or \
+                    size(assumed) <= size(structural):
                 unmask[hole] = opened
     return masked.xreplace(subs).xreplace(unmask)
+
+
+def _broadcast_constants(expr, results, shapes) -> dict:
+    """The adjoints in ``expr`` whose result is a number standing for an array (over m
+    examples, dL = 1 is a row of m ones): symbol -> (the number, a placeholder for the array
+    of ones), so that a sum over it counts its entries (sum(lambd*dL) = m*lambd, not lambd)."""
+    return {s: (results[s], sp.Dummy(f"ones_{s.name}", real=True))
+            for s in sorted(expr.free_symbols, key=str)
+            if s in results and results[s].is_number and shapes.get(s, SCALAR) != SCALAR}
+
+
+def _count_ones(expr, ones, shapes):
+    """Sums of the placeholders of :func:`_broadcast_constants` as counts; then each is 1."""
+    if not ones:
+        return expr
+    counted = expr.replace(
+        lambda e: isinstance(e, (colsum, rowsum, total)) and e.args[0] in ones,
+        lambda e: _constant_count(e, shapes))
+    return counted.xreplace({o: sp.Integer(1) for o in ones})
+
+
+def _constant_count(sum_, shapes):
+    r, c = shapes[sum_.args[0]]
+    return r if isinstance(sum_, colsum) else c if isinstance(sum_, rowsum) else r * c

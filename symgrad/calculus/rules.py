@@ -65,13 +65,15 @@ def _backprop(expr, g, shapes, consumer, out, path):
     masked, unmask = mask(expr, "t")
     env = dict(shapes)
     env.update({v: shape_of(k, shapes) for v, k in unmask.items()})
-    out_shape = broadcast(shape_of(expr, shapes), shape_of(g, env) if g.free_symbols else SCALAR)
+    g_shape = shape_of(g, env) if g.free_symbols else SCALAR
+    out_shape = broadcast(shape_of(expr, shapes), g_shape)
     for s in sorted(masked.free_symbols, key=str):
         local = sp.diff(masked, s).xreplace(unmask)
         if local == 0:
             continue
-        contribution = unbroadcast(g * local, broadcast(out_shape, shape_of(local, shapes)),
-                                   env[s])
+        local_shape = shape_of(local, shapes)
+        contribution = unbroadcast(g * local, broadcast(out_shape, local_shape), env[s],
+                                   own=broadcast(g_shape, local_shape))
         if s in unmask:
             _backprop(unmask[s], contribution, shapes, consumer, out, path)
         else:
@@ -79,8 +81,20 @@ def _backprop(expr, g, shapes, consumer, out, path):
                                     " . ".join(path) or "elementwise"))
 
 
-def unbroadcast(expr, shape, target):
-    """Sum ``expr`` (of ``shape``) over the axes along which ``target`` was broadcast."""
+def unbroadcast(expr, shape, target, own=None):
+    """Sum ``expr`` (of ``shape``) over the axes along which ``target`` was broadcast.
+
+    ``own`` is the shape ``expr`` has by itself, where it stands for an array of ``shape``
+    constant along some axis (a seed of 1 for a row of m ones): its sum along such an axis is
+    a count times it, not the sum of its one entry."""
+    if own is not None:
+        count = sp.Integer(1)
+        rows, cols = shape
+        if own[0] == 1 and rows != 1 and target[0] == 1:
+            count, rows = count * rows, sp.Integer(1)
+        if own[1] == 1 and cols != 1 and target[1] == 1:
+            count, cols = count * cols, sp.Integer(1)
+        return count * unbroadcast(expr, (rows, cols), target)
     if tuple(target) == SCALAR and tuple(shape) != SCALAR:
         # a column's sum is colsum, so that a one-hot column is known to sum to 1
         return colsum(expr) if shape[1] == 1 else total(expr)

@@ -15,7 +15,7 @@ import math
 
 import sympy as sp
 
-from ..model.ops import Structural, colsum, mask, rowsum, total
+from ..model.ops import Structural, colsum, mask, relu, rowsum, total
 from ..model.shapes import SCALAR, shape_of
 
 
@@ -79,7 +79,29 @@ def _constant_sum(sum_, shapes):
     return r * c
 
 
+def kink_identities(expr):
+    """``Heaviside(u)*relu(u) = relu(u)`` and ``Heaviside(u)**k = Heaviside(u)``: true at every
+    u under symgrad's convention ``Heaviside(0) = 0`` (relu'(0) = 0)."""
+    def step(e):
+        return isinstance(e, sp.Heaviside) and (len(e.args) == 1 or e.args[1] == 0)
+
+    if not expr.has(sp.Heaviside):
+        return expr
+    expr = expr.replace(lambda e: e.is_Pow and step(e.base) and e.exp.is_Integer and e.exp > 0,
+                        lambda e: e.base)
+
+    def without_steps(e):
+        ramps = {a.args[0] for a in e.args if isinstance(a, relu)}
+        return sp.Mul(*[a for a in e.args if not (step(a) and a.args[0] in ramps)])
+
+    return expr.replace(lambda e: e.is_Mul and any(isinstance(a, relu) for a in e.args)
+                        and any(step(a) for a in e.args), without_steps)
+
+
 def apply_assumptions(expr, binary=frozenset(), onehot=frozenset()):
+    """The labels' assumptions (binary: y**2 = y; columns summing to 1), and the identities
+    of the kinks (:func:`kink_identities`)."""
+    expr = kink_identities(expr)
     if binary:
         expr = expr.replace(lambda e: e.is_Pow and e.base in binary and e.exp.is_Integer
                             and e.exp > 0, lambda e: e.base)

@@ -219,6 +219,8 @@ class _ExampleSum:
                 return matmul(a, self.column(b))
             if self._shape(a)[0] == 1:  # an inner product u^T v, example by example
                 return colsum(self.column(_transposed(a, self.shapes)) * self.column(b))
+            if self._shape(b) == SCALAR:  # a column times a 1 x 1 scalar: their product
+                return self.column(a) * self.column(b)
         elif isinstance(e, (colsum, rowsum, total)):
             (a,) = e.args
             r, c = self._shape(a)
