@@ -94,11 +94,12 @@ class Model:
     output: str | None = None  # a block's output node (a block has no cost)
     stack: object = None  # a layers.Stack for a model with repeated layers
     depth: int | None = None  # the number of layers it is unrolled to
+    description: str = ""  # free text: what the model is, where it comes from (a citation)
 
     # ----- construction -----
 
     @classmethod
-    def build(cls, name, *, title="", dims=None, inputs=None, parameters=None,
+    def build(cls, name, *, title="", description="", dims=None, inputs=None, parameters=None,
               hyperparameters=None, graph=None, cost=None, source=None, lines=None,
               layers=None, output=None, labels=None) -> Model:
         """Build a model from plain dicts, as a spec file gives them.
@@ -118,7 +119,8 @@ class Model:
                             f"(such as logistic_regression), found {found}", file=source,
                             line=lines.get((None, "name")), key="name")
         if layers is not None:
-            return build_stacked(cls, name, title=title, dims=dims, inputs=inputs,
+            return build_stacked(cls, name, title=title, description=description, dims=dims,
+                                 inputs=inputs,
                                  labels=labels, parameters=parameters,
                                  hyperparameters=hyperparameters, graph=graph, cost=cost,
                                  source=source, lines=lines, layers=layers)
@@ -149,8 +151,8 @@ class Model:
                     _check_new_name(var, variables, dims, **where(section, key))
                     try:
                         if role == "hyperparameter":
-                            domain, default, description = hyperparameter(text)
-                            variables[var] = Variable(var, role, "scalar", SCALAR, description,
+                            domain, default, about = hyperparameter(text)
+                            variables[var] = Variable(var, role, "scalar", SCALAR, about,
                                                       domain=domain, default=default)
                             continue
                         shape, type_, domain = _parse_type(text, dims, role)
@@ -168,7 +170,8 @@ class Model:
             raise SpecError("[cost] must have exactly one key: the final output",
                             file=source, line=lines.get(("cost", None)), key="cost")
         model = cls(name=name, title=title or name, dims=dims, variables=variables, nodes=nodes,
-                    cost=None, source=source, lines=lines, output=output)
+                    cost=None, source=source, lines=lines, output=output,
+                    description=description)
         texts = dict(graph or {})
         for key in _topological(texts, variables, source, lines):
             expr = model._parse(texts[key], where("graph", key), cost=False)

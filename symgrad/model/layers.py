@@ -167,7 +167,7 @@ def _rename_dims(type_text: str, names: dict) -> str:
 
 
 def build_stacked(cls, name, *, title, dims, inputs, parameters, hyperparameters, graph, cost,
-                  source, lines, layers, depth=None, labels=None):
+                  source, lines, layers, depth=None, labels=None, description=""):
     def where(key):
         return {"file": source, "line": lines.get(("layers", key)),
                 "key": "layers" + (f".{key}" if key else "")}
@@ -192,7 +192,8 @@ def build_stacked(cls, name, *, title, dims, inputs, parameters, hyperparameters
                         f"nodes unrolled to depth {depth}; expected at most {MAX_NODES}",
                         **where("depth"))
     extra_dims, params, nodes, cost = unrolled_tables(stack, depth, graph or {}, cost or {})
-    model = cls.build(name, title=title, dims={**(dims or {}), **extra_dims}, inputs=inputs,
+    model = cls.build(name, title=title, description=description,
+                      dims={**(dims or {}), **extra_dims}, inputs=inputs,
                       labels=labels, parameters=params, hyperparameters=hyperparameters,
                       graph=nodes, cost=cost,
                       source=source, lines=lines)
@@ -209,7 +210,8 @@ def unroll(model, depth: int):
     if not 1 <= depth <= MAX_LAYERS:
         raise SpecError(f"depth {depth} out of range (1 to {MAX_LAYERS})")
     t = stack.tables
-    return build_stacked(type(model), model.name, title=model.title, dims=t["dims"],
+    return build_stacked(type(model), model.name, title=model.title,
+                         description=model.description, dims=t["dims"],
                          inputs=t["inputs"], labels=t["labels"], parameters=None,
                          hyperparameters=t["hyperparameters"], graph=t["graph"], cost=t["cost"],
                          source=model.source, lines=model.lines, layers=t["layers"], depth=depth)

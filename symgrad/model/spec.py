@@ -11,8 +11,8 @@ from .errors import SpecError
 from .graph import Model
 from .limits import MAX_DIGITS, MAX_FILE_LENGTH, MAX_TOML_NESTING
 
-SECTIONS = {"name", "title", "dims", "inputs", "labels", "parameters", "hyperparameters",
-            "graph", "cost", "layers"}
+SECTIONS = {"name", "title", "description", "dims", "inputs", "labels", "parameters",
+            "hyperparameters", "graph", "cost", "layers"}
 TABLES = ("dims", "inputs", "labels", "parameters", "hyperparameters", "graph", "cost")
 
 
@@ -115,9 +115,14 @@ def loads(text: str, source: str = "<spec>") -> Model:
             if not isinstance(value, str):
                 raise SpecError(f"expected a string, found {type(value).__name__}", file=source,
                                 line=lines.get((section, key)), key=f"{section}.{key}")
+    for key in ("title", "description"):
+        if key in data and not isinstance(data[key], str):
+            raise SpecError(f"expected a string, found {type(data[key]).__name__}", file=source,
+                            line=lines.get((None, key)), key=key)
     # a spec without a name is named after its file, made a valid name (my-model -> my_model)
     name = data["name"] if "name" in data else naming.identifier(Path(source).stem)
-    return Model.build(name, title=str(data.get("title", "")), dims=data.get("dims"),
+    return Model.build(name, title=str(data.get("title", "")),
+                       description=data.get("description", ""), dims=data.get("dims"),
                        inputs=data.get("inputs"), labels=data.get("labels"),
                        parameters=data.get("parameters"),
                        hyperparameters=data.get("hyperparameters"), graph=data.get("graph"),

@@ -95,6 +95,8 @@ class _StackBuilder:
         x = sp.Symbol(stack.input, real=True)
         a0 = sp.Symbol(f"{stack.out}[0]", real=True)
         s = Section(("The model",))
+        if self.model.description:  # free text, escaped where the document is written
+            s.blocks.append(Paragraph((self.model.description,)))
         s.blocks.append(Paragraph((
             "The network has ", L, " layers. Layer 0 is the input, ",
             sp.Eq(a0, x, evaluate=False), ". For one training example each hidden layer ", l,

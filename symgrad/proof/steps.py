@@ -315,6 +315,8 @@ class _Builder:
 
     def model_section(self) -> Section:
         s = Section(("The model",))
+        if self.model.description:  # free text, escaped where the document is written
+            s.blocks.append(Paragraph((self.model.description,)))
         has_examples = self.batch is not None
         s.blocks.append(Paragraph(
             ("For one training example the model computes, node by node:",) if has_examples

@@ -33,11 +33,13 @@ def raw(text) -> bool:
 ATTACKS = {
     "title": {"title": BREAKOUT},
     "title with newlines": {"title": f'x\n""";\n{RUN};\n"""\n{CONTROL}'},
+    "model description": {"description": f'x\n""";\n{RUN};\n"""\n{CONTROL}'},
     "hyperparameter description": {"lambd": f'{BREAKOUT}\n");{RUN};("\\'},
     "dimension description": {"n_x": f'{BREAKOUT}\n{RUN}\n{TEX}'},
     "comment in an expression": {"z": f'w @ x + b  # """;{RUN};"""'},
 }
 EVERYTHING = {"title": f"{BREAKOUT} {TEX} {MARKDOWN} {CONTROL}",
+              "description": f"{TEX} {MARKDOWN} {BREAKOUT} {CONTROL}",
               "n_x": f"{BREAKOUT} {TEX} {MARKDOWN}",
               "lambd": f'x");{RUN};(" {TEX} {MARKDOWN}',
               "z": f'w @ x + b  # """;{RUN};""" {TEX} the comment'}
@@ -46,11 +48,13 @@ FILE_NAMES = (f'x"""; {RUN}; """', "it's \"quoted\"\nand\rnew'''lined")
 
 def spec_text(**fields) -> str:
     """Regularised logistic regression, with ``fields`` replaced (name=None: no name)."""
-    v = {"name": "lr", "title": "Logistic regression", "n_x": "number of features",
+    v = {"name": "lr", "title": "Logistic regression", "description": "A single neuron.",
+         "n_x": "number of features",
          "lambd": "regularisation strength", "z": "w @ x + b", **fields}
     q = json.dumps  # a TOML basic string, whatever the text
     name = "" if v["name"] is None else f"name = {q(v['name'])}\n"
     return f"""{name}title = {q(v["title"])}
+description = {q(v["description"])}
 [dims]
 n_x = {q(v["n_x"])}
 [inputs]
@@ -123,7 +127,7 @@ def test_prove_and_graph_run_no_payload_and_show_the_text_escaped(here, capsys):
     assert untouched(here)
     tex = (here / "proof.tex").read_text(encoding="utf-8")
     md = (here / "proof.md").read_text(encoding="utf-8")
-    for text in (EVERYTHING["title"], EVERYTHING["n_x"]):
+    for text in (EVERYTHING["title"], EVERYTHING["description"], EVERYTHING["n_x"]):
         assert latex_text(text) in tex and markdown_text(text) in md
     assert r"\write18" not in tex and r"\input{/etc" not in tex
     assert "<script>" not in md and "[a](javascript" not in md
