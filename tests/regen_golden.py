@@ -1,9 +1,11 @@
-"""Regenerate the golden files in tests/golden/ from the specs in derivations/.
+"""Regenerate the golden files in tests/golden/ from the specs in derivations/, and from a few
+of the catalogue's (tests/catalogue/).
 
     python -m tests.regen_golden          (from the repository root)
 
-Each spec gets a folder, tests/golden/<spec>/, holding what symgrad generates from it: train.py,
-the NumPy training module, for every model with examples; proof.tex and proof.md, its proof in
+Each spec gets a folder, tests/golden/<spec>/ (tests/golden/catalogue-<spec>/ for the
+catalogue's, so that no name clashes), holding what symgrad generates from it: train.py, the
+NumPy training module, for every model with examples; proof.tex and proof.md, its proof in
 LaTeX and in Markdown, for the specs in PROOFS. The tests compare the output with these files
 byte for byte; after an intended change to a template, the code generator, the proof writer or
 the printer, run this script and review ``git diff tests/golden`` before committing.
@@ -17,17 +19,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
 PROOFS = ("logistic_regression",)  # the specs whose proofs are kept as golden files
+# the catalogue's specs kept too: several inputs (dropout_mask), a label node (hinge_svm)
+CATALOGUE = ("dropout_mask", "hinge_svm")
 GRAPH_FILE = "proof-graph.svg"  # what `symgrad prove SPEC -o proof.md` writes beside it
 
 
+def specs() -> dict[str, str]:
+    """Each golden folder's name and its spec, as a user in the repository root names it."""
+    folders = {p.stem: f"derivations/{p.name}"
+               for p in sorted((ROOT / "derivations").glob("*.toml"))}
+    folders.update({f"catalogue-{name}": f"tests/catalogue/{name}.toml" for name in CATALOGUE})
+    return folders
+
+
 def outputs(name: str) -> dict[str, str]:
-    """The generated files of derivations/<name>.toml, by file name."""
+    """The generated files of the golden folder name's spec (specs()), by file name."""
     import symgrad
     from symgrad.code.render import render
     from symgrad.proof import document
     from symgrad.proof.build import prove
 
-    spec = f"derivations/{name}.toml"  # as a user in the repository root would name it
+    spec = specs()[name]
     derivation = symgrad.loads((ROOT / spec).read_text(encoding="utf-8"), source=spec).derive()
     files = {}
     if derivation.batch_graph is not None:  # no examples: nothing to train
@@ -41,9 +53,9 @@ def outputs(name: str) -> dict[str, str]:
 
 def main() -> int:
     sys.path.insert(0, str(ROOT))  # this checkout's symgrad and templates
-    for spec in sorted((ROOT / "derivations").glob("*.toml")):
-        for file, text in outputs(spec.stem).items():
-            path = GOLDEN / spec.stem / file
+    for name in specs():
+        for file, text in outputs(name).items():
+            path = GOLDEN / name / file
             old = path.read_bytes() if path.exists() else None
             if old == text.encode("utf-8"):
                 continue
