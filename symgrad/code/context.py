@@ -74,6 +74,7 @@ TEMPLATE_NAMES = frozenset({
 NAMED_NAMES = frozenset({
     "inputs", "labels", "named_arrays", "check_domain", "INPUT_ROWS", "LABEL_ROWS",
     "LABEL_DOMAINS", "array", "name", "rows", "key", "where", "arrays", "value", "domain",
+    "CONSTANTS", "CONSTANT_SHAPES", "CONSTANT_DOMAINS", "shape", "size", "actual", "expected",
 })
 
 
@@ -139,6 +140,17 @@ class Array:
     rows: str  # a Python literal: its rows, a dimension's name or an int
     domain: str  # its domain's name (domains.py), a Python string literal: "binary"
     text: str  # for people: "x1 (n_x, m)"
+
+
+@dataclass(frozen=True)
+class Constant:
+    """An input that is the same for every example ([constants]): in ``inputs`` by its name,
+    of its own shape (never one column per example)."""
+
+    name: str  # its key, the spec's name: "K"
+    shape: str  # a Python literal: ("n_k", "d"), ("n_y", 1), or () for a float
+    domain: str  # its domain's name, a Python string literal: "positive"
+    text: str  # for people: "K (n_k, d)", "T float"
 
 
 @dataclass(frozen=True)
@@ -239,6 +251,10 @@ class CodeContext:
     labels_text: str = "Y"  # for people, in a message: the labels
     m_code: str = "X.shape[1]"  # the number of examples, in the command line's main()
     label_checks: tuple[LabelCheck, ...] = ()  # the labels' domains the CLI checks
+    # Inputs that are the same for every example (always named): in `inputs`, by name.
+    constants: tuple[Constant, ...] = ()
+    constant_names: str = "()"  # a Python literal: the tuple CONSTANTS
+    input_keys: str = "INPUTS"  # code: the keys of `inputs` (INPUTS + CONSTANTS)
 
 
 # ----- rendering -----
@@ -308,9 +324,10 @@ class _Builder:
                             "in its cost): there is nothing to train on, so no code to generate",
                             file=model.source)
         self.input_vars, self.label_vars = examples(model)
+        self.constant_vars = model.constants
         # one input and one label (x, y): arrays X and Y, as the course writes them; otherwise
-        # dicts of named arrays, inputs and labels
-        self.named = not plain(self.input_vars, self.label_vars)
+        # (constants too) dicts of named arrays, inputs and labels
+        self.named = not plain(self.input_vars, self.label_vars, self.constant_vars)
         stacked = model.stacked_names()
         self.rename = {}
         if not self.named:
@@ -327,7 +344,8 @@ class _Builder:
         self.params = [v for v in model.parameters]
         self.hyper = [v for v in model.hyperparameters]
         self.param_symbols = {v.symbol for v in self.params}
-        self.scalars = {v.symbol for v in self.params + self.hyper if v.shape == SCALAR} | {M}
+        self.scalars = {v.symbol for v in self.params + self.hyper + self.constant_vars
+                        if v.shape == SCALAR} | {M}
         self.X, self.Y = sp.Symbol("X", real=True), sp.Symbol("Y", real=True)
         # nodes that the labels reach are the cost's; the others are forward()'s
         labelled = {self.data[v.name] for v in self.label_vars}
@@ -356,6 +374,8 @@ class _Builder:
         if self.named:  # the arrays are named after the inputs and labels: X1, Mask
             for name, symbol in self.data.items():
                 owners[symbol.name] = name
+            for v in self.constant_vars:  # a constant keeps its name
+                owners[v.name] = v.name
             taken = (taken - {"X", "Y"}) | NAMED_NAMES
         refuse_taken(self.model, owners, taken)
         self.taken = set(self.model.variables) | set(owners) | taken
@@ -417,6 +437,7 @@ class _Builder:
             out.update({s: f'cache["{s.name}"]' for s, _ in self.forward_nodes})
         if self.named:
             out.update({self.data[v.name]: f'inputs["{v.name}"]' for v in self.input_vars})
+            out.update({v.symbol: f'inputs["{v.name}"]' for v in self.constant_vars})
             if labels:
                 out.update({self.data[v.name]: f'labels["{v.name}"]' for v in self.label_vars})
         out[M] = self.examples_count()
@@ -447,10 +468,14 @@ class _Builder:
         if not self.named:
             return function
         first = []
-        for arg, names in (("inputs", "INPUTS"), ("labels", "LABELS")):
+        for arg, names in (("inputs", self.input_keys()), ("labels", "LABELS")):
             if any(load.code.startswith(f"{arg}[") for load in function.loads):
                 first.append(Statement(arg, f'named_arrays({arg}, {names}, "{arg}")'))
         return Function(tuple(first) + function.loads, function.body)
+
+    def input_keys(self) -> str:
+        """The code of the keys that ``inputs`` holds: the inputs' and the constants'."""
+        return "INPUTS + CONSTANTS" if self.constant_vars else "INPUTS"
 
     def data_fields(self) -> dict:
         """The CodeContext fields on the inputs and labels."""
@@ -463,10 +488,18 @@ class _Builder:
             return fields
         rows = lambda v: _size_text(v.shape[0])  # noqa: E731
         arrays = [f'"{v.name}": ({rows(v)}, m)' for v in self.input_vars]
+        arrays += [f'"{v.name}": {_array_text(v)}'
+                   + ("" if v.domain.is_real_line else f", {v.domain.text}")
+                   + " (a constant: the same for every example)" for v in self.constant_vars]
         labels = [f'"{v.name}": ({rows(v)}, m), {v.domain.text}' for v in self.label_vars]
         all_names = ", ".join(v.name for v in self.input_vars + self.label_vars)
+        given = ", ".join(v.name for v in self.input_vars)
+        if self.constant_vars:
+            also = ", ".join(v.name for v in self.constant_vars)
+            all_names += f" and the constants {also}"
+            given += f" and the constants {also}"
         checks = []
-        for domain in dict.fromkeys(v.domain for v in self.label_vars):
+        for domain in dict.fromkeys(v.domain for v in self.label_vars + self.constant_vars):
             if domain.name in DOMAIN_TESTS:
                 checks.append(LabelCheck(python_string(domain.name), DOMAIN_TESTS[domain.name],
                                          python_string(domain.text)))
@@ -474,11 +507,14 @@ class _Builder:
             arrays_text=tuple(_wrap_text("inputs " + "; ".join(arrays) + ";", "    ")
                               + _wrap_text("labels " + "; ".join(labels) + ").", "    ")),
             data_help=python_string(f"a .npz file with arrays {all_names}"),
-            predict_help=python_string("a .npz file with arrays "
-                                       + ", ".join(v.name for v in self.input_vars)),
+            predict_help=python_string(f"a .npz file with arrays {given}"),
             labels_text=", ".join(v.name for v in self.label_vars),
             m_code="inputs[INPUTS[0]].shape[1]",
-            label_checks=tuple(checks))
+            label_checks=tuple(checks),
+            constants=tuple(Constant(v.name, _shape_literal(v), python_string(v.domain.name),
+                                     f"{v.name} {_array_text(v)}") for v in self.constant_vars),
+            constant_names=names(self.constant_vars) if self.constant_vars else "()",
+            input_keys=self.input_keys())
         return fields
 
     def cost(self) -> Function:
@@ -586,6 +622,7 @@ class _Builder:
     def dims(self):
         """The dimension that X's rows fix, and default sizes for those the data fixes not."""
         fixed = {v.shape[0] for v in self.input_vars + self.label_vars if v.shape[0].is_Symbol}
+        fixed |= {d for v in self.constant_vars for d in v.shape if d.is_Symbol}
         hidden = []
         for v in self.params:
             for d in v.shape:
@@ -624,6 +661,11 @@ class _Builder:
                                for vs, where in ((self.input_vars, "inputs"),
                                                  (self.label_vars, "labels")) for v in vs)
             out += [""] + _wrap_text(f"Over m examples, the columns of {arrays}:")
+            if self.constant_vars:
+                shown = ", ".join(f"{v.name} = inputs[{v.name!r}] {_array_text(v)}"
+                                  for v in self.constant_vars)
+                out[-1] = out[-1][:-1] + ","
+                out += _wrap_text(f"with the constants {shown}, the same for every example:")
         else:
             x, y = self.feature_var, self.label_var
             out += ["", f"Over m examples, the columns of X ({rows(x)}) and Y ({rows(y)}):"]
@@ -647,6 +689,7 @@ class _Builder:
             return f"input {x.name}: {x.type}; label {y.name}: {label.text}"
         parts = [f"input {v.name}: {v.type}" for v in self.input_vars]
         parts += [f"label {v.name}: {v.type}" for v in self.label_vars]
+        parts += [f"constant {v.name}: {v.type}" for v in self.constant_vars]
         return "; ".join(parts)
 
     def build(self) -> CodeContext:
@@ -748,9 +791,10 @@ def examples(model):
     return inputs, labels
 
 
-def plain(inputs, labels) -> bool:
-    """One input and one label: the module takes arrays X and Y, as the course writes them."""
-    return len(inputs) == 1 and len(labels) == 1
+def plain(inputs, labels, constants=()) -> bool:
+    """One input and one label and no constants: the module takes arrays X and Y, as the
+    course writes them."""
+    return len(inputs) == 1 and len(labels) == 1 and not constants
 
 
 def _needed_temps(expr, temps):
@@ -771,9 +815,22 @@ def _size_text(d) -> str:
 
 
 def _shape_literal(var) -> str:
-    if var.type == "scalar":
+    if is_float(var):
         return "()"
     return "(" + ", ".join(_size_literal(d) for d in var.shape) + ")"
+
+
+def is_float(var) -> bool:
+    """Whether the module holds ``var`` (a parameter, a constant) as a float: a scalar type
+    (``scalar``, ``positive``), not a vector of size 1."""
+    return var.shape == SCALAR and "(" not in var.type
+
+
+def _array_text(var) -> str:
+    """A constant's shape for people: (n_k, d), float."""
+    if is_float(var):
+        return "float"
+    return "(" + ", ".join(_size_text(d) for d in var.shape) + ")"
 
 
 def _param_text(var) -> str:

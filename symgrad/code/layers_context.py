@@ -501,6 +501,10 @@ def _hoist(parts, name):
 
 
 def build_layers_context(derivation) -> CodeContext:
+    model = derivation.model
+    if model.constants:  # the loop over layers takes X and Y, or named per-example arrays
+        raise SpecError("codegen does not take [constants] in a model with [layers] yet; "
+                        "write the layers out in [graph]", **model.where(model.constants[0].name))
     return _LayersBuilder(derivation).build()
 
 

@@ -33,7 +33,7 @@ from ..calculus import numeric
 from ..calculus.chain import adjoint_symbol
 from ..model.errors import SpecError
 from ..printing.files import in_folder
-from .context import examples, plain
+from .context import examples, is_float, plain
 
 MODULE_FILE = "train.py"  # the generated module's name in a private temporary folder
 EPSILON = 1e-6  # the finite-difference step
@@ -80,12 +80,14 @@ def import_text(text: str, folder):
 
 class Calls:
     """How a derivation's generated module is called: the data arguments from values of the
-    batch graph's symbols (``env``), as X and Y or as dicts of named arrays."""
+    batch graph's symbols (``env``), as X and Y or as dicts of named arrays (the constants, not
+    stacked, in the inputs' dict)."""
 
     def __init__(self, model):
         inputs, labels = examples(model)
         stacked = model.stacked_names()
-        self.named = not plain(inputs, labels)
+        self.constants = model.constants
+        self.named = not plain(inputs, labels, self.constants)
         self.inputs = [(v.name, sp.Symbol(stacked[v.name], real=True)) for v in inputs]
         self.labels = [(v.name, sp.Symbol(stacked[v.name], real=True)) for v in labels]
         self.params = model.parameters
@@ -95,7 +97,9 @@ class Calls:
         """The module's (X, Y) or (inputs, labels) at ``env``."""
         if not self.named:
             return env[self.inputs[0][1]], env[self.labels[0][1]]
-        return ({name: env[s] for name, s in self.inputs},
+        constants = {v.name: float(np.asarray(env[v.symbol]).item()) if is_float(v)
+                     else env[v.symbol] for v in self.constants}
+        return ({**{name: env[s] for name, s in self.inputs}, **constants},
                 {name: env[s] for name, s in self.labels})
 
     @staticmethod

@@ -4,7 +4,9 @@ A :class:`Model` holds what a spec declares (dims, inputs, parameters, hyperpara
 graph's nodes in order, the cost). From it come two :class:`Graph` objects that the reverse sweep
 (``chain.py``) walks: the per-example graph (output: the loss ``L``, or the output itself for a
 model without examples) and the batch graph over m examples (output: the cost ``J``), in which
-every per-example quantity is stacked as columns (``z`` -> ``Z``).
+every per-example quantity is stacked as columns (``z`` -> ``Z``). A constant (``[constants]``:
+an input that is the same for every example, such as attention keys) is a leaf of any shape
+that keeps its name and shape in both graphs, like a parameter, but takes no gradient.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from .shapes import SCALAR, describe, shape_of
 
 M = sp.Symbol("m", positive=True, integer=True)  # the number of examples
 # the spec's table for each role
-SECTIONS = {"input": "inputs", "label": "labels", "parameter": "parameters",
-            "hyperparameter": "hyperparameters", "node": "graph", "cost": "cost"}
+SECTIONS = {"input": "inputs", "label": "labels", "constant": "constants",
+            "parameter": "parameters", "hyperparameter": "hyperparameters", "node": "graph",
+            "cost": "cost"}
 
 
 class mean(Structural):
@@ -37,13 +40,14 @@ class mean(Structural):
 @dataclass(frozen=True)
 class Variable:
     name: str
-    role: str  # "input", "parameter", "hyperparameter", "node", "cost"
+    role: str  # "input" (labels and constants too), "parameter", "hyperparameter", "node", "cost"
     type: str  # as written: "scalar", "vector(n_x)", "binary", ...; for nodes, inferred
     shape: tuple  # per example
     description: str = ""
     domain: Domain = REAL  # where its values lie (inputs, labels, hyperparameters)
     label: bool = False  # an input that is a label: what the loss compares against
     default: float | None = None  # a hyperparameter's value where none is given
+    constant: bool = False  # an input that is the same for every example (never stacked)
 
     @property
     def symbol(self) -> sp.Symbol:
@@ -101,12 +105,16 @@ class Model:
     @classmethod
     def build(cls, name, *, title="", description="", dims=None, inputs=None, parameters=None,
               hyperparameters=None, graph=None, cost=None, source=None, lines=None,
-              layers=None, output=None, labels=None) -> Model:
+              layers=None, output=None, labels=None, constants=None) -> Model:
         """Build a model from plain dicts, as a spec file gives them.
 
         ``labels`` declares the labels (what the loss compares against) apart from the other
         inputs; without it, an input whose type is a label's (``binary``, ``onehot(n)``,
         ``count``, ...) is a label, and failing that an input that only the loss reads.
+
+        ``constants`` declares inputs that are the same for every example of a batch (keys
+        given with the data, a temperature): data, not parameters, never stacked over the
+        examples; their types are the inputs' and ``matrix(n, k)``.
 
         ``layers`` (a dict like a spec's ``[layers]`` table) declares repeated layers: the
         model is then the stack unrolled to its default depth (see :mod:`symgrad.model.layers`).
@@ -123,13 +131,13 @@ class Model:
                                  inputs=inputs,
                                  labels=labels, parameters=parameters,
                                  hyperparameters=hyperparameters, graph=graph, cost=cost,
-                                 source=source, lines=lines, layers=layers)
+                                 source=source, lines=lines, layers=layers, constants=constants)
 
         def where(section, key):
             return {"file": source, "line": lines.get((section, key)), "key": f"{section}.{key}"}
 
-        _check_size(dims, {**(inputs or {}), **(labels or {})}, parameters, hyperparameters,
-                    graph, source, lines)
+        _check_size(dims, {**_table(inputs), **_table(labels), **_table(constants)}, parameters,
+                    hyperparameters, graph, source, lines)
         dims = {str(k): str(v) for k, v in (dims or {}).items()}
         for d in dims:
             if not naming.is_valid(d):
@@ -138,9 +146,9 @@ class Model:
                 raise SpecError(f"'{d}' is reserved for the number of examples",
                                 **where("dims", d))
         variables: dict[str, Variable] = {}
-        for role, table in (("input", inputs), ("label", labels), ("parameter", parameters),
-                            ("hyperparameter", hyperparameters)):
-            section = role + "s"
+        for role, table in (("input", inputs), ("label", labels), ("constant", constants),
+                            ("parameter", parameters), ("hyperparameter", hyperparameters)):
+            section = SECTIONS[role]
             if table is not None and not isinstance(table, dict):
                 raise SpecError(f"'{section}' must be a table ([{section}])", file=source,
                                 key=section)
@@ -158,8 +166,9 @@ class Model:
                         shape, type_, domain = _parse_type(text, dims, role)
                     except SpecError as err:
                         raise err.located(**where(section, key)) from None
-                    variables[var] = Variable(var, "input" if role == "label" else role, type_,
-                                              shape, domain=domain, label=role == "label")
+                    variables[var] = Variable(var, "input" if role in ("label", "constant")
+                                              else role, type_, shape, domain=domain,
+                                              label=role == "label", constant=role == "constant")
         if not graph and not cost:
             raise SpecError("the spec has no [graph] and no [cost]", file=source)
         nodes = []
@@ -271,7 +280,7 @@ class Model:
         {'file': None, 'line': None, 'key': 'graph.u'}
         """
         var = self.variables.get(name)
-        section = SECTIONS.get(var.role) if var is not None else None
+        section = SECTIONS.get("constant" if var.constant else var.role) if var else None
         sections = (section, f"layers.{section}") if section else ()
         declared = [(s, key) for s, key in self.lines
                     if s and key and name in (k.strip() for k in key.split(","))]
@@ -295,7 +304,13 @@ class Model:
 
     @property
     def inputs(self):
-        return self.of_role("input")
+        """The per-example inputs, labels among them (not the constants)."""
+        return [v for v in self.of_role("input") if not v.constant]
+
+    @property
+    def constants(self):
+        """The inputs that are the same for every example of a batch ([constants])."""
+        return [v for v in self.of_role("input") if v.constant]
 
     @property
     def parameters(self):
@@ -342,10 +357,12 @@ class Model:
                          for v in self.inputs if test(v.domain))
 
     def _domains(self, rename=None) -> dict:
-        """Symbol (renamed) -> Domain, for the inputs and hyperparameters not on all reals."""
+        """Symbol (renamed) -> Domain, for the inputs, constants and hyperparameters not on all
+        reals (a constant keeps its name: it is never stacked)."""
         rename = rename or {}
         return {sp.Symbol(rename.get(v.name, v.name), real=True): v.domain
-                for v in self.inputs + self.hyperparameters if not v.domain.is_real_line}
+                for v in self.of_role("input") + self.hyperparameters
+                if not v.domain.is_real_line}
 
     def per_example_graph(self) -> Graph:
         loss = self.loss
@@ -419,6 +436,10 @@ class Model:
 
     # derive, check and the notebook's _repr_svg_ are attached by symgrad/__init__.py, the
     # one module above every stage, so that this one imports nothing from above it.
+
+
+def _table(table) -> dict:
+    return table if isinstance(table, dict) else {}
 
 
 def _needed(nodes, output):
@@ -509,8 +530,9 @@ def _parse_type(text, dims, role):
             ds = [_dim(p, dims) for p in parts]
             return (ds[0], sp.Integer(1)) if n == 1 else tuple(ds), t.replace(",", ", "), REAL
     labels = ", ".join(f"{d}(n)" if d in VECTOR_ONLY else d for d in LABEL_DOMAINS)
+    what = "a domain's" if role == "constant" else "a label's"
     raise SpecError(f"unknown type '{text}'; expected scalar, vector(n), matrix(n, k)"
-                    + ("" if role == "parameter" else f", or a label's: {labels}"))
+                    + ("" if role == "parameter" else f", or {what}: {labels}"))
 
 
 def _topological(texts, variables, source, lines):

@@ -167,7 +167,8 @@ def _rename_dims(type_text: str, names: dict) -> str:
 
 
 def build_stacked(cls, name, *, title, dims, inputs, parameters, hyperparameters, graph, cost,
-                  source, lines, layers, depth=None, labels=None, description=""):
+                  source, lines, layers, depth=None, labels=None, constants=None,
+                  description=""):
     def where(key):
         return {"file": source, "line": lines.get(("layers", key)),
                 "key": "layers" + (f".{key}" if key else "")}
@@ -176,7 +177,7 @@ def build_stacked(cls, name, *, title, dims, inputs, parameters, hyperparameters
         raise SpecError("a model with [layers] declares its parameters in [layers.parameters]",
                         file=source, key="parameters")
     stack = parse_stack(layers, dims, inputs, where)
-    tables = {"dims": dims, "inputs": inputs, "labels": labels,
+    tables = {"dims": dims, "inputs": inputs, "labels": labels, "constants": constants,
               "hyperparameters": hyperparameters,
               "graph": graph or {}, "cost": cost or {}, "layers": layers}
     stack = Stack(**{**stack.__dict__, "tables": tables, "model_class": cls})
@@ -194,8 +195,8 @@ def build_stacked(cls, name, *, title, dims, inputs, parameters, hyperparameters
     extra_dims, params, nodes, cost = unrolled_tables(stack, depth, graph or {}, cost or {})
     model = cls.build(name, title=title, description=description,
                       dims={**(dims or {}), **extra_dims}, inputs=inputs,
-                      labels=labels, parameters=params, hyperparameters=hyperparameters,
-                      graph=nodes, cost=cost,
+                      labels=labels, constants=constants, parameters=params,
+                      hyperparameters=hyperparameters, graph=nodes, cost=cost,
                       source=source, lines=lines)
     model.stack = stack
     model.depth = depth
@@ -212,6 +213,7 @@ def unroll(model, depth: int):
     t = stack.tables
     return build_stacked(type(model), model.name, title=model.title,
                          description=model.description, dims=t["dims"],
-                         inputs=t["inputs"], labels=t["labels"], parameters=None,
+                         inputs=t["inputs"], labels=t["labels"], constants=t["constants"],
+                         parameters=None,
                          hyperparameters=t["hyperparameters"], graph=t["graph"], cost=t["cost"],
                          source=model.source, lines=model.lines, layers=t["layers"], depth=depth)

@@ -11,9 +11,10 @@ from .errors import SpecError
 from .graph import Model
 from .limits import MAX_DIGITS, MAX_FILE_LENGTH, MAX_TOML_NESTING
 
-SECTIONS = {"name", "title", "description", "dims", "inputs", "labels", "parameters",
-            "hyperparameters", "graph", "cost", "layers"}
-TABLES = ("dims", "inputs", "labels", "parameters", "hyperparameters", "graph", "cost")
+SECTIONS = {"name", "title", "description", "dims", "inputs", "labels", "constants",
+            "parameters", "hyperparameters", "graph", "cost", "layers"}
+TABLES = ("dims", "inputs", "labels", "constants", "parameters", "hyperparameters", "graph",
+          "cost")
 
 
 def load(path) -> Model:
@@ -124,6 +125,7 @@ def loads(text: str, source: str = "<spec>") -> Model:
     return Model.build(name, title=str(data.get("title", "")),
                        description=data.get("description", ""), dims=data.get("dims"),
                        inputs=data.get("inputs"), labels=data.get("labels"),
+                       constants=data.get("constants"),
                        parameters=data.get("parameters"),
                        hyperparameters=data.get("hyperparameters"), graph=data.get("graph"),
                        cost=data.get("cost"), source=source, lines=lines,

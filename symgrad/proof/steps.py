@@ -332,9 +332,25 @@ class _Builder:
         s.blocks.append(Paragraph(("Variables and their shapes",) +
                                   ((" (", *dims, "):") if dims else (":",))))
         s.blocks.append(Variables(self._variable_rows()))
+        s.blocks += self.constant_blocks()
         s.blocks += self.domain_blocks()
         s.blocks += self.assumption_blocks()
         return s
+
+    def constant_blocks(self) -> list:
+        """What the constants are: the same for every example, not stacked, not trained."""
+        constants = [v.symbol for v in self.model.constants]
+        if not constants:
+            return []
+        one = len(constants) == 1
+        what = ("The constant ", constants[0], " is") if one else (
+            "The constants ", *_listed(constants, " and "), " are")
+        pieces = [*what, " the same for every example: data given with the examples, not "
+                  "parameters, so no derivative is taken for " + ("it." if one else "them.")]
+        if self.batch is not None:
+            pieces += [" Over the ", M, " examples " + ("it keeps its name and shape" if one
+                       else "they keep their names and shapes") + " (no stacking as columns)."]
+        return [Paragraph(tuple(pieces), own=True)]
 
     def domain_blocks(self) -> list:
         """Where the hyperparameters lie, for those not on all reals: delta > 0."""
@@ -405,7 +421,8 @@ class _Builder:
             if var.role == "cost" and self.batch is None:
                 continue
             domain = var.domain if var.role in ("input", "hyperparameter") else None
-            role = var.role if not var.description else f"{var.role}: {var.description}"
+            role = "constant" if var.constant else var.role
+            role = role if not var.description else f"{role}: {var.description}"
             if var.name in stacked and self.batch is not None:
                 big = sp.Symbol(stacked[var.name], real=True)
                 rows.append((sym, role, var.shape, domain, big, shapes_b.get(big)))

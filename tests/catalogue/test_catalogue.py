@@ -63,6 +63,7 @@ CLAIMS = {
     "label_smoothing": ("dz", "a - t", "a - y"),
     "distillation": ("dz", "(q - pt)/T", "q - pt"),
     "attention_scores": ("de", "s - y", "y - s"),
+    "attention_keys": ("dq", "K.T @ (s - y) / 2", "K.T @ (s - y)"),
     "two_layer_mixed": ("dz1", "(W2.T @ dz2)*sigmoid(z1)", "W2.T @ dz2"),
     "three_layer_mixed": ("dz2", "(W3.T @ dz3)*(1 - a2**2)", "W3.T @ dz3"),
     "leaky_relu_network": ("dz1", "(W2.T @ dz2)*(heaviside(z1) + (1 - heaviside(z1))/10)",
@@ -117,19 +118,29 @@ def draw_parameters(model, rng, sizes, scale):
 
 
 def draw_arrays(model, rng, sizes, m):
-    """input or label name -> values inside its domain, one column per example."""
-    return {v.name: v.domain.draw(rng, (rows_of(v, sizes), m)) for v in model.inputs}
+    """input or label name -> values inside its domain, one column per example; constant
+    name -> values inside its domain, of its own shape (a float for a scalar)."""
+    arrays = {v.name: v.domain.draw(rng, (rows_of(v, sizes), m)) for v in model.inputs}
+    for v in model.constants:
+        value = v.domain.draw(rng, tuple(int(sp.sympify(d).subs(sizes)) for d in v.shape))
+        arrays[v.name] = float(value.item()) if "(" not in v.type and value.size == 1 else value
+    return arrays
 
 
 def batch_env(model, params, arrays, hyper, sizes):
-    """The batch graph's leaves: stacked inputs (X), parameters, hyperparameters, m."""
+    """The batch graph's leaves: stacked inputs (X), constants, parameters, hyperparameters,
+    m."""
     stacked = model.stacked_names()
+    constants = {v.name for v in model.constants}
     env = {M: sizes[M]} if M in sizes else {}
     for name, value in params.items():
         env[sp.Symbol(name, real=True)] = np.reshape(np.asarray(value, dtype=float),
                                                      np.shape(value) or (1, 1))
     for name, value in arrays.items():
-        env[sp.Symbol(stacked[name], real=True)] = value
+        if name in constants:  # never stacked
+            env[sp.Symbol(name, real=True)] = np.reshape(value, np.shape(value) or (1, 1))
+        else:
+            env[sp.Symbol(stacked[name], real=True)] = value
     for name, value in hyper.items():
         env[sp.Symbol(name, real=True)] = value
     return env
@@ -220,8 +231,9 @@ def test_train(path, tmp_path):
     params0 = draw_parameters(model, rng, sizes, 0.1)
     hyper = {v.name: v.default for v in model.hyperparameters}
     labels = {name: arrays[name] for name in module.LABELS}
-    inputs = {name: arrays[name] for name in module.INPUTS}
-    assert sorted([*labels, *inputs]) == sorted(v.name for v in model.inputs)
+    constants = getattr(module, "CONSTANTS", ())  # given in inputs beside the others
+    inputs = {name: arrays[name] for name in module.INPUTS + constants}
+    assert sorted([*labels, *inputs]) == sorted(v.name for v in model.inputs + model.constants)
     assert sorted(labels) == sorted(v.name for v in model.labels)
     first = next(iter(inspect.signature(module.train).parameters))
     if len(inputs) == 1 and len(labels) == 1 and first == "X":

@@ -5,6 +5,7 @@ compared with (``test_catalogue.py``). Each function takes
 
 * ``params``: parameter name -> array (a scalar parameter as a float),
 * ``arrays``: input or label name, as the spec names it -> array with one column per example,
+  and constant name -> its array (the same for every example: K of attention_keys is (n_k, 4)),
 * ``hyper``: hyperparameter name -> float,
 
 and returns ``{"d<param>": dJ/d<param>}`` over the batch, each the parameter's shape. Examples are
@@ -253,6 +254,16 @@ def attention_scores(params, arrays, hyper):
     return {"dK": de @ q.T / 2 / m, "dWq": dq @ X.T / m}
 
 
+def attention_keys(params, arrays, hyper):
+    # the same as attention_scores with the keys K given as data (a constant), not trained:
+    # de = s - y, dq = K^T de / 2, dWq = dq x^T (Vaswani et al. 2017, 3.2.1)
+    X, K = arrays["x"], arrays["K"]
+    m = X.shape[1]
+    q = params["Wq"] @ X
+    de = softmax(K @ q / 2) - arrays["y"]
+    return {"dWq": (K.T @ de / 2) @ X.T / m}
+
+
 # ----- networks -----
 
 
@@ -390,6 +401,6 @@ GRADIENTS = {f.__name__: f for f in (
     poisson_glm, gamma_glm, negative_binomial_glm, weighted_logistic_regression, hinge_svm,
     squared_hinge_svm, logistic_margin, exponential_loss, focal_loss, logistic_temperature,
     softmax_l2, multilabel_sigmoid, soft_label_softmax, label_smoothing, distillation,
-    attention_scores, two_layer_mixed, three_layer_mixed, leaky_relu_network, dropout_mask,
-    autoencoder, rnn_cell, rnn_unrolled, contrastive_pair, matrix_factorization,
+    attention_scores, attention_keys, two_layer_mixed, three_layer_mixed, leaky_relu_network,
+    dropout_mask, autoencoder, rnn_cell, rnn_unrolled, contrastive_pair, matrix_factorization,
 )}
