@@ -385,26 +385,25 @@ class _Builder:
     def code(self, expr) -> str:
         return layout(NumpyPrinter(PRINTER_SETTINGS).doprint(expr))
 
-    def function(self, items, sources) -> Function:
+    def function(self, items, sources, indent=4) -> Function:
         """Statements for ``items`` [(target, expr, comments, wrap)] after common subexpression
-        elimination, and the loads of the symbols they use from ``sources``."""
+        elimination, and the loads of the symbols they use from ``sources``; each fits in a
+        line of LINE_LENGTH at ``indent`` (see :meth:`fitted`)."""
         exprs = [e for _, e, _, _ in items]
-        temps, reduced = sp.cse(exprs, symbols=naming.temporaries(self.taken))
+        names = naming.temporaries(self.taken)
+        temps, reduced = sp.cse(exprs, symbols=names)
         temps, reduced = self._drop_cheap(temps, reduced)
         pending = list(temps)
         body, defined = [], set()
         for (target, _, comments, wrap), expr in zip(items, reduced, strict=True):
             needed = _needed_temps(expr, pending)
             for temp, value in [t for t in pending if t[0] in needed]:
-                body.append(Statement(temp.name, self.code(value)))
+                body += [Statement(n, c) for n, c in self.fitted(temp, value, None, names,
+                                                                 indent)]
                 defined.add(temp)
             pending = [t for t in pending if t[0] not in needed]
-            text = self.code(expr)
-            if wrap == "float":
-                text = f"float({text})"
-            elif wrap is not None:  # a gradient that is constant along some axis
-                text = f"np.broadcast_to({text}, np.shape({wrap})).copy()"
-            body.append(Statement(target.name, text, comments))
+            *parts, (name, text) = self.fitted(target, expr, wrap, names, indent)
+            body += [Statement(n, c) for n, c in parts] + [Statement(name, text, comments)]
             defined.add(target)
         used = set()
         for (_, _, _, wrap), expr in zip(items, reduced, strict=True):
@@ -416,6 +415,42 @@ class _Builder:
         loads = [Statement(s.name, code) for s, code in sources.items()
                  if s in used and s not in defined]
         return Function(tuple(loads), tuple(body))
+
+    def fitted(self, target, expr, wrap, names, indent) -> list[tuple[str, str]]:
+        """[(name, code)] for ``target = expr``, in a line of at most LINE_LENGTH: where the
+        line would be longer, its largest subexpression that fits on a line of its own gets a
+        temporary first (from ``names``), again until it fits; so that no line is left for
+        ruff format to break."""
+        def text(e):
+            code = self.code(e)
+            if wrap == "float":
+                return f"float({code})"
+            if wrap is not None:  # a gradient that is constant along some axis
+                return f"np.broadcast_to({code}, np.shape({wrap})).copy()"
+            return code
+
+        out = []
+        code = text(expr)
+        while indent + len(target.name) + 3 + len(code) > LINE_LENGTH:
+            part = self._part(expr, indent)
+            if part is None:
+                break
+            temp = next(names)
+            out += self.fitted(temp, part, None, names, indent)
+            expr = expr.xreplace({part: temp})
+            code = text(expr)
+        return out + [(target.name, code)]
+
+    def _part(self, expr, indent):
+        """The subexpression of ``expr`` to name first: the longest that fits on a line of its
+        own as ``t12 = ...``, else the longest."""
+        room = LINE_LENGTH - indent - len("t000 = ")
+        parts = {e: len(self.code(e)) for e in sp.preorder_traversal(expr)
+                 if e is not expr and not e.is_Atom and e.free_symbols and not e.is_Number}
+        if not parts:
+            return None
+        fitting = [e for e, n in parts.items() if n <= room]
+        return max(fitting or parts, key=lambda e: (parts[e], sp.default_sort_key(e)))
 
     def _drop_cheap(self, temps, reduced):
         """Write back common subexpressions that are scalar arithmetic (1/m, 2*m): naming them
