@@ -97,10 +97,6 @@ class _LayersBuilder(_Builder):
         if model.depth < 2:  # the output layer reads a hidden layer's output, not x
             derivation = derive(model.unrolled(2))
         super().__init__(derivation)
-        if self.named:
-            names = ", ".join(v.name for v in self.input_vars + self.label_vars)
-            raise SpecError("codegen for a model with [layers] takes one input, the layers' "
-                            f"A[0], and one label; found {names}", file=model.source)
         self.stack = stack = model.stack
         self.block = derivation.layer
         top = derivation.model.depth
@@ -428,7 +424,7 @@ class _LayersBuilder(_Builder):
             docstring=self.docstring_layers(label),
             helpers=helpers,
             parameters=(),
-            **hyperparameter_fields(self.hyper),
+            **hyperparameter_fields(self.hyper, self.forward_hyper()),
             **self.data_fields(),
             features=features,
             hidden_sizes=(),
@@ -501,10 +497,8 @@ def _hoist(parts, name):
 
 
 def build_layers_context(derivation) -> CodeContext:
-    model = derivation.model
-    if model.constants:  # the loop over layers takes X and Y, or named per-example arrays
-        raise SpecError("codegen does not take [constants] in a model with [layers] yet; "
-                        "write the layers out in [graph]", **model.where(model.constants[0].name))
+    """A stack's module: X and Y alone (derive refuses a stack with more data, see
+    :func:`symgrad.model.layers.build_stacked`)."""
     return _LayersBuilder(derivation).build()
 
 

@@ -118,7 +118,9 @@ class Calls:
         for v in self.params:
             value = np.array(env[v.symbol], dtype=float)
             params[v.name] = float(value.item()) if v.type == "scalar" else value
-        hyper = {v.name: float(np.asarray(env[v.symbol]).item()) for v in self.hyper}
+        # a hyperparameter the graph does not read (a hidden layer's, at depth 1): its default
+        hyper = {v.name: float(np.asarray(env.get(v.symbol, v.default)).item())
+                 for v in self.hyper}
         return params, hyper, self.data(env)
 
 

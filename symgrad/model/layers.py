@@ -200,7 +200,22 @@ def build_stacked(cls, name, *, title, dims, inputs, parameters, hyperparameters
                       source=source, lines=lines)
     model.stack = stack
     model.depth = depth
+    _check_data(model, where)
     return model
+
+
+def _check_data(model, where) -> None:
+    """A stack of layers reads one input, A[0], and its loss one label: the generated module
+    loops over the layers with X and Y alone. Anything more is refused here, by derive, rather
+    than by codegen after it."""
+    inputs = [v.name for v in model.inputs if not v.label]
+    labels = [v.name for v in model.labels]
+    constants = [v.name for v in getattr(model, "constants", [])]
+    if inputs != [model.stack.input] or len(labels) != 1 or constants:
+        found = ", ".join(inputs + labels + constants) or "none"
+        raise SpecError(f"a model with [layers] reads one input, its A[0] "
+                        f"('{model.stack.input}'), and one label; found {found}. Write the "
+                        "layers out in [graph] for a model with more inputs", **where(None))
 
 
 def unroll(model, depth: int):

@@ -18,7 +18,7 @@ import symgrad
 from symgrad.calculus.stable_forms import RULES, Rule, _u, check_rule, logsumexp
 from symgrad.cli.main import main
 from symgrad.code.render import render
-from symgrad.code.verify import load_module
+from symgrad.code.verify import load_module, verify
 from symgrad.model.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -459,3 +459,16 @@ def test_codegen_errors_leave_files_alone(tmp_path, capsys, spec):
         assert err.startswith("symgrad: error: ") and err.count("\n") == 1, err
     assert kept.read_text() == "# mine\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml", "mine.py"]
+
+
+def test_a_hyperparameter_inside_the_layers_reaches_forward(tmp_path):
+    """leaky_relu's alpha in every hidden layer: forward() takes it, verify passes at every
+    depth (at depth 1 no layer reads it), and the module is written."""
+    text = (ROOT / "derivations" / "deep_network.toml").read_text(encoding="utf-8")
+    text = text.replace('a = "relu(z)"', 'a = "leaky_relu(z, alpha)"') + (
+        '[hyperparameters]\nalpha = { default = 0.01, domain = "(0, 1)" }\n')
+    d = symgrad.loads(text, source="deep_alpha.toml").derive()
+    source = symgrad.codegen(d)
+    assert "def forward(params, X, alpha=0.01):" in source
+    rows = verify(d, trials=1)
+    assert rows and all(row.passed for row in rows)
