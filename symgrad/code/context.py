@@ -241,6 +241,7 @@ class CodeContext:
     named: bool = False
     x_arg: str = "X"
     y_arg: str = "Y"
+    y_param: str = "Y"  # the labels' argument in a signature: labels=None without labels
     inputs: tuple[Array, ...] = ()
     labels: tuple[Array, ...] = ()
     input_names: str = "()"  # Python literals: the tuples INPUTS and LABELS
@@ -348,7 +349,10 @@ class _Builder:
                         if v.shape == SCALAR} | {M}
         self.X, self.Y = sp.Symbol("X", real=True), sp.Symbol("Y", real=True)
         # nodes that the labels reach are the cost's; the others are forward()'s
-        labelled = {self.data[v.name] for v in self.label_vars}
+        # (without labels, as in an autoencoder, the loss and what follows it are the cost's)
+        labelled = {self.data[v.name] for v in self.label_vars} | {self.ren(graph.output)}
+        if not self.label_vars and model.loss is not None:
+            labelled.add(self.ren(sp.Symbol(naming.stacked(model.loss.name), real=True)))
         for s, e in self.nodes:
             if e.free_symbols & labelled:
                 labelled.add(s)
@@ -539,8 +543,11 @@ class _Builder:
                 checks.append(LabelCheck(python_string(domain.name), DOMAIN_TESTS[domain.name],
                                          python_string(domain.text)))
         fields.update(
-            arrays_text=tuple(_wrap_text("inputs " + "; ".join(arrays) + ";", "    ")
-                              + _wrap_text("labels " + "; ".join(labels) + ").", "    ")),
+            arrays_text=tuple(_wrap_text("inputs " + "; ".join(arrays) + (";" if labels else
+                                                                       ", and no labels)."),
+                                         "    ")
+                              + (_wrap_text("labels " + "; ".join(labels) + ").", "    ")
+                                 if labels else [])),
             data_help=python_string(f"a .npz file with arrays {all_names}"),
             predict_help=python_string(f"a .npz file with arrays {given}"),
             labels_text=", ".join(v.name for v in self.label_vars),
@@ -636,6 +643,8 @@ class _Builder:
 
     def label(self) -> Label:
         """How predict() and the command line read the (first) label."""
+        if not self.label_vars:  # a model without labels predicts what its loss reads
+            return Label("real", "label_named.py.jinja", "1", "1", "none")
         var = self.label_vars[0]
         shape, domain = var.shape, var.domain
         if shape[1] != 1:
@@ -760,6 +769,7 @@ class _Builder:
             named=self.named,
             x_arg="inputs" if self.named else "X",
             y_arg="labels" if self.named else "Y",
+            y_param="Y" if not self.named else "labels" if self.label_vars else "labels=None",
             inputs=self.arrays(self.input_vars),
             labels=self.arrays(self.label_vars),
             **self.data_fields(),
@@ -811,11 +821,6 @@ def examples(model):
     """The inputs that hold the examples and the labels, each a list in the spec's order."""
     labels = model.labels
     inputs = [v for v in model.inputs if not v.label]
-    if not labels:
-        found = ", ".join(f"{v.name} ({v.type})" for v in model.inputs) or "none"
-        raise SpecError("codegen needs a label, the input the loss compares against: declare "
-                        "it in [labels] (y = \"real\", \"binary\", \"onehot(n)\", ...); "
-                        f"found inputs: {found}", file=model.source)
     if not inputs:
         raise SpecError("codegen needs an input besides the labels: the examples that "
                         "predict() reads", file=model.source)

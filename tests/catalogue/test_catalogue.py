@@ -69,7 +69,7 @@ CLAIMS = {
     "leaky_relu_network": ("dz1", "(W2.T @ dz2)*(heaviside(z1) + (1 - heaviside(z1))/10)",
                            "(W2.T @ dz2)*heaviside(z1)"),
     "dropout_mask": ("dz1", "d*heaviside(z1)*(W2.T @ dz2)", "heaviside(z1)*(W2.T @ dz2)"),
-    "autoencoder": ("drec", "rec - xt", "xt - rec"),
+    "autoencoder": ("drec", "rec - x", "x - rec"),
     "rnn_cell": ("dWh", "(dh*(1 - h**2)) @ h_prev.T", "dh @ h_prev.T"),
     "rnn_unrolled": ("dh2", "Wh.T @ (dh3*(1 - h3**2))", "Wh.T @ dh3"),
     "contrastive_pair": ("de1", "2*ddd*(e1 - e2)", "ddd*(e1 - e2)"),

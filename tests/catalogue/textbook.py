@@ -326,7 +326,7 @@ def autoencoder(params, arrays, hyper):
     X = arrays["x"]
     m = X.shape[1]
     h = sigmoid(params["W1"] @ X + params["b1"])
-    dr = params["W2"] @ h + params["b2"] - arrays["xt"]
+    dr = params["W2"] @ h + params["b2"] - X  # the target is the input itself
     dz1 = params["W2"].T @ dr * h * (1 - h)
     return {"dW2": dr @ h.T / m, "db2": dr.sum(axis=1, keepdims=True) / m,
             "dW1": dz1 @ X.T / m, "db1": dz1.sum(axis=1, keepdims=True) / m}

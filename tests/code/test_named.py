@@ -380,3 +380,33 @@ def test_a_hyperparameter_outside_its_domain_is_refused(generated, tmp_path, nam
                                                         message):
     err = refused(generated, name, tmp_path, "train", "--data", "train.npz", *argv)
     assert message in err, err
+
+
+def test_a_model_without_labels_trains_on_its_inputs_alone(tmp_path):
+    """The autoencoder reconstructs its input: no labels, LABELS == (), train(inputs) and a
+    .npz of its inputs alone; predict() gives the reconstruction its loss reads."""
+    d = symgrad.load(CATALOGUE / "autoencoder.toml").derive()
+    script = tmp_path / "ae.py"
+    script.write_text(render(d), encoding="utf-8")
+    mod = load_module(script)
+    assert (mod.INPUTS, mod.LABELS) == (("x",), ())
+    assert list(inspect.signature(mod.train).parameters)[:2] == ["inputs", "labels"]
+    assert inspect.signature(mod.train).parameters["labels"].default is None
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(4, 40))
+    params0 = mod.initialize_parameters({"n_x": 4, "n_h": 3}, "random", seed=1)
+    before = mod.compute_cost(params0, {"x": X})
+    params, costs = mod.train({"x": X}, num_iterations=201, learning_rate=0.5, params=params0)
+    assert mod.compute_cost(params, {"x": X}) < before and len(costs) == 3
+    assert mod.predict(params, {"x": X}).shape == (4, 40)
+    grads = mod.backward(params, mod.forward(params, {"x": X}), {"x": X})
+    estimate = finite_differences(lambda p: mod.compute_cost(p, {"x": X}), params, "W1")
+    assert relative_error(grads["dW1"], estimate) < 1e-6
+    np.savez(tmp_path / "d.npz", x=X)
+    out = subprocess.run([sys.executable, script, "train", "--data", "d.npz", "--iterations",
+                          "50", "--learning-rate", "0.5"], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    out = subprocess.run([sys.executable, script, "predict", "--params", "params.npz",
+                          "--data", "d.npz"], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0 and len(out.stdout.split()) == 4 * 40, out.stderr

@@ -39,6 +39,7 @@ From Python (inputs and labels are dicts of arrays, one column per example:
     inputs "x": (n_x, m); "d": (n_h, m);
     labels "y": (1, m), 0 or 1).
     params, costs = train(inputs, labels, num_iterations=2000, learning_rate=0.005)
+
     predictions = predict(params, test_inputs)
 
 From the command line (a .npz file holds one array per input and label, named
@@ -233,7 +234,9 @@ def update_parameters(params, grads, learning_rate):
 def named_arrays(arrays, names, what):
     """arrays as a dict by name (a lone array where names has one name); a ValueError
     where one is missing or where they hold different numbers of examples."""
-    if not isinstance(arrays, dict):
+    if arrays is None:  # no labels: a model without them
+        arrays = {}
+    elif not isinstance(arrays, dict):
         if len(names) != 1:
             raise ValueError(f"{what}: expected a dict of arrays {', '.join(names)}")
         arrays = {names[0]: arrays}
