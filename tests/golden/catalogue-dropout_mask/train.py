@@ -39,7 +39,6 @@ From Python (inputs and labels are dicts of arrays, one column per example:
     inputs "x": (n_x, m); "d": (n_h, m);
     labels "y": (1, m), 0 or 1).
     params, costs = train(inputs, labels, num_iterations=2000, learning_rate=0.005)
-
     predictions = predict(params, test_inputs)
 
 From the command line (a .npz file holds one array per input and label, named

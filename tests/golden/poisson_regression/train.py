@@ -26,7 +26,6 @@ Parameters: w (n_x, 1) array, b float.
 
 From Python (examples are the columns of X, labels the columns of Y):
     params, costs = train(X, Y, num_iterations=2000, learning_rate=0.005)
-
     predictions = predict(params, X_test)
 
 From the command line (a .npz file holds arrays X (n_x, m) and Y; a .csv file

@@ -33,7 +33,6 @@ Parameters: W1 (n_h, n_x) array, b1 (n_h, 1) array, W2 (1, n_h) array, b2 (1, 1)
 
 From Python (examples are the columns of X, labels the columns of Y):
     params, costs = train(X, Y, num_iterations=2000, learning_rate=0.005)
-
     predictions = predict(params, X_test)
 
 From the command line (a .npz file holds arrays X (n_x, m) and Y; a .csv file

@@ -26,7 +26,6 @@ Parameters: W (n_y, n_x) array, b (n_y, 1) array.
 
 From Python (examples are the columns of X, labels the columns of Y):
     params, costs = train(X, Y, num_iterations=2000, learning_rate=0.005)
-
     predictions = predict(params, X_test)
 
 From the command line (a .npz file holds arrays X (n_x, m) and Y; a .csv file
