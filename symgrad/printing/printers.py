@@ -14,6 +14,7 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
+from ..model import naming
 from ..model.errors import SpecError
 from ..model.escape import terminal_text
 from ..model.ops import Structural, matmul
@@ -74,7 +75,8 @@ def text_report(derivation) -> str:
         var = name[1:]
         out.append(f"  {name:<{width}} = d{graph.output}/d{var:<{width}} = {example_str(expr)}")
     if derivation.batch_graph is not None:
-        out += ["", "over m examples (examples are the columns of X, Y; "
+        columns = ", ".join(naming.stacked(v.name) for v in model.inputs)
+        out += ["", f"over m examples (examples are the columns of {columns}; "
                     f"d<param> = d{derivation.batch_graph.output}/d<param>)"]
         out.append(f"  {derivation.batch_graph.output} = {batch_str(derivation.cost)} = "
                    f"{batch_str(derivation.cost_written_out)}")
