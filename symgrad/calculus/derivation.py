@@ -12,7 +12,7 @@ import sympy as sp
 
 from ..model import naming
 from ..model.errors import SpecError
-from ..model.graph import M, Graph, Model
+from ..model.graph import Graph, M, Model
 from ..model.layers import PREVIOUS
 from ..printing.printers import batch_str, text_report
 from .budget import DERIVE_LIMIT, OutOfTime, limit

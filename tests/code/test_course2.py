@@ -214,14 +214,28 @@ def test_the_forward_pass_with_dropout(dropout):
 
 
 def test_the_gradients_with_dropout(dropout):
-    """backward_propagation_with_dropout_test_case, keep_prob = 0.8: the masks and the
-    parameters of its cache, X = randn(3, 5) after seed(1); the gradients of public_tests.py."""
+    """backward_propagation_with_dropout_test_case, keep_prob = 0.8, X = randn(3, 5) after
+    seed(1), and the values of its cache as written out there (made with keep_prob = 0.5:
+    A1 = D1 * relu(Z1) / 0.5, so that the cache is read as given, not recomputed); the
+    gradients of public_tests.py."""
     X = np.random.RandomState(1).randn(3, 5)
     d1 = np.array([[1, 0, 1, 1, 1], [1, 1, 1, 1, 0]], dtype=float)
     d2 = np.array([[1, 0, 1, 0, 1], [0, 1, 0, 1, 1], [0, 0, 1, 0, 0]], dtype=float)
     params = {k: np.array(L2_CACHE[k]) for k in ("W1", "b1", "W2", "b2", "W3", "b3")}
+    cache = {
+        "Z1": L2_CACHE["Z1"],
+        "A1": [[0.0, 0.0, 4.27989081, 5.21401307, 0.0],
+               [0.0, 8.32019881, 1.58102041, 2.92987024, 0.0]],
+        "Z2": [[0.53035547, 8.02565606, 4.10524802, 5.78975856, 0.53035547],
+               [-0.69166075, -1.71413186, -3.81223329, -4.61667916, -0.69166075],
+               [-0.39675353, -2.62563561, -4.82528105, -6.0607449, -0.39675353]],
+        "A2": [[1.06071093, 0.0, 8.21049603, 0.0, 1.06071093],
+               [0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0]],
+        "Z3": [[-0.7415562, -0.0126646, -5.65469333, -0.0126646, -0.7415562]],
+        "A3": [[0.32266394, 0.49683389, 0.00348883, 0.49683389, 0.32266394]],
+    }
+    cache = {k: np.array(v) for k, v in cache.items()}
     inputs = {"x": X, "d1": d1, "d2": d2}
-    cache = dropout.forward(params, inputs, keep_prob=0.8)
     grads = dropout.backward(params, cache, inputs, {"y": Y}, keep_prob=0.8)
     expected = {
         "dW1": [[0.00019884, 0.00028657, 0.00012138], [0.00035647, 0.00051375, 0.00021761]],
