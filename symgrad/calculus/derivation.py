@@ -112,6 +112,7 @@ def _with_penalty(layer: Derivation, text: str) -> Derivation:
     if expr.free_symbols & set(block.per_example_symbols):
         raise SpecError("layers.penalty may read the layer's parameters, the hyperparameters "
                         "and m alone", **where)
+    block.penalty = expr  # the proof's average over the examples adds its derivative
     graph = layer.batch_graph
     penalty = sp.Symbol(naming.PENALTY, real=True)
     shapes = {**graph.shapes, penalty: (sp.Integer(1), sp.Integer(1))}
