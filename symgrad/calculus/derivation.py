@@ -6,7 +6,7 @@ This is the one object that the NumPy emitter, the proof writer and the claim ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 
@@ -127,8 +127,8 @@ def _with_penalty(layer: Derivation, text: str) -> Derivation:
         steps[var] = Step(var, extra.adjoint,
                           (old.contributions if old else []) + extra.contributions,
                           total, [*(old.steps if old else []), ("penalty", total)])
-    return Derivation(block, layer.per_example_graph, layer.per_example_steps, graph, steps,
-                      layer.layer)
+    return Derivation(block, layer.per_example_graph, layer.per_example_steps,
+                      replace(graph, penalty=expr), steps, layer.layer)
 
 
 def layer_index_names(derivation: Derivation) -> dict:

@@ -22,6 +22,7 @@ Sources of the inputs and of the expected values (each compared to 1e-7):
 import numpy as np
 import pytest
 
+import symgrad
 from symgrad.code.render import render_spec
 from symgrad.code.verify import load_module
 
@@ -247,3 +248,15 @@ def test_the_gradients_with_dropout(dropout):
     }
     for name, value in expected.items():
         np.testing.assert_allclose(grads[name], value, rtol=0, atol=1e-7, err_msg=name)
+
+
+def test_the_l2_stack_is_proved_and_checked_with_its_penalty():
+    """The penalty is a term of the cost outside the graph: the proof's average over the
+    examples adds its derivative, and the claim checker knows lambd in layer l's claims."""
+    d = symgrad.loads(L2_SPEC, source="l2.toml").derive()
+    proof = symgrad.prove(d)  # every line checked
+    assert proof.title
+    model = d.model
+    assert symgrad.check(model, "dW[l]", "dZ[l] @ A[l-1].T/m + lambd*W[l]/m").status == "proven"
+    assert symgrad.check(model, "dW[l]", "dZ[l] @ A[l-1].T/m").status == "refuted"
+    assert symgrad.check(model, "dW2", "(dZ2 @ A1.T + lambd*W2)/m").status == "proven"
