@@ -6,13 +6,13 @@ This is the one object that the NumPy emitter, the proof writer and the claim ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 
 from ..model import naming
 from ..model.errors import SpecError
-from ..model.graph import Graph, Model
+from ..model.graph import Graph, M, Model
 from ..model.layers import PREVIOUS
 from ..printing.printers import batch_str, text_report
 from .budget import DERIVE_LIMIT, OutOfTime, limit
@@ -98,7 +98,37 @@ def _derive(model: Model) -> Derivation:
     graph = model.per_example_graph()
     batch = model.batch_graph()
     layer = _derive(model.stack.block()) if model.stack is not None else None
+    if layer is not None and model.stack.penalty:
+        layer = _with_penalty(layer, model.stack.penalty)
     return Derivation(model, graph, sweep(graph), batch, sweep(batch) if batch else {}, layer)
+
+
+def _with_penalty(layer: Derivation, text: str) -> Derivation:
+    """Layer l's derivation with its penalty (a term of the cost, ``lambd/(2*m) * sum(W**2)``)
+    swept too: each parameter's dJ/dW over m examples gains the penalty's derivative."""
+    block = layer.model
+    where = {"file": block.source, "key": "layers.penalty"}
+    expr = block._parse(text, where, cost=True)
+    if expr.free_symbols & set(block.per_example_symbols):
+        raise SpecError("layers.penalty may read the layer's parameters, the hyperparameters "
+                        "and m alone", **where)
+    block.penalty = expr  # the proof's average over the examples adds its derivative
+    graph = layer.batch_graph
+    penalty = sp.Symbol(naming.PENALTY, real=True)
+    shapes = {**graph.shapes, penalty: (sp.Integer(1), sp.Integer(1))}
+    swept = sweep(Graph(nodes=[(penalty, expr)], output=penalty, shapes=shapes,
+                        leaves=list(graph.leaves), seed=M, leaf_scale=1 / M))
+    steps = dict(layer.batch_steps)
+    for var, extra in swept.items():
+        if var not in graph.leaves:
+            continue
+        old = steps.get(var)
+        total = extra.result if old is None else old.result + extra.result
+        steps[var] = Step(var, extra.adjoint,
+                          (old.contributions if old else []) + extra.contributions,
+                          total, [*(old.steps if old else []), ("penalty", total)])
+    return Derivation(block, layer.per_example_graph, layer.per_example_steps,
+                      replace(graph, penalty=expr), steps, layer.layer)
 
 
 def layer_index_names(derivation: Derivation) -> dict:

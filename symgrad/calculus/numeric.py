@@ -80,7 +80,8 @@ def random_leaves(graph, rng, sizes, scale=1.0) -> dict:
     """Random values for the graph's free symbols, each inside its domain (a label's, an
     input's or a hyperparameter's: :mod:`symgrad.model.domains`); parameters from N(0, scale)."""
     defined = {s for s, _ in graph.nodes}
-    leaves = set().union(*(e.free_symbols for _, e in graph.nodes)) - defined
+    leaves = set().union(graph.penalty.free_symbols,
+                         *(e.free_symbols for _, e in graph.nodes)) - defined
     env = {d: n for d, n in sizes.items() if d.name == "m"}
     for s in sorted(leaves, key=str):
         if s.name == "m" or s.is_integer:

@@ -49,7 +49,8 @@ class Space:
         self.nodes = list(graph.nodes)
         self.node_symbols = [s for s, _ in self.nodes]
         defined = set(self.node_symbols)
-        free = set().union(*(e.free_symbols for _, e in self.nodes)) - defined - {M}
+        free = set().union(graph.penalty.free_symbols,
+                           *(e.free_symbols for _, e in self.nodes)) - defined - {M}
         seed = adjoint_symbol(graph.output)
         self.free_seed = isinstance(graph.seed, sp.Symbol)  # a block's output adjoint
         self.leaves = sorted(free | ({graph.seed} if self.free_seed else set()), key=str)

@@ -205,6 +205,7 @@ class Layers:
     backward_loads: tuple[Statement, ...]
     output_backward: Layer
     hidden_backward: Layer
+    penalty: Layer | None = None  # layer l's penalty (layers.penalty), added to the cost
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ HIDDEN_UNITS = (20, 7, 5)
 # Names the layers' module defines or uses besides the plain module's.
 LAYER_NAMES = frozenset({
     "grads", naming.DEPTH, naming.LAYER_INDEX, "LAYER_PARAMETERS", "HIDDEN_LAYERS",
-    "hidden_layers", "layer_dims", "draw", "rng",
+    "hidden_layers", "layer_dims", "draw", "rng", naming.PENALTY,
 })
 COUNT = "len(params) // len(LAYER_PARAMETERS)"  # L, from the parameters given
 
@@ -116,6 +116,7 @@ class _LayersBuilder(_Builder):
         # the values of the layers below the output layer's input: the loop's alone
         self.lower = hidden - {_symbol(naming.stacked(f"{stack.out}{top - 1}"))}
         self.lower |= {_symbol(f"{p}{k}") for k in range(1, top) for p in stack.parameters}
+        self.penalty = self._without_penalty(top) if stack.penalty else None
         self._check_tail(hidden | top_nodes | params, _symbol(naming.stacked(f"{stack.out}{top}")))
         self.top_forward = [(self.gen(s), self.gen(e)) for s, e in self.forward_nodes
                             if s in top_nodes]
@@ -128,6 +129,19 @@ class _LayersBuilder(_Builder):
         self.texts = {index: self._texts(index, previous)
                       for index, previous in (("l", "l-1"), ("L", "L-1"))}
         self._check_layer_names()
+
+    def _without_penalty(self, top):
+        """The penalty of layer l (layers.penalty), taken out of the unrolled cost, where it
+        stands once for each layer 1 .. top: the code adds it up in a loop over the layers."""
+        block = self.block.model
+        expr = block._parse(self.stack.penalty, {"file": self.model.source}, cost=True)
+        layers = sp.Add(*[expr.xreplace({v.symbol: _symbol(f"{v.name}{k}")
+                                         for v in block.parameters})
+                          for k in range(1, top + 1)])
+        cost = self.ren(self.graph.output)
+        self.nodes = [(s, e - layers if s == cost else e) for s, e in self.nodes]
+        self.cost_nodes = [(s, e - layers if s == cost else e) for s, e in self.cost_nodes]
+        return expr
 
     def gen(self, expr):
         """An expression of the unrolled output layer in the block's names."""
@@ -229,7 +243,29 @@ class _LayersBuilder(_Builder):
                 comments += tuple(f"    {rule}" for rule in rules)
             items.append((s, stable, comments, None))
         sources = self.sources(naming.DEPTH, cache=True, graph=True)
-        return self._with_depth(self.function(items, sources), sources)
+        function = self.function(items, sources)
+        if self.penalty is not None:  # the loop over the layers needs depth and m
+            loads = [s.target for s in function.loads]
+            extra = [Statement(name, code) for name, code in ((M.name, sources[M]),)
+                     if name not in loads]
+            function = Function(function.loads + tuple(extra), function.body)
+            if naming.DEPTH not in loads:
+                function = Function((Statement(naming.DEPTH, COUNT),) + function.loads,
+                                    function.body)
+            return function
+        return self._with_depth(function, sources)
+
+    def penalty_layer(self) -> Layer | None:
+        """The penalty of layer l, added to the cost inside a loop over the layers."""
+        if self.penalty is None:
+            return None
+        target = _symbol(naming.PENALTY)
+        comments = _wrap_comment(f"the penalty of layer l: {self.text(self.penalty, 'l')}", 8)
+        function = self.function([(target, self.penalty, comments, None)],
+                                 self.sources(naming.LAYER_INDEX))
+        loads = tuple(s for s in function.loads if s.target != M.name)
+        cost = self.cost_nodes[-1][0].name
+        return Layer(loads, function.body, (Statement(cost, f"{cost} + {target.name}"),))
 
     def _with_depth(self, function, sources) -> Function:
         """``depth = ...`` before the loads that index a layer by it."""
@@ -334,6 +370,7 @@ class _LayersBuilder(_Builder):
             hidden_forward=parts[0], output_forward=parts[1],
             backward_loads=(depth,) + (m_load if uses_m[2] or uses_m[3] else ()),
             output_backward=parts[2], hidden_backward=parts[3],
+            penalty=self.penalty_layer(),
         )
 
     def _parameter(self, v) -> LayerParameter:

@@ -75,6 +75,9 @@ class Graph:
     seed: sp.Expr = sp.Integer(1)  # the output's adjoint
     leaf_scale: sp.Expr = sp.Integer(1)  # factor applied to the parameters' adjoints
     inputs: list = field(default_factory=list)  # inputs whose adjoints are wanted (a block's)
+    # a term of the cost that reads the leaves directly, outside the graph (a layer's L2
+    # penalty, summed over the layers): its derivative adds to theirs
+    penalty: sp.Expr = sp.Integer(0)
 
 
 @dataclass

@@ -16,6 +16,10 @@ A spec's ``[layers]`` table declares a stack of layers l = 1 .. L over an input 
     z = "W @ a_prev + b"
     a = "sigmoid(z)"
 
+An optional ``penalty`` (``penalty = "lambd/(2*m) * sum(W**2)"``) is a term of the cost written
+once for layer l, in its parameters, the hyperparameters and m: the cost is the [cost] plus the
+penalty of every layer l = 1 .. L (L2 regularisation, weight decay).
+
 Two derivations come from it. The hidden block is derived once, as a graph of its own whose
 output's adjoint ``da`` comes from above: that gives the per-layer recurrence (``dz = da * g'(z)``,
 ``dW = dz @ a_prev.T``, ``da_prev = W.T @ dz``) whatever the depth. And the stack unrolled to
@@ -34,7 +38,7 @@ from .parse import syntax_tree
 
 PREVIOUS = "a_prev"  # the block's input: the previous layer's output
 UNITS, PREVIOUS_UNITS = "n_l", "n_prev"
-KEYS = {"input", "depth", "output_size", "parameters", "hidden", "output"}
+KEYS = {"input", "depth", "output_size", "parameters", "hidden", "output", "penalty"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class Stack:
     output: dict  # [layers.output]
     tables: dict  # the spec's other tables, to unroll again at another depth
     model_class: type | None = None  # Model, which builds a layer's block (graph.py imports us)
+    penalty: str = ""  # a cost term of layer l, summed over the layers ("" for none)
 
     @property
     def out(self) -> str:
@@ -117,9 +122,18 @@ def parse_stack(layers: dict, dims: dict, inputs: dict, where) -> Stack:
     if hidden_out != output_out:
         raise SpecError(f"the last nodes of [layers.hidden] ('{hidden_out}') and "
                         f"[layers.output] ('{output_out}') must have the same name", **where(None))
+    penalty = layers.get("penalty", "")
+    if not isinstance(penalty, str):
+        raise SpecError("layers.penalty must be a string: a cost term of layer l, e.g. "
+                        '"lambd/(2*m) * sum(W**2)"', **where("penalty"))
     return Stack(input=source, input_dim=text[len("vector("):-1], depth=depth, output_size=size,
                  parameters=dict(layers["parameters"]), hidden=dict(layers["hidden"]),
-                 output=dict(layers["output"]), tables={})
+                 output=dict(layers["output"]), tables={}, penalty=penalty.strip())
+
+
+def layer_penalty(stack: Stack, layer) -> str:
+    """The penalty of layer ``layer`` (a number, or "" for the block's own names)."""
+    return rename(stack.penalty, {p: f"{p}{layer}" for p in stack.parameters})
 
 
 def rename(text: str, names: dict) -> str:
@@ -154,6 +168,10 @@ def unrolled_tables(stack: Stack, depth: int, graph: dict, cost: dict):
     for n, text in graph.items():
         nodes[n] = rename(text, last)
     cost = {k: rename(v, last) for k, v in cost.items()}
+    if stack.penalty:  # the cost plus the penalty of every layer
+        cost = {k: " + ".join([f"({v})"] + [f"({layer_penalty(stack, layer)})"
+                                            for layer in range(1, depth + 1)])
+                for k, v in cost.items()}
     return dims, parameters, nodes, cost
 
 

@@ -24,6 +24,7 @@ TEMPORARY = "t{}"  # a common subexpression in generated code: t0, t1, ...
 # Generated code for a stack of layers l = 1 .. L (see symgrad.code.layers_context):
 LAYER_INDEX = "layer"  # the loop counter over the layers (l in comments; ruff refuses l)
 DEPTH = "depth"  # the variable holding L (the course's L, but specs often call the loss L)
+PENALTY = "penalty"  # a layer's penalty, a term of the cost (layers.penalty), in code and sweeps
 LAYER_KEY = "{}{}"  # a layer's entry in params, cache and grads: W1, Z2, dA3
 LAYER_TEXT = "{}[{}]"  # the same in comments and docstrings: W[l], A[l-1], dZ[L]
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # the whole name: IDENTIFIER.fullmatch

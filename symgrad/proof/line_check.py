@@ -73,6 +73,8 @@ class Scope:
                 value = self.derivative(expr, var, g.seed)
                 if var in g.leaves:
                     value = value * g.leaf_scale
+                    if g.penalty != 0:  # a cost term outside the graph: dJ/dW gains its own
+                        value = value + self.derivative(g.penalty, var)
             self._truths[var] = value
         return self._truths[var]
 

@@ -701,8 +701,9 @@ class _Builder:
         graph, steps = self.batch, self.d.batch_steps
         t = sp.Dummy("t")
         # a layer has no cost of its own: the model's is the mean of the losses
+        # (plus its penalty, layers.penalty, where the stack has one)
         cost = (self.model.cost.expr.replace(lambda e: isinstance(e, mean), lambda e: t)
-                if self.model.cost is not None else t)
+                if self.model.cost is not None else t + getattr(self.model, "penalty", 0))
         coeff, rest = sp.diff(cost, t), cost.subs(t, 0)
         adj = adjoint_symbol(p)
         pe_steps = self.d.per_example_steps
