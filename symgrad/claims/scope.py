@@ -38,11 +38,13 @@ RTOL, ATOL = 1e-7, 1e-9
 class Space:
     """A derivation's graph and steps, with the claim namespace and compiled numbers.
 
-    ``rename`` (block symbol -> symbol named with the layer index) makes it a layer's space.
+    ``rename`` (block symbol -> symbol named with the layer index) makes it a layer's space;
+    ``exponents`` names the hyperparameters a claim's exponents may use (``(1 - p)**g``).
     """
 
-    def __init__(self, graph, steps, batch, has_m, rename=None):
+    def __init__(self, graph, steps, batch, has_m, rename=None, exponents=()):
         self.graph, self.steps, self.batch = graph, steps, batch
+        self.exponents = tuple(exponents)
         self.rename = rename or {}
         self.layer = bool(rename)
         self.scope = " over m examples" if batch else " per example"
@@ -89,10 +91,12 @@ class Space:
 
     def parse(self, text) -> sp.Expr:
         functions = {**ELEMENTWISE, "sum": self._sum, "transpose": self._transpose,
-                     "softmax": softmax, "heaviside": lambda z: sp.Heaviside(z, 0)}
+                     "softmax": softmax, "heaviside": lambda z: sp.Heaviside(z, 0),
+                     "sign": sp.sign}
         return parse(text, names=self.names, functions=functions, matmul=self._matmul,
                      transpose=self._transpose, keywords={"sum": ["axis"]},
-                     index=INDEX if self.layer else None)
+                     index=INDEX if self.layer else None,
+                     exponents=[n for n in self.exponents if n in self.names])
 
     def shape(self, expr):
         return shape_of(expr, self.shapes)
