@@ -93,7 +93,8 @@ class Space:
         functions = {**ELEMENTWISE, "sum": self._sum, "transpose": self._transpose,
                      "softmax": softmax, "heaviside": lambda z: sp.Heaviside(z, 0),
                      "sign": sp.sign}
-        return parse(text, names=self.names, functions=functions, matmul=self._matmul,
+        names = {"pi": sp.pi, **self.names}  # a name the model declares comes first
+        return parse(text, names=names, functions=functions, matmul=self._matmul,
                      transpose=self._transpose, keywords={"sum": ["axis"]},
                      index=INDEX if self.layer else None,
                      exponents=[n for n in self.exponents if n in self.names])

@@ -214,7 +214,7 @@ class Model:
             self.variables[v.name] = replace(v, label=True)
 
     def _parse(self, text, where, *, cost) -> sp.Expr:
-        names = {n: v.symbol for n, v in self.variables.items()}
+        names = {"pi": sp.pi, **{n: v.symbol for n, v in self.variables.items()}}
         if cost:
             names["m"] = M
         functions = dict(ELEMENTWISE)
