@@ -4,8 +4,8 @@ Two kinds:
 
 * Elementwise functions (``sigmoid``, ``relu``, ``softplus``, ``Phi``, ``log1p``, ``expm1``,
   ``maximum``, ``minimum``, ``clip``, and SymPy's own ``exp``, ``log``, ``sqrt``, ``tanh``,
-  ``sin``, ``cos``, ``cosh``, ``sinh``, ``erf``, ``Abs``). Each one's derivative is SymPy's ``fdiff``; where symgrad defines the
-  function, ``fdiff`` is written through the function itself (``sigmoid' = sigmoid (1 - sigmoid)``)
+  ``sin``, ``cos``, ``cosh``, ``sinh``, ``erf``, ``Abs``). Each one's derivative is SymPy's
+  ``fdiff``; where symgrad defines the function, ``fdiff`` is written through the function itself (``sigmoid' = sigmoid (1 - sigmoid)``)
   so that derivatives rewrite into node variables, and ``rewrite(exp)`` gives the definition that
   the tests differentiate to check ``fdiff``.
 * Structural operations (``matmul``, ``transpose``, ``colsum``, ``rowsum``, ``total``). They are not

@@ -251,8 +251,8 @@ def _kink_conventions(functions) -> list:
             "slope jumps from -1 to 1. symgrad takes the subgradient 0 there, so that the "
             "derivative of ", sp.Abs(u), " is ", sp.sign(u), ", which is 0 at ", sp.Eq(u, 0),
             " (SymPy's sign(0) = 0). The numerical checks keep away from the kink."), own=True))
-    for f, word, where in ((maximum, "max", (sp.Gt(u, v), " and to ")),
-                           (minimum, "min", (sp.Lt(u, v), " and to "))):
+    for f, where in ((maximum, (sp.Gt(u, v), " and to ")),
+                     (minimum, (sp.Lt(u, v), " and to "))):
         if f in kinds:
             out.append(Paragraph((
                 "At a tie ", sp.Eq(u, v), " ", f(u, v), " has no derivative. symgrad passes "
