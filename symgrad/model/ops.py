@@ -5,9 +5,11 @@ Two kinds:
 * Elementwise functions (``sigmoid``, ``relu``, ``softplus``, ``Phi``, ``log1p``, ``expm1``,
   ``maximum``, ``minimum``, ``clip``, and SymPy's own ``exp``, ``log``, ``sqrt``, ``tanh``,
   ``sin``, ``cos``, ``cosh``, ``sinh``, ``erf``, ``Abs``). Each one's derivative is SymPy's
-  ``fdiff``; where symgrad defines the function, ``fdiff`` is written through the function itself (``sigmoid' = sigmoid (1 - sigmoid)``)
-  so that derivatives rewrite into node variables, and ``rewrite(exp)`` gives the definition that
-  the tests differentiate to check ``fdiff``.
+  ``fdiff``; where symgrad defines the function, ``fdiff`` is written through the function
+  itself (``sigmoid' = sigmoid (1 - sigmoid)``) so that derivatives rewrite into node variables,
+  and ``rewrite(exp)`` (``rewrite(erf)``, ``rewrite(log)``, ``rewrite(Piecewise)``) gives the
+  definition that the tests differentiate to check ``fdiff``. Where a derivative jumps (relu,
+  abs, maximum, minimum, clip), :data:`KINKS` names the arguments at which it does.
 * Structural operations (``matmul``, ``transpose``, ``colsum``, ``rowsum``, ``total``). They are not
   elementwise, so symgrad never differentiates through them with ``diff``: they stay opaque
   functions inside otherwise elementwise expressions, and their adjoints come from SymPy's matrix

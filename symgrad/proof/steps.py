@@ -255,7 +255,7 @@ def _kink_conventions(functions) -> list:
                      (minimum, (sp.Lt(u, v), " and to "))):
         if f in kinds:
             out.append(Paragraph((
-                "At a tie ", sp.Eq(u, v), " ", f(u, v), " has no derivative. symgrad passes "
+                "At a tie ", sp.Eq(u, v), ", ", f(u, v), " has no derivative. symgrad passes "
                 "the whole derivative to ", u, " where ", where[0], where[1], v, " elsewhere, "
                 "the tie included: the derivative of ", f(u, v), " in ", u, " is ",
                 sp.diff(f(u, v), u), " and in ", v, " is ", sp.diff(f(u, v), v), ", with "
@@ -263,7 +263,7 @@ def _kink_conventions(functions) -> list:
     if clip in kinds:
         lo, hi = sp.Symbol("lo", real=True), sp.Symbol("hi", real=True)
         out.append(Paragraph((
-            "At its ends ", sp.Eq(u, lo), " and ", sp.Eq(u, hi), " ", clip(u, lo, hi),
+            "At its ends ", sp.Eq(u, lo), " and ", sp.Eq(u, hi), ", ", clip(u, lo, hi),
             " has no derivative. symgrad takes the derivative 1 strictly inside and 0 "
             "elsewhere, the ends included: the derivative of ", clip(u, lo, hi), " in ", u,
             " is ", sp.diff(clip(u, lo, hi), u), ". The numerical checks keep away from the "
