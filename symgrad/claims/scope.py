@@ -26,7 +26,16 @@ from ..calculus.chain import adjoint_symbol
 from ..calculus.numeric import concrete, lambdify, random_leaves
 from ..model.errors import SpecError
 from ..model.graph import M
-from ..model.ops import ELEMENTWISE, colsum, matmul, rowsum, softmax, total, transpose
+from ..model.ops import (
+    ELEMENTWISE,
+    colsum,
+    matmul,
+    rowsum,
+    softmax,
+    total,
+    transpose,
+    written_out,
+)
 from ..model.parse import parse
 from ..model.shapes import SCALAR, shape_of
 from ..printing.printers import NumpyPrinter, batch_str, example_str
@@ -145,7 +154,8 @@ class Space:
         expr = self.in_nodes(expr)
         for sym, forward in reversed(self.nodes):
             expr = expr.xreplace({sym: forward})
-        return expr.replace(lambda e: hasattr(e, "definition"), lambda e: e.definition())
+        expr = expr.replace(lambda e: hasattr(e, "definition"), lambda e: e.definition())
+        return written_out(expr)  # Phi(u) and (1 + erf(u/sqrt(2)))/2 alike
 
     def equal(self, claim, derived) -> bool:
         """True only if SymPy shows that the claim equals the derivation."""

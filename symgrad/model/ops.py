@@ -216,6 +216,22 @@ ELEMENTWISE = {
     "identity": identity,
 }
 
+# symgrad's functions that stand for a formula of SymPy's (Phi for erf, log1p for log, expm1
+# for exp), with the rewrite that writes the formula out.
+FORMULAS = {Phi: sp.erf, log1p: sp.log, expm1: sp.exp}
+
+
+def written_out(expr):
+    """``expr`` with Phi, log1p and expm1 written as their formulas, so that a claim may write
+    either form.
+
+    >>> u = sp.Symbol("u", real=True)
+    >>> written_out(log1p(u) + Phi(u))
+    log(u + 1) + erf(sqrt(2)*u/2)/2 + 1/2
+    """
+    return expr.replace(lambda e: type(e) in FORMULAS, lambda e: e.rewrite(FORMULAS[type(e)]))
+
+
 # Functions whose derivative jumps: each gives the arguments at which it does (kinks, where
 # the numerical checks must not step across, and where the proof states a convention).
 KINKS = {

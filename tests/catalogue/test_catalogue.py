@@ -80,12 +80,13 @@ CLAIMS = {
     "epsilon_insensitive_svr": ("dr", "sign(r)*heaviside(abs(r) - eps)", "sign(r)"),
     "probit_regression": ("dz", "exp(-z**2/2)/sqrt(2*pi)*(p - y)/(p*(1 - p))",
                           "(p - y)/(p*(1 - p))"),
-    "msle_regression": ("dyhat", "r/(1 + yhat)", "r/yhat"),
+    "msle_regression": ("dz", "(log1p(yhat) - log(1 + y))/(1 + yhat)*sigmoid(z)",
+                        "r/(1 + yhat)"),
     "focal_loss_tunable": ("dp", "g*(1 - y)*p**(g - 1)*(-log(1 - p)) + (1 - y)*p**g/(1 - p)"
                                  " + g*y*(1 - p)**(g - 1)*log(p) - y*(1 - p)**g/p",
                            "-y*(1 - p)**g/p + (1 - y)*p**g/(1 - p)"),
-    "gelu_network": ("dz1", "((1 + erf(z1/sqrt(2)))/2 + z1*exp(-z1**2/2)/sqrt(2*pi))"
-                            "*(w2 @ dz2)", "(1 + erf(z1/sqrt(2)))/2*(w2 @ dz2)"),
+    "gelu_network": ("dz1", "(Phi(z1) + z1*exp(-z1**2/2)/sqrt(2*pi))*(w2 @ dz2)",
+                     "Phi(z1)*(w2 @ dz2)"),
     "siren_network": ("dz1", "cos(z1)*(w2 @ dz2)", "-cos(z1)*(w2 @ dz2)"),
     "elu_network": ("dz1", "(heaviside(z1) + exp(z1)*heaviside(-expm1(z1)))*(w2 @ dz2)",
                     "heaviside(z1)*(w2 @ dz2)"),
