@@ -99,3 +99,16 @@ def test_transpose_only_where_given():
             parse(text, names=NAMES, functions={})
     with pytest.raises(SpecError, match="attribute access '.H'"):
         parse("x.H", names=NAMES, functions={}, transpose=lambda a: a)
+
+
+def test_transpose_in_a_spec():
+    from symgrad.model.graph import Model
+    from symgrad.model.ops import matmul, transpose
+
+    spec = dict(dims={"n": "size"}, inputs={"x": "vector(n)"},
+                parameters={"W": "matrix(2, n)"}, cost={"J": "mean(L)"})
+    model = Model.build("tied", graph={"h": "W @ x", "r": "W.T @ h", "L": "sum(r**2)"}, **spec)
+    W, h = (model.variables[k].symbol for k in "Wh")
+    assert model.nodes[1].expr == matmul(transpose(W), h)
+    with pytest.raises(SpecError, match="changes with the example"):
+        Model.build("bad", graph={"L": "x.T @ W.T @ W @ x"}, **spec)
