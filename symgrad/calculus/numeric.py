@@ -7,6 +7,8 @@ turned into NumPy functions with ``sympy.lambdify`` and
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import sympy as sp
 
@@ -29,13 +31,28 @@ def leaky_relu(z, alpha):
     return np.where(z > 0, z, alpha * z)
 
 
+_erf = np.frompyfunc(math.erf, 1, 1)
+_erfc = np.frompyfunc(math.erfc, 1, 1)
+
+
+def erf(z):
+    # math.erf on each entry: exact to the last bit (a rational approximation is not, to the
+    # 1e-9 the checks ask); about 10x slower than a NumPy ufunc, fine for checks
+    return np.asarray(_erf(z), dtype=float)
+
+
+def Phi(z):
+    # erfc(-z/sqrt(2))/2 rather than (1 + erf(z/sqrt(2)))/2: exact far into the lower tail
+    return 0.5 * np.asarray(_erfc(-np.asarray(z, dtype=float) / math.sqrt(2.0)), dtype=float)
+
+
 def softmax(z):
     e = np.exp(z - np.max(z, axis=0, keepdims=True))
     return e / np.sum(e, axis=0, keepdims=True)
 
 
 FUNCTIONS = {"sigmoid": sigmoid, "relu": relu, "softplus": softplus, "leaky_relu": leaky_relu,
-             "softmax": softmax}
+             "softmax": softmax, "erf": erf, "Phi": Phi}
 
 
 def evaluate(expr, env: dict):
@@ -134,13 +151,14 @@ KINK_MARGIN = 1e-3  # finite differences step well inside this: no kink is cross
 
 
 def kinks(graph) -> list:
-    """Arguments at which a node's derivative jumps (relu, leaky_relu, Heaviside)."""
-    from ..model.ops import leaky_relu, relu
+    """Arguments at which a node's derivative jumps (relu, abs, maximum, clip, Heaviside, ...:
+    :data:`~symgrad.model.ops.KINKS`)."""
+    from ..model.ops import KINKS
 
     out = []
     for _, expr in graph.nodes:
-        for f in expr.atoms(relu, leaky_relu, sp.Heaviside):
-            out.append(f.args[0])
+        for f in expr.atoms(*KINKS):
+            out.extend(k for k in KINKS[f.func](*f.args) if k not in out)
     return out
 
 

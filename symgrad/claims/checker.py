@@ -116,8 +116,9 @@ class Checker:
             graph, steps = ((d.batch_graph, d.batch_steps) if batch
                             else (d.per_example_graph, d.per_example_steps))
             rename = layer_index_names(d) if layer else None
+            hyper = [v.name for v in self.model.hyperparameters]
             self._spaces[batch, layer] = Space(graph, steps, batch, d.batch_graph is not None,
-                                               rename)
+                                               rename, exponents=hyper)
         return self._spaces[batch, layer]
 
     def check(self, claim, text=None, *, batch=None) -> Verdict:

@@ -26,7 +26,16 @@ from ..calculus.chain import adjoint_symbol
 from ..calculus.numeric import concrete, lambdify, random_leaves
 from ..model.errors import SpecError
 from ..model.graph import M
-from ..model.ops import ELEMENTWISE, colsum, matmul, rowsum, softmax, total, transpose
+from ..model.ops import (
+    ELEMENTWISE,
+    colsum,
+    matmul,
+    rowsum,
+    softmax,
+    total,
+    transpose,
+    written_out,
+)
 from ..model.parse import parse
 from ..model.shapes import SCALAR, shape_of
 from ..printing.printers import NumpyPrinter, batch_str, example_str
@@ -38,11 +47,13 @@ RTOL, ATOL = 1e-7, 1e-9
 class Space:
     """A derivation's graph and steps, with the claim namespace and compiled numbers.
 
-    ``rename`` (block symbol -> symbol named with the layer index) makes it a layer's space.
+    ``rename`` (block symbol -> symbol named with the layer index) makes it a layer's space;
+    ``exponents`` names the hyperparameters a claim's exponents may use (``(1 - p)**g``).
     """
 
-    def __init__(self, graph, steps, batch, has_m, rename=None):
+    def __init__(self, graph, steps, batch, has_m, rename=None, exponents=()):
         self.graph, self.steps, self.batch = graph, steps, batch
+        self.exponents = tuple(exponents)
         self.rename = rename or {}
         self.layer = bool(rename)
         self.scope = " over m examples" if batch else " per example"
@@ -90,10 +101,13 @@ class Space:
 
     def parse(self, text) -> sp.Expr:
         functions = {**ELEMENTWISE, "sum": self._sum, "transpose": self._transpose,
-                     "softmax": softmax, "heaviside": lambda z: sp.Heaviside(z, 0)}
-        return parse(text, names=self.names, functions=functions, matmul=self._matmul,
+                     "softmax": softmax, "heaviside": lambda z: sp.Heaviside(z, 0),
+                     "sign": sp.sign}
+        names = {"pi": sp.pi, **self.names}  # a name the model declares comes first
+        return parse(text, names=names, functions=functions, matmul=self._matmul,
                      transpose=self._transpose, keywords={"sum": ["axis"]},
-                     index=INDEX if self.layer else None)
+                     index=INDEX if self.layer else None,
+                     exponents=[n for n in self.exponents if n in self.names])
 
     def shape(self, expr):
         return shape_of(expr, self.shapes)
@@ -141,7 +155,8 @@ class Space:
         expr = self.in_nodes(expr)
         for sym, forward in reversed(self.nodes):
             expr = expr.xreplace({sym: forward})
-        return expr.replace(lambda e: hasattr(e, "definition"), lambda e: e.definition())
+        expr = expr.replace(lambda e: hasattr(e, "definition"), lambda e: e.definition())
+        return written_out(expr)  # Phi(u) and (1 + erf(u/sqrt(2)))/2 alike
 
     def equal(self, claim, derived) -> bool:
         """True only if SymPy shows that the claim equals the derivation."""

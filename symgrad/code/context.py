@@ -32,7 +32,17 @@ from ..model import naming
 from ..model.errors import SpecError
 from ..model.escape import python_string
 from ..model.graph import M
-from ..model.ops import colsum, leaky_relu, relu, rowsum, sigmoid, softmax, softplus, total
+from ..model.ops import (
+    Phi,
+    colsum,
+    leaky_relu,
+    relu,
+    rowsum,
+    sigmoid,
+    softmax,
+    softplus,
+    total,
+)
 from ..model.shapes import SCALAR, shape_of
 from ..printing.printers import NumpyPrinter, batch_str, example_str
 
@@ -49,6 +59,8 @@ HELPERS = (
     (softplus, "softplus"),
     (relu, "relu"),
     (leaky_relu, "leaky_relu"),
+    (sp.erf, "erf"),
+    (Phi, "Phi"),
     (softmax, "softmax"),
     (logsumexp, "logsumexp"),
 )

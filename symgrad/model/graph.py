@@ -217,7 +217,7 @@ class Model:
             self.variables[v.name] = replace(v, label=True)
 
     def _parse(self, text, where, *, cost) -> sp.Expr:
-        names = {n: v.symbol for n, v in self.variables.items()}
+        names = {"pi": sp.pi, **{n: v.symbol for n, v in self.variables.items()}}
         if cost:
             names["m"] = M
         functions = dict(ELEMENTWISE)
@@ -226,7 +226,9 @@ class Model:
         if cost:
             functions["mean"] = mean
         try:
-            expr = parse(text, names=names, functions=functions, matmul=self._matmul)
+            expr = parse(text, names=names, functions=functions, matmul=self._matmul,
+                         transpose=self._transpose,
+                         exponents=[v.name for v in self.hyperparameters])
         except SpecError as err:
             raise err.located(**where) from None
         if not cost and expr.is_number:  # a node that is a number: log(c) could be log(0)
@@ -243,6 +245,19 @@ class Model:
         if c1 != r2:
             raise SpecError(f"shape mismatch: {describe((r1, c1))} @ {describe((r2, c2))}")
         return matmul(left, right)
+
+    def _transpose(self, arg):
+        """``A.T`` of a parameter, a constant or an expression of them (``W.T @ h``); the
+        transpose of a per-example quantity would mean something else over m examples."""
+        if arg.free_symbols & self.per_example_symbols:
+            raise SpecError(f"'.T' of '{arg}', which changes with the example, is not "
+                            "allowed; expected .T of parameters and constants (write the "
+                            "inner product of two vectors u @ v)")
+        if isinstance(arg, transpose):
+            return arg.args[0]
+        if shape_of(arg, self.shapes) == SCALAR:
+            return arg
+        return transpose(arg)
 
     def _sum(self, arg):
         shape = shape_of(arg, self.shapes)

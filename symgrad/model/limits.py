@@ -26,7 +26,9 @@ MAX_TOML_NESTING = 32  # arrays and inline tables nested in a value ([[...]], {a
 MAX_LENGTH = 2000  # characters in one expression or one claim
 MAX_NESTING = 50  # parentheses (and brackets) nested in one expression
 MAX_TREE_DEPTH = 100  # levels of its syntax tree (each term of a+b+c+... is one more level)
-MAX_EXPONENT = 64  # the size of an exponent, as written and after SymPy combines powers
+MAX_EXPONENT = 64  # the size of an exponent (each number in an exponent of hyperparameters, such
+# as g - 1), as written and after SymPy combines powers; an exponent of hyperparameters stays
+# symbolic (no power tower: no ** inside an exponent), so SymPy computes no large number from it
 MAX_DIGITS = 400  # decimal digits of a number, as written or computed (1e308 has 309)
 
 # a model

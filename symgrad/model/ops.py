@@ -2,11 +2,14 @@
 
 Two kinds:
 
-* Elementwise functions (``sigmoid``, ``relu``, ``softplus``, and SymPy's own ``exp``, ``log``,
-  ``sqrt``, ``tanh``). Each one's derivative is SymPy's ``fdiff``; where symgrad defines the
-  function, ``fdiff`` is written through the function itself (``sigmoid' = sigmoid (1 - sigmoid)``)
-  so that derivatives rewrite into node variables, and ``rewrite(exp)`` gives the definition that
-  the tests differentiate to check ``fdiff``.
+* Elementwise functions (``sigmoid``, ``relu``, ``softplus``, ``Phi``, ``log1p``, ``expm1``,
+  ``maximum``, ``minimum``, ``clip``, and SymPy's own ``exp``, ``log``, ``sqrt``, ``tanh``,
+  ``sin``, ``cos``, ``cosh``, ``sinh``, ``erf``, ``Abs``). Each one's derivative is SymPy's
+  ``fdiff``; where symgrad defines the function, ``fdiff`` is written through the function
+  itself (``sigmoid' = sigmoid (1 - sigmoid)``) so that derivatives rewrite into node variables,
+  and ``rewrite(exp)`` (``rewrite(erf)``, ``rewrite(log)``, ``rewrite(Piecewise)``) gives the
+  definition that the tests differentiate to check ``fdiff``. Where a derivative jumps (relu,
+  abs, maximum, minimum, clip), :data:`KINKS` names the arguments at which it does.
 * Structural operations (``matmul``, ``transpose``, ``colsum``, ``rowsum``, ``total``). They are not
   elementwise, so symgrad never differentiates through them with ``diff``: they stay opaque
   functions inside otherwise elementwise expressions, and their adjoints come from SymPy's matrix
@@ -83,6 +86,107 @@ class leaky_relu(sp.Function):
         return self.args[0].is_real
 
 
+class log1p(sp.Function):
+    """log(1 + z), printed ``np.log1p``: exact for small z."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return 1 / (1 + self.args[0])
+
+    def _eval_rewrite_as_log(self, x, **kwargs):
+        return sp.log(1 + x)
+
+    def _eval_is_real(self):
+        return (self.args[0] + 1).is_positive or None
+
+
+class expm1(sp.Function):
+    """exp(z) - 1, printed ``np.expm1``: exact for small z."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        return sp.exp(self.args[0])
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return sp.exp(x) - 1
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+
+class Phi(sp.Function):
+    """The standard normal CDF, (1 + erf(z/sqrt(2)))/2."""
+
+    nargs = 1
+
+    def fdiff(self, argindex=1):
+        z = self.args[0]
+        return sp.exp(-z**2 / 2) / sp.sqrt(2 * sp.pi)
+
+    def _eval_rewrite_as_erf(self, x, **kwargs):
+        return (1 + sp.erf(x / sp.sqrt(2))) / 2
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+
+class maximum(sp.Function):
+    """The larger of u and v, elementwise. Its derivative goes to u where u > v and to v
+    elsewhere: at a tie (u = v) all of it goes to v (``Heaviside(0) = 0``)."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=1):
+        u, v = self.args
+        return sp.Heaviside(u - v, 0) if argindex == 1 else 1 - sp.Heaviside(u - v, 0)
+
+    def _eval_rewrite_as_Piecewise(self, u, v, **kwargs):
+        return sp.Piecewise((u, u > v), (v, True))
+
+    def _eval_is_real(self):
+        return fuzzy_and(a.is_real for a in self.args)
+
+
+class minimum(sp.Function):
+    """The smaller of u and v, elementwise. Its derivative goes to u where u < v and to v
+    elsewhere: at a tie (u = v) all of it goes to v (``Heaviside(0) = 0``)."""
+
+    nargs = 2
+
+    def fdiff(self, argindex=1):
+        u, v = self.args
+        return sp.Heaviside(v - u, 0) if argindex == 1 else 1 - sp.Heaviside(v - u, 0)
+
+    def _eval_rewrite_as_Piecewise(self, u, v, **kwargs):
+        return sp.Piecewise((u, u < v), (v, True))
+
+    def _eval_is_real(self):
+        return fuzzy_and(a.is_real for a in self.args)
+
+
+class clip(sp.Function):
+    """u limited to [lo, hi]. Its derivative in u is 1 strictly inside and 0 outside; at the
+    ends (u = lo, u = hi) it is taken as 0 (``Heaviside(0) = 0``)."""
+
+    nargs = 3
+
+    def fdiff(self, argindex=1):
+        u, lo, hi = self.args
+        if argindex == 1:
+            return sp.Heaviside(u - lo, 0) * sp.Heaviside(hi - u, 0)
+        if argindex == 2:
+            return 1 - sp.Heaviside(u - lo, 0)
+        return 1 - sp.Heaviside(hi - u, 0)
+
+    def _eval_rewrite_as_Piecewise(self, u, lo, hi, **kwargs):
+        return sp.Piecewise((lo, u < lo), (hi, u > hi), (u, True))
+
+    def _eval_is_real(self):
+        return fuzzy_and(a.is_real for a in self.args)
+
+
 def identity(z):
     return z
 
@@ -93,11 +197,52 @@ ELEMENTWISE = {
     "log": sp.log,
     "sqrt": sp.sqrt,
     "tanh": sp.tanh,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "cosh": sp.cosh,
+    "sinh": sp.sinh,
+    "abs": sp.Abs,
+    "erf": sp.erf,
+    "Phi": Phi,
+    "log1p": log1p,
+    "expm1": expm1,
+    "maximum": maximum,
+    "minimum": minimum,
+    "clip": clip,
     "sigmoid": sigmoid,
     "relu": relu,
     "softplus": softplus,
     "leaky_relu": leaky_relu,
     "identity": identity,
+}
+
+# symgrad's functions that stand for a formula of SymPy's (Phi for erf, log1p for log, expm1
+# for exp), with the rewrite that writes the formula out.
+FORMULAS = {Phi: sp.erf, log1p: sp.log, expm1: sp.exp}
+
+
+def written_out(expr):
+    """``expr`` with Phi, log1p and expm1 written as their formulas, so that a claim may write
+    either form.
+
+    >>> u = sp.Symbol("u", real=True)
+    >>> written_out(log1p(u) + Phi(u))
+    log(u + 1) + erf(sqrt(2)*u/2)/2 + 1/2
+    """
+    return expr.replace(lambda e: type(e) in FORMULAS, lambda e: e.rewrite(FORMULAS[type(e)]))
+
+
+# Functions whose derivative jumps: each gives the arguments at which it does (kinks, where
+# the numerical checks must not step across, and where the proof states a convention).
+KINKS = {
+    relu: lambda z: [z],
+    leaky_relu: lambda z, alpha: [z],
+    sp.Abs: lambda z: [z],
+    sp.sign: lambda z: [z],
+    sp.Heaviside: lambda z, *at: [z],
+    maximum: lambda u, v: [u - v],
+    minimum: lambda u, v: [u - v],
+    clip: lambda u, lo, hi: [u - lo, u - hi],
 }
 
 

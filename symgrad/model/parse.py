@@ -8,7 +8,9 @@ found and what was expected:
             | function(expr, ...) | expr.T          (.T only where the caller allows it)
             | name[i] | name[i-1]                   (only where the caller gives an index i)
 
-Exponents must be plain numbers of modest size, so ``10**10**10`` is refused before SymPy sees it.
+Exponents must be numbers of modest size, or where the caller names them (hyperparameters), those
+names with numbers under ``+ - * /`` (``(1 - p)**g``, ``x**(g - 1)``); so ``10**10**10`` and
+``x**y`` with ``y`` an input are refused before SymPy sees them.
 Length and nesting are measured before Python's ``ast`` reads the text, numbers' sizes before
 they are computed (:mod:`symgrad.model.limits`), and an expression that SymPy evaluates to a
 constant that is not a finite real number (``log(0)``, ``1/0``, ``sqrt(-1)``) is refused.
@@ -71,7 +73,7 @@ _FOUND = {
 def parse(text: str, *, names: Mapping[str, sp.Expr], functions: Mapping[str, Callable],
           matmul: Callable | None = None, transpose: Callable | None = None,
           keywords: Mapping[str, Collection[str]] | None = None,
-          index: str | None = None) -> sp.Expr:
+          index: str | None = None, exponents: Collection[str] = ()) -> sp.Expr:
     """Turn ``text`` into a SymPy expression over ``names`` using only ``functions``.
 
     ``functions`` maps a function name to a callable taking SymPy arguments; ``matmul`` and
@@ -88,7 +90,8 @@ def parse(text: str, *, names: Mapping[str, sp.Expr], functions: Mapping[str, Ca
     if not isinstance(text, str):
         raise SpecError(f"expected an expression as a string, found {type(text).__name__}")
     tree = syntax_tree(text)
-    walker = _Walker(text.strip(), names, functions, matmul, transpose, keywords or {}, index)
+    walker = _Walker(text.strip(), names, functions, matmul, transpose, keywords or {}, index,
+                     exponents)
     try:
         expr = walker.visit(tree.body)
     except RecursionError:
@@ -168,10 +171,11 @@ def indexed(node, index) -> str | None:
 
 
 class _Walker:
-    def __init__(self, text, names, functions, matmul, transpose, keywords, index=None):
+    def __init__(self, text, names, functions, matmul, transpose, keywords, index=None,
+                 exponents=()):
         self.text, self.names, self.functions = text, names, functions
         self.matmul, self.transpose, self.keywords = matmul, transpose, keywords
-        self.index = index
+        self.index, self.exponents = index, frozenset(exponents)
 
     def expected(self) -> str:
         return f"expected {GRAMMAR} {', '.join(sorted(self.functions)) or '(none)'}"
@@ -218,7 +222,7 @@ class _Walker:
             op = _BINOPS.get(type(node.op))
             if op is None:
                 raise self.refuse(f"operator {type(node.op).__name__}")
-            if isinstance(node.op, ast.Pow) and left.is_number:
+            if isinstance(node.op, ast.Pow) and left.is_number and right.is_Number:
                 self.check_power(left, right, node)
             return self.check_value(op(left, right), node)
         if isinstance(node, ast.Call):
@@ -240,16 +244,29 @@ class _Walker:
         return self.names[name]
 
     def check_exponent(self, node):
-        inner = node.operand if isinstance(node, ast.UnaryOp) else node
-        if isinstance(node, ast.UnaryOp) and not isinstance(node.op, (ast.USub, ast.UAdd)):
-            raise self.refuse("this exponent")
-        if not (isinstance(inner, ast.Constant) and isinstance(inner.value, (int, float))
-                and not isinstance(inner.value, bool)):
-            raise SpecError(f"exponent in '{self.text}' must be a plain number "
-                            f"(at most {MAX_EXPONENT} in size)")
-        if abs(inner.value) > MAX_EXPONENT:
-            raise SpecError(f"exponent {inner.value} in '{self.text}' is too large "
+        """An exponent is a number of at most MAX_EXPONENT, or an expression of numbers and the
+        names in ``exponents`` under + - * / (no powers, no calls)."""
+        if isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, (ast.USub, ast.UAdd)):
+                raise self.refuse("this exponent")
+            return self.check_exponent(node.operand)
+        if isinstance(node, ast.BinOp) and self.exponents and isinstance(
+                node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+            self.check_exponent(node.left)
+            return self.check_exponent(node.right)
+        if isinstance(node, ast.Name) and node.id in self.exponents:
+            return None
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
+                and not isinstance(node.value, bool)):
+            allowed = (f"a number or an expression of the hyperparameters "
+                       f"({', '.join(sorted(self.exponents))}) under + - * /"
+                       if self.exponents else "a plain number")
+            raise SpecError(f"exponent in '{self.text}' must be {allowed} "
+                            f"(numbers at most {MAX_EXPONENT} in size)")
+        if abs(node.value) > MAX_EXPONENT:
+            raise SpecError(f"exponent {node.value} in '{self.text}' is too large "
                             f"(at most {MAX_EXPONENT})")
+        return None
 
     def too_large(self, node) -> SpecError:
         return SpecError(f"'{_short(node)}' has a number of more than {MAX_DIGITS} digits; "

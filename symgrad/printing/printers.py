@@ -44,6 +44,9 @@ class TextPrinter(StrPrinter):
     def _print_Heaviside(self, expr):
         return f"({self._print(expr.args[0])} > 0)"
 
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
 
 class PerExamplePrinter(TextPrinter):
     """Per example a vector's sum is just ``sum(v)``."""
@@ -99,10 +102,9 @@ def text_report(derivation) -> str:
 class NumpyPrinter(NumPyPrinter):
     """NumPy code for symgrad's expressions; used by lambdify and by the code generator.
 
-    Elementwise functions that NumPy lacks (``sigmoid``, ``relu``, ``softplus``) are printed as
-    calls by name: the generated module defines them stably, and :mod:`symgrad.calculus.numeric`
-    passes
-    the same definitions to ``lambdify``.
+    Elementwise functions that NumPy lacks (``sigmoid``, ``relu``, ``softplus``, ``erf``, ``Phi``)
+    are printed as calls by name: the generated module defines them stably, and
+    :mod:`symgrad.calculus.numeric` passes the same definitions to ``lambdify``.
     """
 
     # numpy_alias: the name the generated module imports NumPy as ("np" prints np.sum)
@@ -156,6 +158,33 @@ class NumpyPrinter(NumPyPrinter):
 
     def _print_softmax(self, expr):
         return f"softmax({self._print(expr.args[0])})"
+
+    def _print_Abs(self, expr):
+        return f"{self._module_format('numpy.abs')}({self._print(expr.args[0])})"
+
+    def _print_erf(self, expr):  # NumPy has no erf: the generated module defines it
+        return f"erf({self._print(expr.args[0])})"
+
+    def _print_Phi(self, expr):
+        return f"Phi({self._print(expr.args[0])})"
+
+    def _print_log1p(self, expr):
+        return f"{self._module_format('numpy.log1p')}({self._print(expr.args[0])})"
+
+    def _print_expm1(self, expr):
+        return f"{self._module_format('numpy.expm1')}({self._print(expr.args[0])})"
+
+    def _print_maximum(self, expr):
+        args = ", ".join(self._print(a) for a in expr.args)
+        return f"{self._module_format('numpy.maximum')}({args})"
+
+    def _print_minimum(self, expr):
+        args = ", ".join(self._print(a) for a in expr.args)
+        return f"{self._module_format('numpy.minimum')}({args})"
+
+    def _print_clip(self, expr):
+        args = ", ".join(self._print(a) for a in expr.args)
+        return f"{self._module_format('numpy.clip')}({args})"
 
     def _print_logsumexp(self, expr):
         return f"logsumexp({self._print(expr.args[0])})"
@@ -315,6 +344,36 @@ class ProofLatexPrinter(_SympyLatexPrinter):
 
     def _print_leaky_relu(self, expr, exp=None):
         return self._function(r"\operatorname{leaky\_relu}", expr, exp)
+
+    def _print_Abs(self, expr, exp=None):
+        tex = rf"\lvert {self._print(expr.args[0])} \rvert"
+        return rf"{tex}^{{{exp}}}" if exp else tex
+
+    def _print_sign(self, expr, exp=None):
+        return self._function(r"\operatorname{sign}", expr, exp)
+
+    def _print_erf(self, expr, exp=None):
+        return self._function(r"\operatorname{erf}", expr, exp)
+
+    def _print_Phi(self, expr, exp=None):
+        return self._function(r"\Phi", expr, exp)
+
+    def _print_log1p(self, expr, exp=None):
+        tex = rf"\log\left(1 + {self._print(expr.args[0])}\right)"
+        return rf"{tex}^{{{exp}}}" if exp else tex
+
+    def _print_expm1(self, expr, exp=None):
+        tex = rf"\left(e^{{{self._print(expr.args[0])}}} - 1\right)"
+        return rf"{tex}^{{{exp}}}" if exp else tex
+
+    def _print_maximum(self, expr, exp=None):
+        return self._function(r"\max", expr, exp)
+
+    def _print_minimum(self, expr, exp=None):
+        return self._function(r"\min", expr, exp)
+
+    def _print_clip(self, expr, exp=None):
+        return self._function(r"\operatorname{clip}", expr, exp)
 
     # ----- the proof's own notation (symgrad.proof.steps) -----
 

@@ -36,10 +36,16 @@ from ..calculus.simplify import tidy_sums, to_node_variables
 from ..model import naming
 from ..model.graph import M, mean
 from ..model.ops import (
+    Phi,
     Structural,
+    clip,
     colsum,
+    expm1,
     leaky_relu,
+    log1p,
     mask,
+    maximum,
+    minimum,
     relu,
     rowsum,
     sigmoid,
@@ -202,7 +208,16 @@ DERIVATIVE_OF = {sp.log: "derivative of log", sp.exp: "derivative of exp",
                  sp.tanh: "derivative of tanh", sigmoid: "derivative of the sigmoid",
                  softplus: "derivative of softplus",
                  relu: "derivative of relu (taken as 0 at 0)",
-                 leaky_relu: "derivative of leaky relu (taken as alpha at 0)"}
+                 leaky_relu: "derivative of leaky relu (taken as alpha at 0)",
+                 sp.sin: "derivative of sin", sp.cos: "derivative of cos",
+                 sp.cosh: "derivative of cosh", sp.sinh: "derivative of sinh",
+                 sp.erf: "derivative of erf",
+                 Phi: "derivative of Phi (the normal density)",
+                 log1p: "derivative of log(1 + u)", expm1: "derivative of exp(u) - 1",
+                 sp.Abs: "derivative of abs (taken as 0 at 0)",
+                 maximum: "derivative of max (to the second argument at a tie)",
+                 minimum: "derivative of min (to the second argument at a tie)",
+                 clip: "derivative of clip (taken as 0 at the ends)"}
 
 # the chain rule through an operation defined by a formula (softmax), in words
 DEFINED = {softmax: lambda var, node: (
@@ -224,6 +239,37 @@ def _definition_route(f, v):
         return (f.rewrite(sp.exp), [(1 / (1 + e), ("divide by ", sp.exp(v)))],
                 ("definition of ", sigmoid(v)))
     return None
+
+
+def _kink_conventions(functions) -> list:
+    """The convention symgrad takes where abs, max, min or clip has no derivative."""
+    u, v = sp.Symbol("u", real=True), sp.Symbol("v", real=True)
+    kinds = {type(f) for f in functions}
+    out = []
+    if sp.Abs in kinds:
+        out.append(Paragraph((
+            "At ", sp.Eq(u, 0), " the absolute value ", sp.Abs(u), " has no derivative: its "
+            "slope jumps from -1 to 1. symgrad takes the subgradient 0 there, so that the "
+            "derivative of ", sp.Abs(u), " is ", sp.sign(u), ", which is 0 at ", sp.Eq(u, 0),
+            " (SymPy's sign(0) = 0). The numerical checks keep away from the kink."), own=True))
+    for f, where in ((maximum, (sp.Gt(u, v), " and to ")),
+                     (minimum, (sp.Lt(u, v), " and to "))):
+        if f in kinds:
+            out.append(Paragraph((
+                "At a tie ", sp.Eq(u, v), ", ", f(u, v), " has no derivative. symgrad passes "
+                "the whole derivative to ", u, " where ", where[0], where[1], v, " elsewhere, "
+                "the tie included: the derivative of ", f(u, v), " in ", u, " is ",
+                sp.diff(f(u, v), u), " and in ", v, " is ", sp.diff(f(u, v), v), ", with "
+                "Heaviside(0) = 0. The numerical checks keep away from ties."), own=True))
+    if clip in kinds:
+        lo, hi = sp.Symbol("lo", real=True), sp.Symbol("hi", real=True)
+        out.append(Paragraph((
+            "At its ends ", sp.Eq(u, lo), " and ", sp.Eq(u, hi), ", ", clip(u, lo, hi),
+            " has no derivative. symgrad takes the derivative 1 strictly inside and 0 "
+            "elsewhere, the ends included: the derivative of ", clip(u, lo, hi), " in ", u,
+            " is ", sp.diff(clip(u, lo, hi), u), ". The numerical checks keep away from the "
+            "ends."), own=True))
+    return out
 
 
 def _rules_used(exprs, v) -> tuple:
@@ -393,7 +439,8 @@ class _Builder:
             out.append(Paragraph(
                 ("The ", noun, " ", sym, *what, sp.Eq(colsum(sym), 1, evaluate=False),
                  "; simplifications may use this."), own=bool(out)))
-        functions = set().union(*(e.atoms(relu, leaky_relu) for g in (self.pe, *graphs)
+        functions = set().union(*(e.atoms(relu, leaky_relu, sp.Abs, maximum, minimum, clip)
+                                  for g in (self.pe, *graphs)
                                   for _, e in g.nodes))
         u = sp.Symbol("u", real=True)
         if any(isinstance(f, relu) for f in functions):
@@ -402,6 +449,7 @@ class _Builder:
                 "symgrad takes the subgradient 0 there, so that the derivative of ", relu(u),
                 " is ", sp.Heaviside(u, 0), ", which is 0 at ", sp.Eq(u, 0), " (SymPy's "
                 "Heaviside(0) = 0). The numerical checks keep away from the kink."), own=True))
+        out += _kink_conventions(functions)
         for alpha in sorted({f.args[1] for f in functions if isinstance(f, leaky_relu)}, key=str):
             out.append(Paragraph((
                 "At ", sp.Eq(u, 0), " leaky relu has no derivative: its slope jumps from ",

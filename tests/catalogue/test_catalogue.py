@@ -74,13 +74,32 @@ CLAIMS = {
     "rnn_unrolled": ("dh2", "Wh.T @ (dh3*(1 - h3**2))", "Wh.T @ dh3"),
     "contrastive_pair": ("de1", "2*ddd*(e1 - e2)", "ddd*(e1 - e2)"),
     "matrix_factorization": ("dp", "(z - rating)*q", "(z - rating)*p"),
+    "mae_regression": ("dr", "sign(r)", "abs(r)"),
+    "huber_regression": ("dr", "c + (r - c)*heaviside(r + delta)*heaviside(delta - r)",
+                         "c*heaviside(r + delta)*heaviside(delta - r)"),
+    "epsilon_insensitive_svr": ("dr", "sign(r)*heaviside(abs(r) - eps)", "sign(r)"),
+    "probit_regression": ("dz", "exp(-z**2/2)/sqrt(2*pi)*(p - y)/(p*(1 - p))",
+                          "(p - y)/(p*(1 - p))"),
+    "msle_regression": ("dz", "(log1p(yhat) - log(1 + y))/(1 + yhat)*sigmoid(z)",
+                        "r/(1 + yhat)"),
+    "focal_loss_tunable": ("dp", "g*(1 - y)*p**(g - 1)*(-log(1 - p)) + (1 - y)*p**g/(1 - p)"
+                                 " + g*y*(1 - p)**(g - 1)*log(p) - y*(1 - p)**g/p",
+                           "-y*(1 - p)**g/p + (1 - y)*p**g/(1 - p)"),
+    "gelu_network": ("dz1", "(Phi(z1) + z1*exp(-z1**2/2)/sqrt(2*pi))*(w2 @ dz2)",
+                     "Phi(z1)*(w2 @ dz2)"),
+    "siren_network": ("dz1", "cos(z1)*(w2 @ dz2)", "-cos(z1)*(w2 @ dz2)"),
+    "elu_network": ("dz1", "(heaviside(z1) + exp(z1)*heaviside(-expm1(z1)))*(w2 @ dz2)",
+                    "heaviside(z1)*(w2 @ dz2)"),
+    "tied_autoencoder": ("dh", "W @ (rec - x)", "W.T @ (rec - x)"),
 }
 # proofs that take more than about 5 s on the project's 2-core machine: slow, so that
 # pytest -m "not slow" stays quick (CI runs them all)
 SLOW_PROOFS = {"rnn_unrolled", "leaky_relu_network", "three_layer_mixed", "contrastive_pair",
                "rnn_cell", "dropout_mask", "distillation", "gaussian_nll", "focal_loss",
                "two_layer_mixed", "exponential_loss", "log_cosh_regression", "cauchy_regression",
-               "softmax_l2", "autoencoder"}
+               "softmax_l2", "autoencoder", "gelu_network", "probit_regression", "elu_network",
+               "focal_loss_tunable", "huber_regression", "tied_autoencoder", "msle_regression",
+               "siren_network", "epsilon_insensitive_svr"}
 LEARNING_RATES = {"exponential_loss": 0.05, "gamma_glm": 0.05}  # others: 0.1
 
 

@@ -14,6 +14,8 @@ columns (X is (n_x, m)); a vector parameter is a column (n, 1).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -32,6 +34,32 @@ def relu(z):
 
 def step(z):
     return (z > 0).astype(float)
+
+
+def normal_pdf(z):
+    return np.exp(-(z**2) / 2) / np.sqrt(2 * np.pi)
+
+
+def normal_cdf(z):
+    return 0.5 * np.array([math.erfc(-v / math.sqrt(2)) for v in z.ravel()]).reshape(z.shape)
+
+
+def erf(z):
+    return np.array([math.erf(v) for v in z.ravel()]).reshape(z.shape)
+
+
+def _net(dz1_of, params, arrays):
+    """z1 = W1 x + b1, a1 = f(z1), z2 = w2^T a1 + b2, L = (z2 - y)^2/2: dz2 = z2 - y,
+    dz1 = (w2 dz2) f'(z1), with f and f' from ``dz1_of(z1)`` -> (a1, f'(z1))."""
+    X = arrays["x"]
+    z1 = params["W1"] @ X + params["b1"]
+    a1, slope = dz1_of(z1)
+    dz2 = params["w2"].T @ a1 + params["b2"] - arrays["y"]
+    dz1 = params["w2"] @ dz2 * slope
+    m = X.shape[1]
+    first = _Wb(dz1, X)
+    return {"dW1": first["dW"], "db1": first["db"], "dw2": a1 @ dz2.T / m,
+            "db2": float(np.sum(dz2) / m)}
 
 
 def _linear(params, arrays):
@@ -71,6 +99,81 @@ def pseudo_huber_regression(params, arrays, hyper):
     # dL/dr = r / sqrt(1 + (r/delta)^2) (Hartley & Zisserman A6; Charbonnier et al. 1997)
     r = _linear(params, arrays) - arrays["y"]
     return _wb(r / np.sqrt(1 + (r / hyper["delta"]) ** 2), arrays, params)
+
+
+def mae_regression(params, arrays, hyper):
+    # L = |r|: dr = sign(r) (ESL 10.6, absolute loss)
+    r = _linear(params, arrays) - arrays["y"]
+    return _wb(np.sign(r), arrays, params)
+
+
+def huber_regression(params, arrays, hyper):
+    # dL/dr = r for |r| <= delta, delta sign(r) beyond: clip(r, -delta, delta) (ESL 10.6)
+    d = hyper["delta"]
+    r = _linear(params, arrays) - arrays["y"]
+    return _wb(np.clip(r, -d, d), arrays, params)
+
+
+def epsilon_insensitive_svr(params, arrays, hyper):
+    # V(r) = max(|r| - eps, 0): dr = sign(r) where |r| > eps, 0 inside the tube (ESL 12.3.6)
+    r = _linear(params, arrays) - arrays["y"]
+    dz = np.sign(r) * (np.abs(r) > hyper["eps"])
+    return _wb(dz, arrays, params, hyper, penalty="lambd")
+
+
+def probit_regression(params, arrays, hyper):
+    # p = Phi(z): dz = phi(z) (p - y) / (p (1 - p)) (Murphy 9.4)
+    z = _linear(params, arrays)
+    p = normal_cdf(z)
+    return _wb(normal_pdf(z) * (p - arrays["y"]) / (p * (1 - p)), arrays, params)
+
+
+def msle_regression(params, arrays, hyper):
+    # yhat = softplus(z), r = log(1 + yhat) - log(1 + y): dz = r / (1 + yhat) sigmoid(z)
+    z = _linear(params, arrays)
+    yhat = np.logaddexp(0.0, z)
+    r = np.log1p(yhat) - np.log1p(arrays["y"])
+    return _wb(r / (1 + yhat) * sigmoid(z), arrays, params)
+
+
+def focal_loss_tunable(params, arrays, hyper):
+    # focal_loss with g a hyperparameter (Lin et al. 2017, appendix)
+    g = hyper["g"]
+    y = arrays["y"]
+    p = sigmoid(_linear(params, arrays))
+    dz = (y * (1 - p) ** g * (g * p * np.log(p) + p - 1)
+          + (1 - y) * p**g * (p - g * (1 - p) * np.log(1 - p)))
+    return _wb(dz, arrays, params)
+
+
+def gelu_network(params, arrays, hyper):
+    # GELU(z) = z Phi(z): GELU'(z) = Phi(z) + z phi(z) (Hendrycks & Gimpel 2016)
+    return _net(lambda z: (z * (1 + erf(z / np.sqrt(2))) / 2,
+                           normal_cdf(z) + z * normal_pdf(z)), params, arrays)
+
+
+def siren_network(params, arrays, hyper):
+    # a = sin(z): a' = cos(z) (Sitzmann et al. 2020)
+    return _net(lambda z: (np.sin(z), np.cos(z)), params, arrays)
+
+
+def elu_network(params, arrays, hyper):
+    # ELU(z) = z for z > 0, exp(z) - 1 otherwise: ELU'(z) = 1 or exp(z) (Clevert et al. 2016)
+    return _net(lambda z: (np.where(z > 0, z, np.expm1(z)), np.where(z > 0, 1.0, np.exp(z))),
+                params, arrays)
+
+
+def tied_autoencoder(params, arrays, hyper):
+    # rec = W^T h + c, h = sigmoid(W x + b): W gets both paths,
+    # dW = h dR^T + dZ x^T (Goodfellow et al. ch. 14; Vincent et al. 2010, tied weights)
+    X = arrays["x"]
+    m = X.shape[1]
+    W = params["W"]
+    h = sigmoid(W @ X + params["b"])
+    dr = W.T @ h + params["c"] - X
+    dz = W @ dr * h * (1 - h)
+    return {"dW": (h @ dr.T + dz @ X.T) / m, "db": dz.sum(axis=1, keepdims=True) / m,
+            "dc": dr.sum(axis=1, keepdims=True) / m}
 
 
 def log_cosh_regression(params, arrays, hyper):
@@ -403,4 +506,7 @@ GRADIENTS = {f.__name__: f for f in (
     softmax_l2, multilabel_sigmoid, soft_label_softmax, label_smoothing, distillation,
     attention_scores, attention_keys, two_layer_mixed, three_layer_mixed, leaky_relu_network,
     dropout_mask, autoencoder, rnn_cell, rnn_unrolled, contrastive_pair, matrix_factorization,
+    mae_regression, huber_regression, epsilon_insensitive_svr, probit_regression,
+    msle_regression, focal_loss_tunable, gelu_network, siren_network, elu_network,
+    tied_autoencoder,
 )}

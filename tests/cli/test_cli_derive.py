@@ -65,7 +65,7 @@ def bad(tmp_path, capsys, text):
 @pytest.mark.parametrize("old, new, expected", [
     ('z = "w @ x + b"', 'z = "w @ q + b"', ":11: graph.z: unknown name 'q'"),
     ('a = "sigmoid(z)"', 'a = "sigmoid(L)"', "cycle in the graph"),
-    ('a = "sigmoid(z)"', 'a = "erf(z)"', ":12: graph.a: unsupported function 'erf'"),
+    ('a = "sigmoid(z)"', 'a = "gamma(z)"', ":12: graph.a: unsupported function 'gamma'"),
     ('a = "sigmoid(z)"', 'a = "__import__(\'os\').system(\'ls\')"', ":12: graph.a:"),
     ('b = "scalar"', 'b = "tensor(3)"', ":9: parameters.b: unknown type 'tensor(3)'"),
     ('w = "vector(n_x)"', 'w = "vector(n_h)"', "unknown dimension 'n_h'"),
