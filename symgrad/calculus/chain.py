@@ -20,7 +20,7 @@ from ..model.ops import colsum, mask, rowsum, total
 from ..model.shapes import SCALAR
 from .budget import checkpoint
 from .rules import Contribution, backprop
-from .simplify import apply_assumptions, shortest, size, tidy_sums, to_node_variables
+from .simplify import apply_assumptions, shortest, size, through_nodes, tidy_sums, to_node_variables
 
 INLINE_LIMIT = 12  # operations: a consumer's result is written in only while this small
 
@@ -89,8 +89,19 @@ def _combine(var, contributions, results, graph, shapes, scale) -> Step:
     if graph.onehot:
         record(_sums_to_one(graph), apply_assumptions(current, onehot=graph.onehot))
     simplest, how = shortest(current, graph.binary, graph.onehot)
+    rewritten, gone, rule = through_nodes(current, graph.nodes, _variables(graph))
+    if gone:  # kept only where it pays: shorter, and the input gone from the result
+        shorter, how_shorter = shortest(rewritten, graph.binary, graph.onehot)
+        if size(shorter) < size(simplest) and not shorter.has(*gone):
+            record(rule, rewritten)
+            simplest, how = shorter, how_shorter
     record(f"simplify ({how})", simplest)
     return step
+
+
+def _variables(graph) -> frozenset:
+    """The graph's nodes and parameters: what a result in node variables is free of."""
+    return frozenset([s for s, _ in graph.nodes] + list(graph.leaves) + list(graph.inputs))
 
 
 def _sums_to_one(graph) -> str:

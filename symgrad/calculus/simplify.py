@@ -4,6 +4,9 @@ Two steps, each returning the expression and a label for the proof trace:
 
 * :func:`to_node_variables`: a node's forward expression is replaced by the node's name
   (``sigmoid(z)`` -> ``a``), so results read like hand math;
+* :func:`through_nodes`: a function of a node's input that the node's definition determines
+  (``a = (tanh(z) + 1)/2`` gives ``tanh(z) = 2*a - 1``) is written through the node; the caller
+  keeps this only where the simplified result is shorter and free of the input;
 * :func:`shortest`: SymPy's ``cancel``, ``factor``, ``together``, ``expand``; the form with the
   fewest operations wins (ties: the shorter text), after the model's assumptions are applied
   (a ``binary`` label has ``y**2 = y``; a ``onehot`` label sums to 1).
@@ -11,6 +14,7 @@ Two steps, each returning the expression and a label for the proof trace:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import sympy as sp
@@ -34,6 +38,71 @@ def to_node_variables(expr, nodes):
         if hasattr(forward, "definition") and expr.has(*forward.definition().atoms(Structural)):
             expr = expr.subs(forward.definition(), symbol)
     return expr
+
+
+def through_nodes(expr, nodes, variables):
+    """``expr`` with each function of a node's input written through the node, where the node's
+    definition, solved for that function, has one solution; the variables it should then be
+    free of; and the step's label. ``(expr, frozenset(), "")`` where no node applies.
+
+    The input's functions are found in the node's definition (its outermost non-structural
+    function applications and roots); each is replaced by a placeholder t and ``node = f(t)``
+    solved for t with SymPy. Only ``variables`` (the graph's nodes and parameters) count as
+    the input's: a hyperparameter may stay.
+
+    >>> a, z = sp.symbols("a z", real=True)
+    >>> expr, gone, rule = through_nodes(1 - sp.tanh(z)**2, [(a, (sp.tanh(z) + 1)/2)], {a, z})
+    >>> expr, gone
+    (1 - (2*a - 1)**2, frozenset({z}))
+    >>> rule
+    "write in node variables: tanh(z) = 2*a - 1 by a's definition"
+    """
+    present = expr.free_symbols & set(variables)
+    subs, gone, said = {}, set(), []
+    for symbol, forward in nodes:
+        for inner, value in _solved(symbol, forward):
+            inputs = inner.free_symbols & set(variables)
+            if inputs & present:
+                subs[inner] = value
+                gone |= inputs
+                said.append(f"{inner} = {value} by {symbol}'s definition")
+    if not subs:
+        return expr, frozenset(), ""
+    return expr.subs(subs), frozenset(gone), "write in node variables: " + "; ".join(said)
+
+
+@functools.lru_cache(maxsize=4096)
+def _solved(symbol, forward) -> tuple:
+    """The functions of the inputs in ``forward`` that ``symbol = forward`` determines:
+    ``(function, its value in symbol)`` pairs, each the unique solution of the definition."""
+    if isinstance(forward, sp.Symbol) or forward.is_Number or isinstance(forward, Structural):
+        return ()
+    out = []
+    for inner in dict.fromkeys(_outermost(forward)):  # each once, in order
+        if inner == forward:  # the node is the function itself: to_node_variables' case
+            continue
+        t = sp.Dummy("t")
+        written = forward.subs(inner, t)
+        if not written.has(t) or written.free_symbols & inner.free_symbols:
+            continue  # the definition depends on the input otherwise: not solvable for it
+        try:
+            solutions = sp.solve(sp.Eq(symbol, written), t)
+        except (NotImplementedError, ValueError, TypeError):
+            continue
+        if len(solutions) == 1 and not solutions[0].has(t):
+            out.append((inner, solutions[0]))
+    return tuple(out)
+
+
+def _outermost(expr) -> list:
+    """The function applications and roots of ``expr`` not inside another one."""
+    if expr.is_Atom:
+        return []
+    if isinstance(expr, Structural):
+        return []
+    if isinstance(expr, sp.Function) or (expr.is_Pow and not expr.exp.is_Integer):
+        return [expr] if expr.free_symbols else []
+    return [f for a in expr.args for f in _outermost(a)]
 
 
 def tidy_sums(expr, shapes):
@@ -112,7 +181,10 @@ def apply_assumptions(expr, binary=frozenset(), onehot=frozenset()):
 
 
 def size(expr):
-    return (sp.count_ops(expr), len(str(expr)))
+    """Operations, then text length, then the numbers written other than 1 (``2*(a - y)``
+    before ``2*a - 2*y``)."""
+    numbers = sum(1 for e in sp.preorder_traversal(expr) if e.is_Number and abs(e) != 1)
+    return (sp.count_ops(expr), len(str(expr)), numbers)
 
 
 SIMPLIFIERS = (
@@ -120,6 +192,7 @@ SIMPLIFIERS = (
     ("factor", sp.factor),
     ("together", sp.together),
     ("expand", sp.expand),
+    ("factor out", sp.factor_terms),  # 2*(a - y), where factor gives -2*(y - a)
 )
 
 EXPAND_LIMIT = 256  # terms or degree: beyond this, the simplifiers that multiply out are not tried
@@ -199,7 +272,7 @@ def shortest(expr, binary=frozenset(), onehot=frozenset()):
         if size(candidate) < size(best):
             best, label = candidate, name
     # a second pass: after expansion, cancelling or factoring may shorten further
-    for name, simplifier in affordable(SIMPLIFIERS[:2], best):
+    for name, simplifier in affordable(SIMPLIFIERS[:2] + SIMPLIFIERS[-1:], best):
         candidate = apply_assumptions(simplifier(best), binary, onehot)
         if size(candidate) < size(best):
             best, label = candidate, f"{label}, then {name}"
