@@ -148,6 +148,34 @@ def _constant_sum(sum_, shapes):
     return r * c
 
 
+def sums_to_one(nodes, shapes, onehot=frozenset()) -> frozenset:
+    """The nodes whose columns sum to 1, by their definitions: a softmax
+    (``sum(exp(z)/sum(exp(z))) = 1``), a mixture of a one-hot label and the uniform
+    distribution; found by the sums' linearity (:func:`tidy_sums`) and ``onehot``, the labels
+    known to sum to 1.
+
+    >>> a, z = sp.symbols("a z", real=True)
+    >>> from symgrad.model.ops import softmax
+    >>> sums_to_one([(a, softmax(z))], {a: (3, 1), z: (3, 1)})
+    frozenset({a})
+    """
+    found = set(onehot)
+    for symbol, forward in nodes:
+        if shapes.get(symbol, SCALAR)[0] == 1:  # one row: each column sums to itself
+            continue
+        definition = forward.definition() if hasattr(forward, "definition") else forward
+        if not definition.free_symbols & (found | {s for s, _ in nodes}) and \
+                not isinstance(forward, Structural):
+            continue  # made of the leaves alone (w @ x + b): no known sum
+        try:
+            column = tidy_sums(colsum(definition), shapes)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if sp.cancel(apply_assumptions(column, onehot=frozenset(found))) == 1:
+            found.add(symbol)
+    return frozenset(found - set(onehot))
+
+
 def kink_identities(expr):
     """``Heaviside(u)*relu(u) = relu(u)`` and ``Heaviside(u)**k = Heaviside(u)``: true at every
     u under symgrad's convention ``Heaviside(0) = 0`` (relu'(0) = 0)."""

@@ -2,12 +2,15 @@
 expression: the simplifier solves the node's definition for it (issue 12). Each model is
 derived, generated, verified, proved and its result checked as a person would write it."""
 
+from pathlib import Path
+
 import pytest
 import sympy as sp
 
 import symgrad
-from symgrad.calculus.simplify import through_nodes
+from symgrad.calculus.simplify import sums_to_one, through_nodes
 from symgrad.code.verify import verify
+from symgrad.model.ops import colsum, softmax
 from symgrad.printing.printers import batch_str, example_str
 
 a, y, z = sp.symbols("a y z", real=True)
@@ -61,3 +64,25 @@ def test_no_node_applies():
     assert through_nodes(1 - t**2, [(a, t**2)], {a, z}) == (1 - t**2, frozenset(), "")
     assert through_nodes(1 - t**2, [(a, t)], {a, z})[1] == frozenset()  # to_node_variables'
     assert through_nodes(1 - t**2, [(a, t + z)], {a, z})[1] == frozenset()  # not solvable
+
+
+CATALOGUE = Path(__file__).resolve().parent.parent / "catalogue"
+
+
+@pytest.mark.parametrize("name, dz, dZ", [
+    ("distillation", "(q - pt)/T", "(Q - Pt)/T"),  # the teacher's softmax sums to 1
+    ("label_smoothing", "a - t", "A - T"),  # (1 - eps)*y + eps/3 over 3 classes sums to 1
+])
+def test_columns_summing_to_one(name, dz, dZ):
+    d = symgrad.load(CATALOGUE / f"{name}.toml").derive()
+    assert example_str(d.per_example["dz"]) == dz
+    assert batch_str(d.batch["dZ"]) == dZ
+    assert not any(isinstance(e, colsum) for e in sp.preorder_traversal(d.batch["dZ"]))
+    rules = [rule for rule, _ in d.per_example_steps[sp.Symbol("z", real=True)].steps]
+    assert any("sums to 1 (by its definition)" in rule for rule in rules), rules
+
+
+def test_softmax_sums_to_one():
+    s, u = sp.symbols("s u", real=True)
+    assert sums_to_one([(s, softmax(u))], {s: (4, 1), u: (4, 1)}) == {s}
+    assert sums_to_one([(s, sp.exp(u))], {s: (4, 1), u: (4, 1)}) == frozenset()
