@@ -304,4 +304,30 @@ def shortest(expr, binary=frozenset(), onehot=frozenset()):
         candidate = apply_assumptions(simplifier(best), binary, onehot)
         if size(candidate) < size(best):
             best, label = candidate, f"{label}, then {name}"
-    return best.xreplace(unmask), label
+    return one_step_each(best.xreplace(unmask)), label
+
+
+def one_step_each(expr):
+    """A sum with a step function in several terms written with it once:
+    ``H + alpha*(1 - H) = alpha + (1 - alpha)*H`` (H = Heaviside(z)), so that the two cases read
+    as one (``where(z > 0, 1, alpha)`` in print) and the generated code does not name H apart.
+
+    >>> z, alpha = sp.symbols("z alpha", real=True)
+    >>> H = sp.Heaviside(z, 0)
+    >>> one_step_each(H + alpha*(1 - H))
+    alpha + (1 - alpha)*Heaviside(z, 0)
+    """
+    if not expr.has(sp.Heaviside):
+        return expr
+
+    def collected(e):
+        steps = e.atoms(sp.Heaviside)
+        if len(steps) != 1:
+            return e
+        (step,) = steps
+        if sum(1 for term in e.args if term.has(step)) < 2:
+            return e
+        out = sp.collect(sp.expand(e), step)
+        return out if sp.count_ops(out) <= sp.count_ops(e) else e
+
+    return expr.replace(lambda e: e.is_Add and e.has(sp.Heaviside), collected)

@@ -60,7 +60,11 @@ def two_cases(expr):
     steps = expr.atoms(Heaviside)
     if len({h.args[0] for h in steps}) != 1 or count_ops(expr) > TWO_CASES_LIMIT:
         return None
-    if expr.is_Add:
+    if expr.is_Add:  # all of it in the cases: only where every term takes part in them
+        stepped = [a for a in expr.args if a.has(Heaviside)]
+        others = set().union(*[a.free_symbols for a in expr.args if not a.has(Heaviside)])
+        if not others <= set().union(*[a.free_symbols for a in stepped]):
+            return None
         inside, outside = [expr], []
     elif expr.is_Mul:
         factors = Mul.make_args(expr)
@@ -99,15 +103,18 @@ class _Readable:
         cases = two_cases(expr)
         if cases is not None:
             u, yes, no, rest = cases
-            where = self._where(u, yes, no)
+            sign = ""
+            if yes.could_extract_minus_sign() and no.could_extract_minus_sign():
+                sign, yes, no = "-", -yes, -no
+            where = sign + self._where(u, yes, no)
             if rest == 1:
                 return where
-            return f"{where}*{self.parenthesize(rest, PRECEDENCE['Mul'], strict=False)}"
+            return f"{where}*{self.parenthesize(rest, PRECEDENCE['Mul'], strict=True)}"
         coeff, rest = expr.as_coeff_Mul()
         text = decimal(abs(coeff))
         if text is not None and rest != 1:
             sign = "-" if coeff < 0 else ""
-            return f"{sign}{text}*{self.parenthesize(rest, PRECEDENCE['Mul'], strict=False)}"
+            return f"{sign}{text}*{self.parenthesize(rest, PRECEDENCE['Mul'], strict=True)}"
         return StrPrinter._print_Mul(self, expr)
 
     def _print_Add(self, expr, order=None):
