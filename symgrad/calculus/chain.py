@@ -20,7 +20,15 @@ from ..model.ops import colsum, mask, rowsum, total
 from ..model.shapes import SCALAR
 from .budget import checkpoint
 from .rules import Contribution, backprop
-from .simplify import apply_assumptions, shortest, size, tidy_sums, to_node_variables
+from .simplify import (
+    apply_assumptions,
+    shortest,
+    size,
+    sums_to_one,
+    through_nodes,
+    tidy_sums,
+    to_node_variables,
+)
 
 INLINE_LIMIT = 12  # operations: a consumer's result is written in only while this small
 
@@ -55,11 +63,13 @@ def sweep(graph) -> dict[sp.Symbol, Step]:
     steps: dict[sp.Symbol, Step] = {}
     results: dict[sp.Symbol, sp.Expr] = {adjoint_symbol(graph.output): graph.seed}
     shapes[adjoint_symbol(graph.output)] = shapes[graph.output]
+    normalised = sums_to_one(graph.nodes, shapes, graph.onehot)
     for var, forward in reversed(graph.nodes):
         if var != graph.output:
             if var not in flowing:
                 continue
-            step = _combine(var, flowing[var], results, graph, shapes, sp.Integer(1))
+            step = _combine(var, flowing[var], results, graph, shapes, sp.Integer(1),
+                            normalised)
             steps[var] = step
             results[step.adjoint] = step.result
         for c in backprop(forward, adjoint_symbol(var), shapes, consumer=var):
@@ -67,11 +77,14 @@ def sweep(graph) -> dict[sp.Symbol, Step]:
     for var in graph.leaves + graph.inputs:
         if var in flowing:
             scale = graph.leaf_scale if var in graph.leaves else sp.Integer(1)
-            steps[var] = _combine(var, flowing[var], results, graph, shapes, scale)
+            steps[var] = _combine(var, flowing[var], results, graph, shapes, scale,
+                                  normalised)
     return steps
 
 
-def _combine(var, contributions, results, graph, shapes, scale) -> Step:
+def _combine(var, contributions, results, graph, shapes, scale, normalised) -> Step:
+    """``var``'s adjoint: the chain rule, then each rewrite recorded; ``normalised`` are the
+    nodes whose columns sum to 1 (:func:`sums_to_one`)."""
     checkpoint()
     chain = scale * sp.Add(*[c.expr for c in contributions])
     step = Step(var, adjoint_symbol(var), contributions, chain)
@@ -88,9 +101,24 @@ def _combine(var, contributions, results, graph, shapes, scale) -> Step:
     record("linearity of sums", to_node_variables(tidy_sums(current, shapes), graph.nodes))
     if graph.onehot:
         record(_sums_to_one(graph), apply_assumptions(current, onehot=graph.onehot))
-    simplest, how = shortest(current, graph.binary, graph.onehot)
+    if normalised and current.has(*normalised):
+        record(f"each column of {', '.join(sorted(map(str, normalised)))} sums to 1 "
+               "(by its definition)", apply_assumptions(current, onehot=normalised))
+    onehot = graph.onehot | normalised
+    simplest, how = shortest(current, graph.binary, onehot)
+    rewritten, gone, rule = through_nodes(current, graph.nodes, _variables(graph))
+    if gone:  # kept only where it pays: shorter, and the input gone from the result
+        shorter, how_shorter = shortest(rewritten, graph.binary, onehot)
+        if size(shorter) < size(simplest) and not shorter.has(*gone):
+            record(rule, rewritten)
+            simplest, how = shorter, how_shorter
     record(f"simplify ({how})", simplest)
     return step
+
+
+def _variables(graph) -> frozenset:
+    """The graph's nodes and parameters: what a result in node variables is free of."""
+    return frozenset([s for s, _ in graph.nodes] + list(graph.leaves) + list(graph.inputs))
 
 
 def _sums_to_one(graph) -> str:

@@ -4,6 +4,9 @@ Two steps, each returning the expression and a label for the proof trace:
 
 * :func:`to_node_variables`: a node's forward expression is replaced by the node's name
   (``sigmoid(z)`` -> ``a``), so results read like hand math;
+* :func:`through_nodes`: a function of a node's input that the node's definition determines
+  (``a = (tanh(z) + 1)/2`` gives ``tanh(z) = 2*a - 1``) is written through the node; the caller
+  keeps this only where the simplified result is shorter and free of the input;
 * :func:`shortest`: SymPy's ``cancel``, ``factor``, ``together``, ``expand``; the form with the
   fewest operations wins (ties: the shorter text), after the model's assumptions are applied
   (a ``binary`` label has ``y**2 = y``; a ``onehot`` label sums to 1).
@@ -11,6 +14,7 @@ Two steps, each returning the expression and a label for the proof trace:
 
 from __future__ import annotations
 
+import functools
 import math
 
 import sympy as sp
@@ -34,6 +38,71 @@ def to_node_variables(expr, nodes):
         if hasattr(forward, "definition") and expr.has(*forward.definition().atoms(Structural)):
             expr = expr.subs(forward.definition(), symbol)
     return expr
+
+
+def through_nodes(expr, nodes, variables):
+    """``expr`` with each function of a node's input written through the node, where the node's
+    definition, solved for that function, has one solution; the variables it should then be
+    free of; and the step's label. ``(expr, frozenset(), "")`` where no node applies.
+
+    The input's functions are found in the node's definition (its outermost non-structural
+    function applications and roots); each is replaced by a placeholder t and ``node = f(t)``
+    solved for t with SymPy. Only ``variables`` (the graph's nodes and parameters) count as
+    the input's: a hyperparameter may stay.
+
+    >>> a, z = sp.symbols("a z", real=True)
+    >>> expr, gone, rule = through_nodes(1 - sp.tanh(z)**2, [(a, (sp.tanh(z) + 1)/2)], {a, z})
+    >>> expr, gone
+    (1 - (2*a - 1)**2, frozenset({z}))
+    >>> rule
+    "write in node variables: tanh(z) = 2*a - 1 by a's definition"
+    """
+    present = expr.free_symbols & set(variables)
+    subs, gone, said = {}, set(), []
+    for symbol, forward in nodes:
+        for inner, value in _solved(symbol, forward):
+            inputs = inner.free_symbols & set(variables)
+            if inputs & present:
+                subs[inner] = value
+                gone |= inputs
+                said.append(f"{inner} = {value} by {symbol}'s definition")
+    if not subs:
+        return expr, frozenset(), ""
+    return expr.subs(subs), frozenset(gone), "write in node variables: " + "; ".join(said)
+
+
+@functools.lru_cache(maxsize=4096)
+def _solved(symbol, forward) -> tuple:
+    """The functions of the inputs in ``forward`` that ``symbol = forward`` determines:
+    ``(function, its value in symbol)`` pairs, each the unique solution of the definition."""
+    if isinstance(forward, sp.Symbol) or forward.is_Number or isinstance(forward, Structural):
+        return ()
+    out = []
+    for inner in dict.fromkeys(_outermost(forward)):  # each once, in order
+        if inner == forward:  # the node is the function itself: to_node_variables' case
+            continue
+        t = sp.Dummy("t")
+        written = forward.subs(inner, t)
+        if not written.has(t) or written.free_symbols & inner.free_symbols:
+            continue  # the definition depends on the input otherwise: not solvable for it
+        try:
+            solutions = sp.solve(sp.Eq(symbol, written), t)
+        except (NotImplementedError, ValueError, TypeError):
+            continue
+        if len(solutions) == 1 and not solutions[0].has(t):
+            out.append((inner, solutions[0]))
+    return tuple(out)
+
+
+def _outermost(expr) -> list:
+    """The function applications and roots of ``expr`` not inside another one."""
+    if expr.is_Atom:
+        return []
+    if isinstance(expr, Structural):
+        return []
+    if isinstance(expr, sp.Function) or (expr.is_Pow and not expr.exp.is_Integer):
+        return [expr] if expr.free_symbols else []
+    return [f for a in expr.args for f in _outermost(a)]
 
 
 def tidy_sums(expr, shapes):
@@ -79,6 +148,34 @@ def _constant_sum(sum_, shapes):
     return r * c
 
 
+def sums_to_one(nodes, shapes, onehot=frozenset()) -> frozenset:
+    """The nodes whose columns sum to 1, by their definitions: a softmax
+    (``sum(exp(z)/sum(exp(z))) = 1``), a mixture of a one-hot label and the uniform
+    distribution; found by the sums' linearity (:func:`tidy_sums`) and ``onehot``, the labels
+    known to sum to 1.
+
+    >>> a, z = sp.symbols("a z", real=True)
+    >>> from symgrad.model.ops import softmax
+    >>> sums_to_one([(a, softmax(z))], {a: (3, 1), z: (3, 1)})
+    frozenset({a})
+    """
+    found = set(onehot)
+    for symbol, forward in nodes:
+        if shapes.get(symbol, SCALAR)[0] == 1:  # one row: each column sums to itself
+            continue
+        definition = forward.definition() if hasattr(forward, "definition") else forward
+        if not definition.free_symbols & (found | {s for s, _ in nodes}) and \
+                not isinstance(forward, Structural):
+            continue  # made of the leaves alone (w @ x + b): no known sum
+        try:
+            column = tidy_sums(colsum(definition), shapes)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if sp.cancel(apply_assumptions(column, onehot=frozenset(found))) == 1:
+            found.add(symbol)
+    return frozenset(found - set(onehot))
+
+
 def kink_identities(expr):
     """``Heaviside(u)*relu(u) = relu(u)`` and ``Heaviside(u)**k = Heaviside(u)``: true at every
     u under symgrad's convention ``Heaviside(0) = 0`` (relu'(0) = 0)."""
@@ -112,7 +209,10 @@ def apply_assumptions(expr, binary=frozenset(), onehot=frozenset()):
 
 
 def size(expr):
-    return (sp.count_ops(expr), len(str(expr)))
+    """Operations, then text length, then the numbers written other than 1 (``2*(a - y)``
+    before ``2*a - 2*y``)."""
+    numbers = sum(1 for e in sp.preorder_traversal(expr) if e.is_Number and abs(e) != 1)
+    return (sp.count_ops(expr), len(str(expr)), numbers)
 
 
 SIMPLIFIERS = (
@@ -120,6 +220,7 @@ SIMPLIFIERS = (
     ("factor", sp.factor),
     ("together", sp.together),
     ("expand", sp.expand),
+    ("factor out", sp.factor_terms),  # 2*(a - y), where factor gives -2*(y - a)
 )
 
 EXPAND_LIMIT = 256  # terms or degree: beyond this, the simplifiers that multiply out are not tried
@@ -199,8 +300,34 @@ def shortest(expr, binary=frozenset(), onehot=frozenset()):
         if size(candidate) < size(best):
             best, label = candidate, name
     # a second pass: after expansion, cancelling or factoring may shorten further
-    for name, simplifier in affordable(SIMPLIFIERS[:2], best):
+    for name, simplifier in affordable(SIMPLIFIERS[:2] + SIMPLIFIERS[-1:], best):
         candidate = apply_assumptions(simplifier(best), binary, onehot)
         if size(candidate) < size(best):
             best, label = candidate, f"{label}, then {name}"
-    return best.xreplace(unmask), label
+    return one_step_each(best.xreplace(unmask)), label
+
+
+def one_step_each(expr):
+    """A sum with a step function in several terms written with it once:
+    ``H + alpha*(1 - H) = alpha + (1 - alpha)*H`` (H = Heaviside(z)), so that the two cases read
+    as one (``where(z > 0, 1, alpha)`` in print) and the generated code does not name H apart.
+
+    >>> z, alpha = sp.symbols("z alpha", real=True)
+    >>> H = sp.Heaviside(z, 0)
+    >>> one_step_each(H + alpha*(1 - H))
+    alpha + (1 - alpha)*Heaviside(z, 0)
+    """
+    if not expr.has(sp.Heaviside):
+        return expr
+
+    def collected(e):
+        steps = e.atoms(sp.Heaviside)
+        if len(steps) != 1:
+            return e
+        (step,) = steps
+        if sum(1 for term in e.args if term.has(step)) < 2:
+            return e
+        out = sp.collect(sp.expand(e), step)
+        return out if sp.count_ops(out) <= sp.count_ops(e) else e
+
+    return expr.replace(lambda e: e.is_Add and e.has(sp.Heaviside), collected)

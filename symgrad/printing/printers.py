@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, localcontext
 
-from sympy import Mul, Pow, Symbol
+from sympy import Dummy, Heaviside, Mul, Pow, Symbol, count_ops, expand
 from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
@@ -21,7 +22,110 @@ from ..model.ops import Structural, matmul
 from ..model.shapes import SCALAR, describe, shape_of
 
 
-class TextPrinter(StrPrinter):
+def decimal(number) -> str | None:
+    """A rational written as a decimal where a spec would have written it so: its denominator
+    is a power of 10 times powers of 2 or 5 (8943/200000 is 0.044715, 1/10 is 0.1); None for
+    the others (1/2, 1/3, 3/4 stay fractions). The derivation itself stays exact.
+
+    >>> import sympy as sp
+    >>> decimal(sp.Rational(8943, 200000)), decimal(sp.Rational(-1, 10)), decimal(sp.S.Half)
+    ('0.044715', '-0.1', None)
+    """
+    if not number.is_Rational or number.is_Integer:
+        return None
+    q = int(number.q)
+    if q % 10:
+        return None
+    while q % 2 == 0:
+        q //= 2
+    while q % 5 == 0:
+        q //= 5
+    if q != 1:
+        return None
+    with localcontext() as context:
+        context.prec = 2 * len(str(number.q)) + len(str(number.p))
+        return format(Decimal(int(number.p)) / Decimal(int(number.q)), "f")
+
+
+def two_cases(expr):
+    """``expr`` as ``where(u > 0, yes, no) * rest``, where its step functions are all of one
+    ``u`` and take part in it only through ``yes`` and ``no``, both nonzero (a leaky ReLU's
+    slope ``(1 + 99*(z > 0))/100`` is ``where(z > 0, 1, 0.01)``): ``(u, yes, no, rest)``, or
+    None. With one branch 0, ``(u > 0)*...`` stays as it is.
+
+    >>> import sympy as sp
+    >>> z, g = sp.symbols("z g")
+    >>> two_cases((1 + 99*sp.Heaviside(z, 0))*g/100)
+    (z, 1, 1/100, g)
+    """
+    steps = expr.atoms(Heaviside)
+    if len({h.args[0] for h in steps}) != 1 or count_ops(expr) > TWO_CASES_LIMIT:
+        return None
+    if expr.is_Add:  # all of it in the cases: only where every term takes part in them
+        stepped = [a for a in expr.args if a.has(Heaviside)]
+        others = set().union(*[a.free_symbols for a in expr.args if not a.has(Heaviside)])
+        if not others <= set().union(*[a.free_symbols for a in stepped]):
+            return None
+        inside, outside = [expr], []
+    elif expr.is_Mul:
+        factors = Mul.make_args(expr)
+        inside = [f for f in factors if f.has(Heaviside) or f.is_Number]
+        outside = [f for f in factors if f not in inside]
+    else:
+        return None
+    t = Dummy("t")
+    cases = expand(Mul(*inside)).xreplace({h: t for h in steps})
+    cases = cases.replace(lambda e: e.is_Pow and e.base == t and e.exp.is_Integer
+                          and e.exp > 0, lambda e: t)  # Heaviside(u)**k = Heaviside(u)
+    if not cases.has(t) or expand(cases).as_poly(t) is None or \
+            expand(cases).as_poly(t).degree() != 1:
+        return None
+    yes, no = cases.subs(t, 1), cases.subs(t, 0)
+    if yes == 0 or no == 0 or yes.has(Heaviside) or no.has(Heaviside):
+        return None
+    return steps.pop().args[0], yes, no, Mul(*outside)
+
+
+TWO_CASES_LIMIT = 40  # operations: a larger expression is not looked at for two cases
+
+
+class _Readable:
+    """What the text and NumPy printers share: decimals (:func:`decimal`) and two cases of a
+    step function as one ``where`` (:func:`two_cases`)."""
+
+    def _where(self, u, yes, no) -> str:
+        return f"where({self._print(u)} > 0, {self._print(yes)}, {self._print(no)})"
+
+    def _print_Rational(self, expr):
+        text = decimal(expr)
+        return text if text is not None else super()._print_Rational(expr)
+
+    def _print_Mul(self, expr):
+        cases = two_cases(expr)
+        if cases is not None:
+            u, yes, no, rest = cases
+            sign = ""
+            if yes.could_extract_minus_sign() and no.could_extract_minus_sign():
+                sign, yes, no = "-", -yes, -no
+            where = sign + self._where(u, yes, no)
+            if rest == 1:
+                return where
+            return f"{where}*{self.parenthesize(rest, PRECEDENCE['Mul'], strict=True)}"
+        coeff, rest = expr.as_coeff_Mul()
+        text = decimal(abs(coeff))
+        if text is not None and rest != 1:
+            sign = "-" if coeff < 0 else ""
+            return f"{sign}{text}*{self.parenthesize(rest, PRECEDENCE['Mul'], strict=True)}"
+        return StrPrinter._print_Mul(self, expr)
+
+    def _print_Add(self, expr, order=None):
+        cases = two_cases(expr)
+        if cases is not None:
+            return self._where(*cases[:3])
+        return super()._print_Add(expr, order=order)
+
+
+class TextPrinter(_Readable, StrPrinter):
     _default_settings = dict(StrPrinter._default_settings, order="none")
 
     def _print_matmul(self, expr):
@@ -99,7 +203,7 @@ def text_report(derivation) -> str:
     return "\n".join(out)
 
 
-class NumpyPrinter(NumPyPrinter):
+class NumpyPrinter(_Readable, NumPyPrinter):
     """NumPy code for symgrad's expressions; used by lambdify and by the code generator.
 
     Elementwise functions that NumPy lacks (``sigmoid``, ``relu``, ``softplus``, ``erf``, ``Phi``)
@@ -111,8 +215,12 @@ class NumpyPrinter(NumPyPrinter):
     _default_settings = dict(NumPyPrinter._default_settings, fully_qualified_modules=True,
                              numpy_alias=None)
 
-    # rational coefficients as fractions, lambd*sum(w**2)/(2*m) rather than (1/2)*lambd*...
-    _print_Mul = StrPrinter._print_Mul
+    # rational coefficients as fractions, lambd*sum(w**2)/(2*m) rather than (1/2)*lambd*...:
+    # _Readable._print_Mul falls back on StrPrinter's
+
+    def _where(self, u, yes, no) -> str:
+        return (f"{self._module_format('numpy.where')}({self._print(u)} > 0, "
+                f"{self._print(yes)}, {self._print(no)})")
 
     def _module_format(self, fqn, register=True):
         alias = self._settings["numpy_alias"]
