@@ -195,10 +195,29 @@ def kink_identities(expr):
                         and any(step(a) for a in e.args), without_steps)
 
 
+def quotient_identities(expr):
+    """``sinh(u)/cosh(u) = tanh(u)``: one function, finite where the quotient overflows
+    (sinh(800)/cosh(800) is inf/inf in floating point, tanh(800) is 1)."""
+    if not (expr.has(sp.sinh) and expr.has(sp.cosh)):
+        return expr
+
+    def joined(e):
+        factors = list(sp.Mul.make_args(e))
+        for f in [f for f in factors if isinstance(f, sp.sinh)]:
+            below = sp.cosh(f.args[0]) ** -1
+            if f in factors and below in factors:
+                factors.remove(f)
+                factors.remove(below)
+                factors.append(sp.tanh(f.args[0]))
+        return sp.Mul(*factors)
+
+    return expr.replace(lambda e: e.is_Mul and e.has(sp.sinh), joined)
+
+
 def apply_assumptions(expr, binary=frozenset(), onehot=frozenset()):
     """The labels' assumptions (binary: y**2 = y; columns summing to 1), and the identities
-    of the kinks (:func:`kink_identities`)."""
-    expr = kink_identities(expr)
+    of the kinks (:func:`kink_identities`) and of quotients (:func:`quotient_identities`)."""
+    expr = quotient_identities(kink_identities(expr))
     if binary:
         expr = expr.replace(lambda e: e.is_Pow and e.base in binary and e.exp.is_Integer
                             and e.exp > 0, lambda e: e.base)

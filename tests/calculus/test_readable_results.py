@@ -1,6 +1,8 @@
 """Results printed as a person writes them (issue 12): the spec's decimals stay decimals while
 the derivation stays exact, and a step function's two cases print as one ``where``."""
 
+from pathlib import Path
+
 import sympy as sp
 
 import symgrad
@@ -8,6 +10,7 @@ from symgrad.printing.printers import NumpyPrinter, batch_str, decimal, example_
 
 z, a, y, alpha = sp.symbols("z a y alpha", real=True)
 STEP = sp.Heaviside(z, 0)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def regression(name, activation, hyperparameters=None):
@@ -55,3 +58,22 @@ def test_where_only_for_two_nonzero_cases():
     assert example_str(y + STEP * a) == "y + a*(z > 0)"
     printer = NumpyPrinter({"numpy_alias": "np"})
     assert printer.doprint((STEP + alpha * (1 - STEP)) * y) == "np.where(z > 0, 1, alpha)*y"
+
+
+def test_log_cosh_derives_tanh_and_its_code_stays_finite(tmp_path):
+    """d log(cosh(r)) / dr is tanh(r), one function: sinh(r)/cosh(r) would be inf/inf in
+    floating point beyond |r| = 710."""
+    import numpy as np
+
+    from symgrad.code.verify import load_module
+
+    d = symgrad.load(ROOT / "tests" / "catalogue" / "log_cosh_regression.toml").derive()
+    assert str(d.per_example["dr"]) == "tanh(r)"
+    path = tmp_path / "m.py"
+    path.write_text(symgrad.codegen(d), encoding="utf-8")
+    module = load_module(path)
+    X = np.array([[1.0, -1.0]])
+    Y = np.array([[-800.0, 800.0]])
+    params = {"w": np.array([[0.0]]), "b": 0.0}
+    grads = module.backward(params, module.forward(params, X), X, Y)
+    assert np.all(np.isfinite(grads["dw"])) and np.isfinite(grads["db"])
