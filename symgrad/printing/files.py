@@ -16,8 +16,10 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import stat
+import tempfile
 from pathlib import Path
 
 from ..model.errors import SpecError
@@ -53,6 +55,29 @@ def _signals_held():
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextlib.contextmanager
+def private_folder(prefix: str):
+    """A new private temporary folder, removed with all it holds however the block ends. An
+    interrupt cannot fall between the folder's making and its cleanup taking charge of it:
+    SIGINT and SIGTERM are held until then (a held one is raised inside the cleanup's try)."""
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    except (AttributeError, ValueError, OSError):  # no POSIX signal masks here
+        old = None
+    try:
+        folder = tempfile.mkdtemp(prefix=prefix)
+        try:
+            if old is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+                old = None
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        if old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 class Outputs:

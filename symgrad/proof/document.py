@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +22,7 @@ from ..model.errors import SpecError
 from ..model.escape import latex_text, markdown_text
 from ..model.ops import as_expr
 from ..model.shapes import SCALAR
+from ..printing.files import private_folder
 from ..printing.printers import ProofLatexPrinter
 from ..printing.templates import environment
 from . import drawing as drawing_
@@ -373,7 +373,7 @@ def typeset(tex: str | bytes, shown: str = "proof.tex") -> tuple[bytes, str]:
     """
     command = engine()
     name = Path(command[0]).name
-    with tempfile.TemporaryDirectory(prefix="symgrad-tex-") as tmp:
+    with private_folder("symgrad-tex-") as tmp:
         work = Path(tmp) / "proof.tex"
         work.write_bytes(tex if isinstance(tex, bytes) else tex.encode("utf-8"))
         try:
