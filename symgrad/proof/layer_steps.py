@@ -101,7 +101,8 @@ class _StackBuilder:
             "The network has ", L, " layers. Layer 0 is the input, ",
             sp.Eq(a0, x, evaluate=False), ". For one training example each hidden layer ", l,
             ", for ", l, " from 1 to ", L1, ", computes from the output ",
-            sp.Symbol(PREVIOUS, real=True), " of the layer before it:"), scope=LAYER))
+            sp.Symbol(PREVIOUS, real=True), " of the layer before it:"), scope=LAYER,
+            own=bool(self.model.description)))
         s.blocks.append(Equations([Line(v, f) for v, f in hidden.pe.nodes], scope=LAYER))
         s.blocks.append(Paragraph((
             "The output layer ", L, " computes from ", self.prev, " in the same way, with its own "

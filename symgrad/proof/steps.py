@@ -366,7 +366,7 @@ class _Builder:
         has_examples = self.batch is not None
         s.blocks.append(Paragraph(
             ("For one training example the model computes, node by node:",) if has_examples
-            else ("The model computes, node by node:",)))
+            else ("The model computes, node by node:",), own=bool(self.model.description)))
         s.blocks.append(Equations([Line(sym, fwd) for sym, fwd in self.pe.nodes]))
         if has_examples:
             s.blocks += self.cost_blocks()
