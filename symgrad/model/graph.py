@@ -48,6 +48,12 @@ class Variable:
     label: bool = False  # an input that is a label: what the loss compares against
     default: float | None = None  # a hyperparameter's value where none is given
     constant: bool = False  # an input that is the same for every example (never stacked)
+    keep: str = ""  # a dropout's keep-mask (a hidden input): its keep probability's name
+
+    @property
+    def mask(self) -> bool:
+        """A keep-mask of dropout(u, keep_prob): an input that nobody gives, drawn in training."""
+        return bool(self.keep)
 
     @property
     def symbol(self) -> sp.Symbol:
@@ -186,7 +192,10 @@ class Model:
                     description=description)
         texts = dict(graph or {})
         for key in _topological(texts, variables, source, lines):
+            masks = len(model.masks)
             expr = model._parse(texts[key], where("graph", key), cost=False)
+            if len(model.masks) > masks:
+                _check_dropout(texts[key], len(model.masks) - masks, where("graph", key))
             try:
                 shape = shape_of(expr, model.shapes)
             except SpecError as err:
@@ -208,10 +217,11 @@ class Model:
     def _find_labels(self) -> None:
         """Without a [labels] table: the inputs of a label's type are the labels, and failing
         those, an input that only the loss reads (``y`` in ``L = (a - y)**2/2``)."""
-        typed = [v for v in self.inputs if v.type.split("(")[0] in LABEL_DOMAINS]
+        given = [v for v in self.inputs if not v.mask]
+        typed = [v for v in given if v.type.split("(")[0] in LABEL_DOMAINS]
         loss = self.loss
         if not typed and loss is not None:
-            typed = [v for v in self.inputs if [n.name for n in self.nodes
+            typed = [v for v in given if [n.name for n in self.nodes
                                                 if v.symbol in n.expr.free_symbols] == [loss.name]]
         for v in typed:
             self.variables[v.name] = replace(v, label=True)
@@ -225,6 +235,8 @@ class Model:
         functions["softmax"] = softmax
         if cost:
             functions["mean"] = mean
+        else:
+            functions["dropout"] = self._dropout
         try:
             expr = parse(text, names=names, functions=functions, matmul=self._matmul,
                          transpose=self._transpose,
@@ -245,6 +257,33 @@ class Model:
         if c1 != r2:
             raise SpecError(f"shape mismatch: {describe((r1, c1))} @ {describe((r2, c2))}")
         return matmul(left, right)
+
+    def _dropout(self, u, keep_prob):
+        """``dropout(u, keep_prob)``: inverted dropout, ``D * u / keep_prob`` with D a new
+        binary input of u's shape, the keep-mask (named by :func:`naming.mask`): the generated
+        code draws it in training (1 with probability keep_prob) and takes the identity at
+        predict; the derivation treats it as any other input, a constant."""
+        var = self.variables.get(str(keep_prob)) if isinstance(keep_prob, sp.Symbol) else None
+        if var is None or var.role != "hyperparameter" or var.domain.name != "(0, 1]":
+            raise SpecError(f"dropout's keep probability '{keep_prob}' must be a hyperparameter "
+                            "with domain \"(0, 1]\", such as keep_prob = { default = 0.8, "
+                            'domain = "(0, 1]" }')
+        shape = shape_of(u, self.shapes)
+        if shape[1] != 1 or not u.free_symbols & self.per_example_symbols:
+            raise SpecError(f"dropout's argument '{u}' must be a per-example scalar or vector, "
+                            f"it is {describe(shape)}")
+        name = naming.mask("" if self.output is not None else len(self.masks) + 1)
+        taken = self.variables.get(name) or next(
+            (v for v in self.variables.values() if naming.stacked(v.name) == naming.stacked(name)
+             or name in naming.generated(v.name)), None)
+        if taken is not None:
+            raise SpecError(f"'{taken.name}' is taken by the keep-mask '{name}' of dropout(...), "
+                            "which symgrad names itself; rename it")
+        rows = shape[0]
+        type_ = "binary" if shape == SCALAR else f"binary({rows})"
+        self.variables[name] = Variable(name, "input", type_, shape, domain=LABEL_DOMAINS[
+            "binary"], keep=var.name)
+        return self.variables[name].symbol * u / keep_prob
 
     def _transpose(self, arg):
         """``A.T`` of a parameter, a constant or an expression of them (``W.T @ h``); the
@@ -326,6 +365,21 @@ class Model:
         return [v for v in self.of_role("input") if not v.constant]
 
     @property
+    def masks(self):
+        """The keep-masks of the dropouts, in order: inputs that the generated code draws."""
+        return [v for v in self.inputs if v.mask]
+
+    def dropouts(self) -> list[tuple[Variable, Node, sp.Expr]]:
+        """Each keep-mask with the node of its dropout (``a1 = d1*relu(z1)/keep_prob``) and
+        what the node is at predict, the identity's argument (``relu(z1)``)."""
+        out = []
+        for v in self.masks:
+            node = next(n for n in self.nodes if v.symbol in n.expr.free_symbols)
+            keep = self.variables[v.keep].symbol
+            out.append((v, node, node.expr.xreplace({v.symbol: keep})))
+        return out
+
+    @property
     def constants(self):
         """The inputs that are the same for every example of a batch ([constants])."""
         return [v for v in self.of_role("input") if v.constant]
@@ -392,7 +446,7 @@ class Model:
                          binary=self._assumed("binary"), onehot=self._assumed("onehot"),
                          domains=self._domains(),
                          seed=sp.Symbol(naming.adjoint(self.output), real=True),
-                         inputs=[v.symbol for v in self.inputs])
+                         inputs=[v.symbol for v in self.inputs if not v.mask])
         if loss is None:
             nodes.append((sp.Symbol(self.cost.name, real=True), self.cost.expr))
             output = nodes[-1][0]
@@ -437,7 +491,8 @@ class Model:
                          onehot=self._assumed("onehot", rename),
                          domains=self._domains(rename),
                          seed=sp.Symbol(naming.adjoint(output.name), real=True),
-                         leaf_scale=1 / M, inputs=[subs[v.symbol] for v in self.inputs])
+                         leaf_scale=1 / M,
+                         inputs=[subs[v.symbol] for v in self.inputs if not v.mask])
         cost = self.cost.expr.replace(lambda e: isinstance(e, mean),
                                       lambda e: total(e.args[0].xreplace(subs)) / M)
         output = sp.Symbol(self.cost.name, real=True)
@@ -469,13 +524,25 @@ def _needed(nodes, output):
     return [(s, e) for s, e in nodes if s in needed]
 
 
+def _check_dropout(text, count, where) -> None:
+    """A node with dropout is dropout(u, keep_prob) as a whole (the generated code draws its
+    mask in place and takes the identity at predict), with one dropout."""
+    import ast
+
+    top = syntax_tree(str(text)).body
+    if count != 1 or not (isinstance(top, ast.Call) and isinstance(top.func, ast.Name)
+                          and top.func.id == "dropout"):
+        raise SpecError("dropout(...) must be the whole of its node, once: expected a node "
+                        '"dropout(u, keep_prob)" (write u as a node of its own)', **where)
+
+
 def _check_new_name(name, variables, dims, **where):
     if not naming.is_valid(name):
         raise SpecError(f"'{name}' is not a valid name (letters, digits, _; starting with a "
                         "letter)", **where)
     if name in naming.RESERVED:
         raise SpecError(f"'{name}' is reserved for the number of examples", **where)
-    if name in ELEMENTWISE or name in ("sum", "mean", "softmax"):
+    if name in ELEMENTWISE or name in ("sum", "mean", "softmax", "dropout"):
         raise SpecError(f"'{name}' is the name of a function", **where)
     if name in variables or name in dims:
         raise SpecError(f"'{name}' is defined twice", **where)

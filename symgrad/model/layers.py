@@ -122,6 +122,13 @@ def parse_stack(layers: dict, dims: dict, inputs: dict, where) -> Stack:
     if hidden_out != output_out:
         raise SpecError(f"the last nodes of [layers.hidden] ('{hidden_out}') and "
                         f"[layers.output] ('{output_out}') must have the same name", **where(None))
+    dropouts = {key: sum(_dropouts(text) for text in layers[key].values())
+                for key in ("hidden", "output")}
+    if dropouts["hidden"] > 1 or dropouts["output"]:
+        key = "output" if dropouts["output"] else "hidden"
+        raise SpecError("a stack of layers takes one dropout(...), in [layers.hidden]: layer "
+                        f"l's mask is d[l]; found {dropouts[key]} in [layers.{key}]",
+                        **where(key))
     penalty = layers.get("penalty", "")
     if not isinstance(penalty, str):
         raise SpecError("layers.penalty must be a string: a cost term of layer l, e.g. "
@@ -129,6 +136,16 @@ def parse_stack(layers: dict, dims: dict, inputs: dict, where) -> Stack:
     return Stack(input=source, input_dim=text[len("vector("):-1], depth=depth, output_size=size,
                  parameters=dict(layers["parameters"]), hidden=dict(layers["hidden"]),
                  output=dict(layers["output"]), tables={}, penalty=penalty.strip())
+
+
+def _dropouts(text) -> int:
+    """How many times ``text`` calls dropout (0 for text the whitelist parser will refuse)."""
+    try:
+        tree = syntax_tree(str(text))
+    except SpecError:
+        return 0
+    return sum(isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+               and n.func.id == "dropout" for n in ast.walk(tree))
 
 
 def layer_penalty(stack: Stack, layer) -> str:
@@ -195,6 +212,10 @@ def build_stacked(cls, name, *, title, dims, inputs, parameters, hyperparameters
         raise SpecError("a model with [layers] declares its parameters in [layers.parameters]",
                         file=source, key="parameters")
     stack = parse_stack(layers, dims, inputs, where)
+    for key, text in (graph or {}).items() if isinstance(graph, dict) else ():
+        if _dropouts(text):
+            raise SpecError("in a model with [layers], dropout(...) goes in [layers.hidden]",
+                            file=source, line=lines.get(("graph", key)), key=f"graph.{key}")
     tables = {"dims": dims, "inputs": inputs, "labels": labels, "constants": constants,
               "hyperparameters": hyperparameters,
               "graph": graph or {}, "cost": cost or {}, "layers": layers}
@@ -226,7 +247,7 @@ def _check_data(model, where) -> None:
     """A stack of layers reads one input, A[0], and its loss one label: the generated module
     loops over the layers with X and Y alone. Anything more is refused here, by derive, rather
     than by codegen after it."""
-    inputs = [v.name for v in model.inputs if not v.label]
+    inputs = [v.name for v in model.inputs if not v.label and not v.mask]
     labels = [v.name for v in model.labels]
     constants = [v.name for v in getattr(model, "constants", [])]
     if inputs != [model.stack.input] or len(labels) != 1 or constants:

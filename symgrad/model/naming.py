@@ -27,11 +27,25 @@ DEPTH = "depth"  # the variable holding L (the course's L, but specs often call 
 PENALTY = "penalty"  # a layer's penalty, a term of the cost (layers.penalty), in code and sweeps
 LAYER_KEY = "{}{}"  # a layer's entry in params, cache and grads: W1, Z2, dA3
 LAYER_TEXT = "{}[{}]"  # the same in comments and docstrings: W[l], A[l-1], dZ[L]
+# dropout(u, keep_prob): its keep-mask, a binary input that the generated code draws in training.
+# The k-th dropout of a [graph] has the mask d1, d2, ... (D1, D2 over m examples, as course 2
+# writes them); the one dropout of [layers.hidden] has the mask d, so that layer l's is d[l] and,
+# unrolled, d1, d2, ... again.
+MASK = "d{}"
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")  # the whole name: IDENTIFIER.fullmatch
 
 
 def adjoint(name: str) -> str:
     return ADJOINT.format(name)
+
+
+def mask(index="") -> str:
+    """The name of a dropout's keep-mask: the ``index``-th of a graph, or a layer's ("").
+
+    >>> mask(1), stacked(mask(2)), mask()
+    ('d1', 'D2', 'd')
+    """
+    return MASK.format(index)
 
 
 def layer_key(name: str, index) -> str:

@@ -175,6 +175,12 @@ def text_report(derivation) -> str:
         shape = describe(model.variables[node.name].shape)
         out.append(f"  {node.name:<6} = {example_str(node.expr):<40} {shape}")
     out.append(f"  {model.cost.name:<6} = {example_str(model.cost.expr)}")
+    for mask, node, kept in model.dropouts():  # dropout(u, keep_prob): its mask, a constant
+        out.append(f"  dropout in {node.name}: {mask.name} is a keep-mask, {mask.type}, drawn "
+                   f"in training (each entry 1 with probability {mask.keep}, afresh for each "
+                   "example and pass) and held constant by the derivation; at predict, "
+                   f"{node.name} = {example_str(kept)}"
+                   " (dropout is the identity)")
     graph = derivation.per_example_graph
     out += ["", f"per example: derivatives of {graph.output}"]
     width = max([len(k) for k in derivation.per_example] + [2])

@@ -439,6 +439,17 @@ class _Builder:
             out.append(Paragraph(
                 ("The ", noun, " ", sym, *what, sp.Eq(colsum(sym), 1, evaluate=False),
                  "; simplifications may use this."), own=bool(out)))
+        for mask, node, kept in self.model.dropouts():
+            keep = self.model.variables[mask.keep].symbol
+            out.append(Paragraph((
+                "Dropout: ", sp.Symbol(node.name, real=True), " is dropout(", kept, ", ", keep,
+                "), inverted dropout with the keep-mask ", mask.symbol, ". In training the mask "
+                "is drawn afresh for each example at each pass, each entry 1 with probability ",
+                keep, ", and ", sp.Eq(sp.Symbol(node.name, real=True), node.expr,
+                                      evaluate=False),
+                "; at predict dropout is the identity, ", sp.Eq(sp.Symbol(node.name, real=True),
+                                                                kept, evaluate=False),
+                ". The derivation holds the mask constant, as an input."), own=True))
         functions = set().union(*(e.atoms(relu, leaky_relu, sp.Abs, maximum, minimum, clip)
                                   for g in (self.pe, *graphs)
                                   for _, e in g.nodes))
