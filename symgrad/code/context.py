@@ -35,6 +35,7 @@ from ..model.graph import M
 from ..model.ops import (
     Phi,
     colsum,
+    dropout,
     leaky_relu,
     relu,
     rowsum,
@@ -62,6 +63,7 @@ HELPERS = (
     (sp.erf, "erf"),
     (Phi, "Phi"),
     (softmax, "softmax"),
+    (dropout, "dropout"),
     (logsumexp, "logsumexp"),
 )
 
@@ -80,7 +82,7 @@ TEMPLATE_NAMES = frozenset({
     "labels_from_column", "check_labels", "summary", "error_line", "ArgumentParser",
     "at_least", "finite_number", "positive_number", "check_memory", "model_size",
     "read_arrays", "array_header", "load_data", "check_parameters", "load_parameters",
-    "check_save", "save_parameters", "main", "INPUTS", "LABELS", "number_in",
+    "check_save", "save_parameters", "main", "INPUTS", "LABELS", "number_in", "rng",
 }) | frozenset(name for _, name in HELPERS) | frozenset(dir(builtins))
 # What a module of several inputs or labels takes and defines besides (it has no X and Y).
 NAMED_NAMES = frozenset({
@@ -232,6 +234,7 @@ class CodeContext:
     hyper_args: tuple[str, ...]  # "lambd=lambd", passed on in calls
     forward_defaults: tuple[str, ...]  # the hyperparameters forward() reads: "keep=0.8"
     forward_args: tuple[str, ...]  # "keep=keep"
+    training_args: tuple[str, ...]  # what forward() takes besides in training: "rng=rng"
     bounded: bool  # a hyperparameter's domain is not all reals: the CLI needs number_in()
     features: str  # a Python literal: the rows of X, "n_x" or an int
     hidden_sizes: tuple[tuple[str, int], ...]  # dimensions that the data does not fix
@@ -309,12 +312,15 @@ def cli_type(domain) -> str:
     return f"number_in({', '.join(bounds)})"
 
 
-def hyperparameter_fields(hyper, forward=()) -> dict:
+def hyperparameter_fields(hyper, forward=(), dropout=False) -> dict:
     """The CodeContext fields on the hyperparameters, for either builder; ``forward`` are
-    those that forward() reads."""
+    those that forward() reads; with ``dropout``, forward() takes the generator that draws the
+    masks in training (none at predict)."""
+    drawn = ("rng=None",) if dropout else ()
     return {
-        "forward_defaults": tuple(f"{v.name}={default_literal(v)}" for v in forward),
+        "forward_defaults": tuple(f"{v.name}={default_literal(v)}" for v in forward) + drawn,
         "forward_args": tuple(f"{v.name}={v.name}" for v in forward),
+        "training_args": ("rng=rng",) if dropout else (),
         "hyperparameters": tuple(Hyperparameter(
             v.name, default_literal(v),
             python_string("; ".join([v.description or v.name, *_hyperparameter_notes(v)[
@@ -352,6 +358,9 @@ class _Builder:
             self.feature_var, self.label_var = self.input_vars[0], self.label_vars[0]
         self.data = {v.name: self.ren(sp.Symbol(stacked[v.name], real=True))
                      for v in self.input_vars + self.label_vars}  # spec name -> stacked
+        # dropout's keep-masks, stacked (D1) -> their keep probability's symbol
+        self.masks = {sp.Symbol(stacked[v.name], real=True): model.variables[v.keep].symbol
+                      for v in model.masks}
         self.graph = graph
         self.nodes = [(self.ren(s), self.ren(e)) for s, e in graph.nodes]
         self.shapes = {self.ren(s): shape for s, shape in graph.shapes.items()}
@@ -487,6 +496,7 @@ class _Builder:
         out = {v.symbol: f'params["{v.name}"]' for v in self.params}
         if cache:
             out.update({s: f'cache["{s.name}"]' for s, _ in self.forward_nodes})
+            out.update({s: f'cache["{s.name}"]' for s in self.masks})
         if self.named:
             out.update({self.data[v.name]: f'inputs["{v.name}"]' for v in self.input_vars})
             out.update({v.symbol: f'inputs["{v.name}"]' for v in self.constant_vars})
@@ -506,8 +516,29 @@ class _Builder:
     # ----- the parts -----
 
     def forward(self) -> Function:
-        items = [(s, e, (), None) for s, e in self.forward_nodes]
+        items = self.dropout_items(self.forward_nodes, self.masks)
         return self.named_loads(self.function(items, self.sources(cache=False)))
+
+    @staticmethod
+    def dropout_items(nodes, masks) -> list:
+        """forward()'s items [(target, expr, comments, wrap)]: a node of dropout(u, keep_prob),
+        ``D*u/keep_prob`` with the mask D, becomes ``A1, D1 = dropout(u, keep_prob, rng)``,
+        which draws D in training and is u itself at predict."""
+        items = []
+        for s, e in nodes:
+            found = sorted(e.free_symbols & set(masks), key=str)
+            if found:
+                (mask,) = found
+                s = sp.Symbol(f"{s.name}, {mask.name}", real=True)
+                e = dropout(e.xreplace({mask: masks[mask]}), masks[mask],
+                            sp.Symbol("rng", real=True))
+            items.append((s, e, (), None))
+        return items
+
+    def mask_of(self, node, masks) -> list:
+        """The mask that ``node``'s dropout draws ([] for a node without dropout)."""
+        return sorted(dict(self.nodes).get(node, sp.Integer(0)).free_symbols & set(masks),
+                      key=str)
 
     def forward_hyper(self) -> list:
         """The hyperparameters that forward() reads (a dropout's keep probability)."""
@@ -763,14 +794,15 @@ class _Builder:
             helpers=self.helpers(forward, cost, backward),
             parameters=tuple(Parameter(v.name, naming.adjoint(v.name), _shape_literal(v),
                                        _param_text(v)) for v in self.params),
-            **hyperparameter_fields(self.hyper, self.forward_hyper()),
+            **hyperparameter_fields(self.hyper, self.forward_hyper(), bool(self.masks)),
             features=features,
             hidden_sizes=hidden,
             default_init="random" if has_matrix else "zeros",
             random_scale=RANDOM_SCALE,
             label=label,
             forward=forward,
-            outputs=tuple(s.name for s, _ in self.forward_nodes),
+            outputs=tuple(name for s, _ in self.forward_nodes
+                          for name in [s.name] + [d.name for d in self.mask_of(s, self.masks)]),
             cost=cost,
             cost_target=self.cost_nodes[-1][0].name,
             backward=backward,
@@ -833,7 +865,7 @@ def gradient_form(param, result, shapes, scalar):
 def examples(model):
     """The inputs that hold the examples and the labels, each a list in the spec's order."""
     labels = model.labels
-    inputs = [v for v in model.inputs if not v.label]
+    inputs = [v for v in model.inputs if not v.label and not v.mask]  # masks: drawn
     if not inputs:
         raise SpecError("codegen needs an input besides the labels: the examples that "
                         "predict() reads", file=model.source)

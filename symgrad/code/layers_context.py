@@ -104,6 +104,9 @@ class _LayersBuilder(_Builder):
         self.out, self.previous = _symbol(out), _symbol(naming.stacked(PREVIOUS))
         self.layer_params = [v.symbol for v in self.block.model.parameters]
         self.layer_nodes = [s for s, _ in self.block.batch_graph.nodes]
+        block = self.block.model  # layer l's dropout mask, D (D1, D2, ... in the cache)
+        self.layer_masks = {_symbol(naming.stacked(v.name)): block.variables[v.keep].symbol
+                            for v in block.masks}
         # the unrolled output layer, in the block's names
         names = {naming.stacked(f"{n}{top}"): naming.stacked(n) for n in stack.output}
         names.update({f"{p}{top}": p for p in stack.parameters})
@@ -167,8 +170,8 @@ class _LayersBuilder(_Builder):
                     file=self.model.source)
 
     def _texts(self, index, previous) -> dict:
-        names = {s.name: naming.layer_text(s.name, index)
-                 for s in self.layer_nodes + self.output_nodes + self.layer_params}
+        names = {s.name: naming.layer_text(s.name, index) for s in
+                 self.layer_nodes + self.output_nodes + self.layer_params + list(self.layer_masks)}
         names[self.previous.name] = naming.layer_text(self.out.name, previous)
         return _with_adjoints(names)
 
@@ -205,7 +208,8 @@ class _LayersBuilder(_Builder):
         """Loads for a layer at ``index`` (the code of its number: l, or depth)."""
         out = {p: f"params[{_key(p.name, index)}]" for p in self.layer_params}
         if cache:
-            nodes = self.output_nodes if index == naming.DEPTH else self.layer_nodes
+            nodes = (self.output_nodes if index == naming.DEPTH
+                     else self.layer_nodes + list(self.layer_masks))
             out.update({s: f"cache[{_key(s.name, index)}]" for s in nodes})
             out[self.previous] = (f"cache[{_key(self.out.name, f'{index} - 1')}] if {index} > 1 "
                                   "else X")
@@ -217,9 +221,11 @@ class _LayersBuilder(_Builder):
     # ----- forward -----
 
     def forward_layer(self, nodes, index) -> Layer:
-        items = [(s, e, (), None) for s, e in nodes]
+        items = self.dropout_items(nodes, self.layer_masks)
         function = self.function(items, self.sources(index))
-        stores = [Statement(f"cache[{self._store_key(s, index)}]", s.name) for s, _ in nodes]
+        stored = [s for s, e in nodes
+                  for s in [s, *sorted(e.free_symbols & set(self.layer_masks), key=str)]]
+        stores = [Statement(f"cache[{self._store_key(s, index)}]", s.name) for s in stored]
         return Layer(function.loads, function.body, tuple(stores))
 
     def _store_key(self, symbol, index):
@@ -461,7 +467,7 @@ class _LayersBuilder(_Builder):
             docstring=self.docstring_layers(label),
             helpers=helpers,
             parameters=(),
-            **hyperparameter_fields(self.hyper, self.forward_hyper()),
+            **hyperparameter_fields(self.hyper, self.forward_hyper(), bool(self.layer_masks)),
             **self.data_fields(),
             features=features,
             hidden_sizes=(),

@@ -40,6 +40,7 @@ EPSILON = 1e-6  # the finite-difference step
 TOLERANCE = 1e-6  # relative error allowed between backward() and finite differences
 SIZES = (2, 3)  # every dimension, m included, is drawn from this range
 DRAWS = 3  # points tried where the first gives a cost that is not finite
+MASK_SEED = 0  # the generator of the masks of dropout, in the checks: the same masks each call
 
 
 def relative_error(actual, expected) -> float:
@@ -92,6 +93,7 @@ class Calls:
         self.labels = [(v.name, sp.Symbol(stacked[v.name], real=True)) for v in labels]
         self.params = model.parameters
         self.hyper = model.hyperparameters
+        self.masks = [sp.Symbol(stacked[v.name], real=True) for v in model.masks]
 
     def data(self, env) -> tuple:
         """The module's (X, Y) or (inputs, labels) at ``env``."""
@@ -102,12 +104,36 @@ class Calls:
         return ({**{name: env[s] for name, s in self.inputs}, **constants},
                 {name: env[s] for name, s in self.labels})
 
-    @staticmethod
-    def forward(module, params, data, hyper):
-        """``module.forward`` on ``data``, given the hyperparameters it reads."""
+    def forward(self, module, params, data, hyper):
+        """``module.forward`` on ``data``, given the hyperparameters it reads; with dropout, in
+        training, its masks drawn by a generator seeded with MASK_SEED afresh at each call,
+        so that every call draws the same masks (the parameters do not change their shapes)."""
         accepted = inspect.signature(module.forward).parameters
+        drawn = {"rng": np.random.default_rng(MASK_SEED)} if self.masks else {}
         return module.forward(params, data[0], **{k: v for k, v in hyper.items()
-                                                  if k in accepted})
+                                                  if k in accepted}, **drawn)
+
+    def cost(self, module):
+        """The module's cost as a function of (params, *data, **hyper): compute_cost, or with
+        dropout the cost at forward()'s fixed masks (compute_cost takes none: identity)."""
+        if not self.masks:
+            return module.compute_cost
+
+        def cost(params, *data, **hyper):
+            cache = self.forward(module, params, data, hyper)
+            return float(module.cost_from_cache(params, cache, *data, **hyper))
+
+        return cost
+
+    def with_masks(self, graph, env, cache) -> dict:
+        """``env``, a forward pass of ``graph``, again at the masks that forward() drew
+        (cached by their stacked names)."""
+        if not self.masks:
+            return env
+        nodes = {s for s, _ in graph.nodes}
+        leaves = {s: v for s, v in env.items() if s not in nodes}
+        leaves.update({s: np.asarray(cache[s.name], dtype=float) for s in self.masks})
+        return numeric.forward(graph, leaves)
 
     def examples(self, env) -> int:
         return np.shape(env[self.inputs[0][1]])[1]
@@ -221,7 +247,7 @@ def self_check(derivation, text: str, seed: int = 0) -> None:
         try:
             cache = calls.forward(module, params, data, hyper)
             grads = module.backward(params, cache, *data, **hyper)
-            cost = module.compute_cost(params, *data, **hyper)
+            cost = calls.cost(module)(params, *data, **hyper)
         except Exception as err:  # noqa: BLE001
             raise fail(f"forward, backward or compute_cost raised {type(err).__name__}: "
                        f"{err}") from None
@@ -233,7 +259,7 @@ def self_check(derivation, text: str, seed: int = 0) -> None:
         name = adjoint_symbol(v.symbol).name
         if name not in grads:
             raise fail(f"backward() returns no {name}")
-        estimate = finite_difference(module.compute_cost, params, v.name, data, hyper)
+        estimate = finite_difference(calls.cost(module), params, v.name, data, hyper)
         error = relative_error(grads[name], estimate)
         if not error < TOLERANCE:
             raise fail(f"backward()'s {name} differs from finite differences of compute_cost "

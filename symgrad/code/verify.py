@@ -140,12 +140,13 @@ class _Check:
         sizes = numeric.sizes_for(graph.shapes, rng, *SIZES)
         env = numeric.draw(graph, rng, sizes)
         params, hyper, data = self.calls.arguments(env)
-        full = numeric.with_adjoints(graph, self.d.batch_steps, env, sizes)
         cache = self.calls.forward(module, params, data, hyper)
+        env = self.calls.with_masks(graph, env, cache)  # dropout's: as forward() drew them
+        full = numeric.with_adjoints(graph, self.d.batch_steps, env, sizes)
         grads = module.backward(params, cache, *data, **hyper)
         # the cost, through the stable forms
         self.record("J", "symbolic cost, over m examples",
-                    relative_error(module.compute_cost(params, *data, **hyper),
+                    relative_error(self.calls.cost(module)(params, *data, **hyper),
                                    full[graph.output]), "symbolic")
         for name, value in grads.items():
             expected = full[sp.Symbol(name, real=True)]
@@ -205,7 +206,8 @@ class _Check:
     def finite_differences(self, params, hyper, data, grads):
         for v in self.params:
             name = adjoint_symbol(v.symbol).name
-            estimate = finite_difference(self.module.compute_cost, params, v.name, data, hyper)
+            estimate = finite_difference(self.calls.cost(self.module), params, v.name, data,
+                                         hyper)
             self.record(name, "finite differences of compute_cost",
                         relative_error(grads[name], estimate), "finite differences")
 

@@ -294,6 +294,15 @@ class softmax(Structural):
         return sp.exp(z) / colsum(sp.exp(z))
 
 
+class dropout(sp.Function):
+    """Inverted dropout as the generated code computes it, ``dropout(u, keep_prob, rng)``:
+    the node and its keep-mask, drawn with ``rng`` in training, and u at predict (the module's
+    helper, ``functions.py.jinja``). Printed only, never differentiated: the derivation sees the
+    node as ``D*u/keep_prob`` with the mask D an input (``Model._dropout``)."""
+
+    nargs = 3
+
+
 def as_expr(value) -> sp.Expr:
     """A SymPy number or expression from one (never from text: that goes through parse.py)."""
     if isinstance(value, sp.Basic):

@@ -264,6 +264,9 @@ class NumpyPrinter(_Readable, NumPyPrinter):
     def _print_relu(self, expr):
         return f"relu({self._print(expr.args[0])})"
 
+    def _print_dropout(self, expr):
+        return f"dropout({', '.join(self._print(a) for a in expr.args)})"
+
     def _print_softplus(self, expr):
         return f"softplus({self._print(expr.args[0])})"
 
