@@ -439,11 +439,11 @@ class _Builder:
             out.append(Paragraph(
                 ("The ", noun, " ", sym, *what, sp.Eq(colsum(sym), 1, evaluate=False),
                  "; simplifications may use this."), own=bool(out)))
-        for mask, node, kept in self.model.dropouts():
-            keep = self.model.variables[mask.keep].symbol
+        for keep_mask, node, kept in self.model.dropouts():
+            keep = self.model.variables[keep_mask.keep].symbol
             out.append(Paragraph((
                 "Dropout: ", sp.Symbol(node.name, real=True), " is dropout(", kept, ", ", keep,
-                "), inverted dropout with the keep-mask ", mask.symbol, ". In training the mask "
+                "), inverted dropout with the keep-mask ", keep_mask.symbol, ". In training the mask "
                 "is drawn afresh for each example at each pass, each entry 1 with probability ",
                 keep, ", and ", sp.Eq(sp.Symbol(node.name, real=True), node.expr,
                                       evaluate=False),

@@ -69,6 +69,9 @@ CLAIMS = {
     "leaky_relu_network": ("dz1", "(W2.T @ dz2)*(heaviside(z1) + (1 - heaviside(z1))/10)",
                            "(W2.T @ dz2)*heaviside(z1)"),
     "dropout_mask": ("dz1", "d*heaviside(z1)*(W2.T @ dz2)", "heaviside(z1)*(W2.T @ dz2)"),
+    # the mask of dropout(u, keep_prob) is named d1 (the k-th dropout's dk) in claims too
+    "dropout_network": ("dz1", "W2.T @ dz2 * d1/keep_prob * heaviside(z1)",
+                        "W2.T @ dz2 * heaviside(z1)"),
     "autoencoder": ("drec", "rec - x", "x - rec"),
     "rnn_cell": ("dWh", "(dh*(1 - h**2)) @ h_prev.T", "dh @ h_prev.T"),
     "rnn_unrolled": ("dh2", "Wh.T @ (dh3*(1 - h3**2))", "Wh.T @ dh3"),
@@ -95,7 +98,8 @@ CLAIMS = {
 # proofs that take more than about 5 s on the project's 2-core machine: slow, so that
 # pytest -m "not slow" stays quick (CI runs them all)
 SLOW_PROOFS = {"rnn_unrolled", "leaky_relu_network", "three_layer_mixed", "contrastive_pair",
-               "rnn_cell", "dropout_mask", "distillation", "gaussian_nll", "focal_loss",
+               "rnn_cell", "dropout_mask", "dropout_network", "distillation", "gaussian_nll",
+               "focal_loss",
                "two_layer_mixed", "exponential_loss", "log_cosh_regression", "cauchy_regression",
                "softmax_l2", "autoencoder", "gelu_network", "probit_regression", "elu_network",
                "focal_loss_tunable", "huber_regression", "tied_autoencoder", "msle_regression",
@@ -252,7 +256,8 @@ def test_train(path, tmp_path):
     labels = {name: arrays[name] for name in module.LABELS}
     constants = getattr(module, "CONSTANTS", ())  # given in inputs beside the others
     inputs = {name: arrays[name] for name in module.INPUTS + constants}
-    assert sorted([*labels, *inputs]) == sorted(v.name for v in model.inputs + model.constants)
+    given = [v for v in model.inputs + model.constants if not v.mask]  # masks: drawn in train
+    assert sorted([*labels, *inputs]) == sorted(v.name for v in given)
     assert sorted(labels) == sorted(v.name for v in model.labels)
     first = next(iter(inspect.signature(module.train).parameters))
     if len(inputs) == 1 and len(labels) == 1 and first == "X":

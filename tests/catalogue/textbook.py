@@ -424,6 +424,17 @@ def dropout_mask(params, arrays, hyper):
     return {**grads, "dW1": dz1 @ X.T / m, "db1": dz1.sum(axis=1, keepdims=True) / m}
 
 
+def dropout_network(params, arrays, hyper):
+    # h = d1 * relu(z1) / keep_prob: dZ1 = (W2^T dZ2) * d1 / keep_prob * [z1 > 0]
+    # (course 2 week 1, backward_propagation_with_dropout: dA1 = dA1 * D1 / keep_prob)
+    X, d, keep = arrays["x"], arrays["d1"], hyper["keep_prob"]
+    m = X.shape[1]
+    z1 = params["W1"] @ X + params["b1"]
+    grads, dh = _bce_layer(params, d * relu(z1) / keep, arrays["y"], "W2", "b2")
+    dz1 = dh * d / keep * step(z1)
+    return {**grads, "dW1": dz1 @ X.T / m, "db1": dz1.sum(axis=1, keepdims=True) / m}
+
+
 def autoencoder(params, arrays, hyper):
     # dR = R - X; dW2 = dR H^T / m; dZ1 = W2^T dR * H (1 - H) (Goodfellow et al. ch. 14, 6.5)
     X = arrays["x"]
@@ -505,7 +516,8 @@ GRADIENTS = {f.__name__: f for f in (
     squared_hinge_svm, logistic_margin, exponential_loss, focal_loss, logistic_temperature,
     softmax_l2, multilabel_sigmoid, soft_label_softmax, label_smoothing, distillation,
     attention_scores, attention_keys, two_layer_mixed, three_layer_mixed, leaky_relu_network,
-    dropout_mask, autoencoder, rnn_cell, rnn_unrolled, contrastive_pair, matrix_factorization,
+    dropout_mask, dropout_network, autoencoder, rnn_cell, rnn_unrolled, contrastive_pair,
+    matrix_factorization,
     mae_regression, huber_regression, epsilon_insensitive_svr, probit_regression,
     msle_regression, focal_loss_tunable, gelu_network, siren_network, elu_network,
     tied_autoencoder,

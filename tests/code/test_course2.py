@@ -3,8 +3,10 @@
 
 The 3-layer network LINEAR -> RELU -> LINEAR -> RELU -> LINEAR -> SIGMOID with
 (a) L2 regularisation, written once for layer l as ``[layers] penalty``, and
-(b) inverted dropout on both hidden layers, written out in [graph] with the masks as inputs
-    (``d1``, ``d2``: binary, drawn by the caller; keep_prob a hyperparameter).
+(b) inverted dropout on both hidden layers, ``a = "dropout(relu(z), keep_prob)"`` in
+    [layers.hidden]: forward() draws the masks D1, D2 in layer order with the generator it is
+    given, so np.random.RandomState(1) reproduces the course's np.random.seed(1) and rand; and,
+    written out in [graph] with the masks as inputs (``d1``, ``d2``, drawn by the caller).
 
 Sources of the inputs and of the expected values (each compared to 1e-7):
 - the test cases (np.random.seed(1), then np.random.randn in the order below, and the caches
@@ -65,6 +67,13 @@ L = "-(y*log(a) + (1 - y)*log(1 - a))"
 J = "mean(L)"
 """
 
+DROPOUT_LAYERS_SPEC = L2_SPEC.replace("regularization_l2", "regularization_dropout_layers").replace(
+    'lambd = { default = 0.7, domain = "nonnegative", description = "the L2 strength" }',
+    'keep_prob = { default = 0.86, domain = "(0, 1]", description = "the keep probability" }',
+).replace('penalty = "lambd/(2*m) * sum(W**2)"\n', "").replace(
+    '[layers.hidden]\nz = "W @ a_prev + b"\na = "relu(z)"',
+    '[layers.hidden]\nz = "W @ a_prev + b"\na = "dropout(relu(z), keep_prob)"')
+
 DROPOUT_SPEC = """\
 name = "regularization_dropout"
 title = "Course 2, week 1: inverted dropout on both hidden layers"
@@ -124,6 +133,11 @@ def l2(tmp_path_factory):
 @pytest.fixture(scope="module")
 def dropout(tmp_path_factory):
     return module(DROPOUT_SPEC, tmp_path_factory, "regularization_dropout")
+
+
+@pytest.fixture(scope="module")
+def dropout_layers(tmp_path_factory):
+    return module(DROPOUT_LAYERS_SPEC, tmp_path_factory, "regularization_dropout_layers")
 
 
 def course_parameters(rng, shapes=((2, 3), (2, 1), (3, 2), (3, 1), (1, 3), (1, 1))):
@@ -214,14 +228,54 @@ def test_the_forward_pass_with_dropout(dropout):
         rtol=0, atol=1e-7)
 
 
-def test_the_gradients_with_dropout(dropout):
-    """backward_propagation_with_dropout_test_case, keep_prob = 0.8, X = randn(3, 5) after
-    seed(1), and the values of its cache as written out there (made with keep_prob = 0.5:
-    A1 = D1 * relu(Z1) / 0.5, so that the cache is read as given, not recomputed); the
-    gradients of public_tests.py."""
+def test_the_forward_pass_with_the_dropout_op(dropout_layers):
+    """forward_propagation_with_dropout_test_case, keep_prob = 0.7: the module draws D1 and D2
+    itself, in layer order, with the generator given: RandomState(1) is the course's
+    np.random.seed(1) followed by np.random.rand. A3 as published."""
+    assert "dropout(relu(z), keep_prob)" in DROPOUT_LAYERS_SPEC
+    rng = np.random.RandomState(1)
+    X = rng.randn(3, 5)
+    params = course_parameters(rng)
+    cache = dropout_layers.forward(params, X, keep_prob=0.7, rng=np.random.RandomState(1))
+    np.testing.assert_allclose(
+        cache["A3"], [[0.36974721, 0.00305176, 0.04565099, 0.49683389, 0.36974721]],
+        rtol=0, atol=1e-7)
+    d1, d2 = dropout_masks(np.random.RandomState(1), 0.7)
+    np.testing.assert_array_equal(cache["D1"], d1)
+    np.testing.assert_array_equal(cache["D2"], d2)
+    plain = dropout_layers.forward(params, X, keep_prob=0.7)  # predict: the identity
+    relu = np.maximum(params["W1"] @ X + params["b1"], 0)
+    np.testing.assert_array_equal(plain["A1"], relu)
+
+
+def test_the_gradients_with_the_dropout_op(dropout_layers):
+    """backward_propagation_with_dropout_test_case as in test_the_gradients_with_dropout, the
+    masks read from the cache (where forward() stores them as D1, D2)."""
+    X, cache, params, expected = dropout_gradient_case()
+    cache["D1"], cache["D2"] = DROPOUT_D1, DROPOUT_D2
+    grads = dropout_layers.backward(params, cache, X, Y, keep_prob=0.8)
+    for name, value in expected.items():
+        np.testing.assert_allclose(grads[name], value, rtol=0, atol=1e-7, err_msg=name)
+
+
+def test_a_student_claim_with_the_mask_is_checked():
+    """A claim reads the masks by their names d1, d2 (d[l] in layer l)."""
+    model = symgrad.loads(DROPOUT_LAYERS_SPEC, source="dropout.toml").derive().model
+    right = "W2.T @ dz2 * d1/keep_prob * heaviside(z1)"
+    assert symgrad.check(model, "dz1", right).status == "proven"
+    assert symgrad.check(model, "dz1", "W2.T @ dz2 * heaviside(z1)").status == "refuted"
+    layer = "dA[l] * D[l]/keep_prob * heaviside(Z[l])"
+    assert symgrad.check(model, "dZ[l]", layer).status == "proven"
+
+
+DROPOUT_D1 = np.array([[1, 0, 1, 1, 1], [1, 1, 1, 1, 0]], dtype=float)
+DROPOUT_D2 = np.array([[1, 0, 1, 0, 1], [0, 1, 0, 1, 1], [0, 0, 1, 0, 0]], dtype=float)
+
+
+def dropout_gradient_case():
+    """backward_propagation_with_dropout_test_case: X, the cache, the parameters and the
+    expected gradients of public_tests.py."""
     X = np.random.RandomState(1).randn(3, 5)
-    d1 = np.array([[1, 0, 1, 1, 1], [1, 1, 1, 1, 0]], dtype=float)
-    d2 = np.array([[1, 0, 1, 0, 1], [0, 1, 0, 1, 1], [0, 0, 1, 0, 0]], dtype=float)
     params = {k: np.array(L2_CACHE[k]) for k in ("W1", "b1", "W2", "b2", "W3", "b3")}
     cache = {
         "Z1": L2_CACHE["Z1"],
@@ -236,8 +290,6 @@ def test_the_gradients_with_dropout(dropout):
         "A3": [[0.32266394, 0.49683389, 0.00348883, 0.49683389, 0.32266394]],
     }
     cache = {k: np.array(v) for k, v in cache.items()}
-    inputs = {"x": X, "d1": d1, "d2": d2}
-    grads = dropout.backward(params, cache, inputs, {"y": Y}, keep_prob=0.8)
     expected = {
         "dW1": [[0.00019884, 0.00028657, 0.00012138], [0.00035647, 0.00051375, 0.00021761]],
         "db1": [[-0.00037647], [-0.00067492]],
@@ -246,6 +298,17 @@ def test_the_gradients_with_dropout(dropout):
         "dW3": [[-0.06951191, 0.0, 0.0]],
         "db3": [[-0.2715031]],
     }
+    return X, cache, params, expected
+
+
+def test_the_gradients_with_dropout(dropout):
+    """backward_propagation_with_dropout_test_case, keep_prob = 0.8, X = randn(3, 5) after
+    seed(1), and the values of its cache as written out there (made with keep_prob = 0.5:
+    A1 = D1 * relu(Z1) / 0.5, so that the cache is read as given, not recomputed); the
+    gradients of public_tests.py. The masks are inputs here, given by the caller."""
+    X, cache, params, expected = dropout_gradient_case()
+    inputs = {"x": X, "d1": DROPOUT_D1, "d2": DROPOUT_D2}
+    grads = dropout.backward(params, cache, inputs, {"y": Y}, keep_prob=0.8)
     for name, value in expected.items():
         np.testing.assert_allclose(grads[name], value, rtol=0, atol=1e-7, err_msg=name)
 
