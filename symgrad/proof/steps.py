@@ -441,14 +441,13 @@ class _Builder:
                  "; simplifications may use this."), own=bool(out)))
         for keep_mask, node, kept in self.model.dropouts():
             keep = self.model.variables[keep_mask.keep].symbol
+            at = sp.Symbol(node.name, real=True)
             out.append(Paragraph((
-                "Dropout: ", sp.Symbol(node.name, real=True), " is dropout(", kept, ", ", keep,
-                "), inverted dropout with the keep-mask ", keep_mask.symbol, ". In training the mask "
-                "is drawn afresh for each example at each pass, each entry 1 with probability ",
-                keep, ", and ", sp.Eq(sp.Symbol(node.name, real=True), node.expr,
-                                      evaluate=False),
-                "; at predict dropout is the identity, ", sp.Eq(sp.Symbol(node.name, real=True),
-                                                                kept, evaluate=False),
+                "Dropout: ", at, " is dropout(", kept, ", ", keep, "), inverted dropout with "
+                "the keep-mask ", keep_mask.symbol, ". In training the mask is drawn afresh for "
+                "each example at each pass, each entry 1 with probability ", keep, ", and ",
+                sp.Eq(at, node.expr, evaluate=False), "; at predict dropout is the identity, ",
+                sp.Eq(at, kept, evaluate=False),
                 ". The derivation holds the mask constant, as an input."), own=True))
         functions = set().union(*(e.atoms(relu, leaky_relu, sp.Abs, maximum, minimum, clip)
                                   for g in (self.pe, *graphs)
