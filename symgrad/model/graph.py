@@ -265,6 +265,8 @@ class Model:
         predict; the derivation treats it as any other input, a constant."""
         var = self.variables.get(str(keep_prob)) if isinstance(keep_prob, sp.Symbol) else None
         if var is None or var.role != "hyperparameter" or var.domain.name != "(0, 1]":
+            if keep_prob.is_number:  # numbers are exact rationals by now: shown as written
+                keep_prob = f"{float(keep_prob):g}"
             raise SpecError(f"dropout's keep probability '{keep_prob}' must be a hyperparameter "
                             "with domain \"(0, 1]\", such as keep_prob = { default = 0.8, "
                             'domain = "(0, 1]" }')
