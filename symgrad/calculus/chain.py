@@ -2,6 +2,10 @@
 (local partial) x (consumer's adjoint), then simplified. Every step is recorded in a
 :class:`Step` for the proof writer and the claim checker.
 
+A step's rule is a tuple of pieces, words (``str``) and SymPy expressions
+(``("write in node variables: ", Eq(tanh(z), 2*a - 1), ...)``): the proof typesets the expressions
+as math and escapes the words; :func:`said` gives it as plain text.
+
 A consumer's adjoint is written into the sum by its result (``da`` -> ``-y/a + ...``) where it
 stands in an elementwise position and its result is small; inside a matrix product it stays a
 name (``dw = X @ dZ.T / m``), as in the course's notation. Either way no expression grows
@@ -22,6 +26,7 @@ from .budget import checkpoint
 from .rules import Contribution, backprop
 from .simplify import (
     apply_assumptions,
+    identities,
     shortest,
     size,
     sums_to_one,
@@ -41,11 +46,21 @@ class Step:
     adjoint: sp.Symbol  # its adjoint symbol, d<var>
     contributions: list[Contribution]  # one per consumer
     chain: sp.Expr  # sum of the contributions, consumers' adjoints as symbols
-    steps: list[tuple[str, sp.Expr]] = field(default_factory=list)  # (rule, expression)
+    steps: list[tuple[tuple, sp.Expr]] = field(default_factory=list)  # (rule's pieces, expr)
 
     @property
     def result(self) -> sp.Expr:
         return self.steps[-1][1] if self.steps else self.chain
+
+
+def said(rule: tuple) -> str:
+    """A rule's pieces as plain text.
+
+    >>> z, a = sp.symbols("z a")
+    >>> said(("write in node variables: ", sp.Eq(sp.tanh(z), 2*a - 1, evaluate=False)))
+    'write in node variables: Eq(tanh(z), 2*a - 1)'
+    """
+    return "".join(p if isinstance(p, str) else str(p) for p in rule)
 
 
 def adjoint_symbol(var: sp.Symbol) -> sp.Symbol:
@@ -93,7 +108,7 @@ def _combine(var, contributions, results, graph, shapes, scale, normalised) -> S
     def record(rule, expr):
         nonlocal current
         if expr != current:
-            step.steps.append((rule, expr))
+            step.steps.append(((rule,) if isinstance(rule, str) else tuple(rule), expr))
             current = expr
 
     record("substitute the consumers' derivatives", _inline(chain, results, graph, shapes))
@@ -102,8 +117,10 @@ def _combine(var, contributions, results, graph, shapes, scale, normalised) -> S
     if graph.onehot:
         record(_sums_to_one(graph), apply_assumptions(current, onehot=graph.onehot))
     if normalised and current.has(*normalised):
-        record(f"each column of {', '.join(sorted(map(str, normalised)))} sums to 1 "
-               "(by its definition)", apply_assumptions(current, onehot=normalised))
+        record(("each column of ", *listed(sorted(normalised, key=str), " and "),
+                " sums to 1 (by its definition)"),
+               apply_assumptions(current, onehot=normalised))
+    record(*identities(current))
     onehot = graph.onehot | normalised
     simplest, how = shortest(current, graph.binary, onehot)
     rewritten, gone, rule = through_nodes(current, graph.nodes, _variables(graph))
@@ -119,6 +136,16 @@ def _combine(var, contributions, results, graph, shapes, scale, normalised) -> S
 def _variables(graph) -> frozenset:
     """The graph's nodes and parameters: what a result in node variables is free of."""
     return frozenset([s for s, _ in graph.nodes] + list(graph.leaves) + list(graph.inputs))
+
+
+def listed(items, last=", ") -> list:
+    """Pieces of a rule listing ``items``: a, b and c (with ``last=" and "``)."""
+    out: list = []
+    for n, item in enumerate(items):
+        if n:
+            out.append(", " if n < len(items) - 1 else last)
+        out.append(item)
+    return out
 
 
 def _sums_to_one(graph) -> str:

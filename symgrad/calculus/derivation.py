@@ -126,7 +126,7 @@ def _with_penalty(layer: Derivation, text: str) -> Derivation:
         total = extra.result if old is None else old.result + extra.result
         steps[var] = Step(var, extra.adjoint,
                           (old.contributions if old else []) + extra.contributions,
-                          total, [*(old.steps if old else []), ("penalty", total)])
+                          total, [*(old.steps if old else []), (("penalty",), total)])
     return Derivation(block, layer.per_example_graph, layer.per_example_steps,
                       replace(graph, penalty=expr), steps, layer.layer)
 

@@ -43,7 +43,8 @@ def to_node_variables(expr, nodes):
 def through_nodes(expr, nodes, variables):
     """``expr`` with each function of a node's input written through the node, where the node's
     definition, solved for that function, has one solution; the variables it should then be
-    free of; and the step's label. ``(expr, frozenset(), "")`` where no node applies.
+    free of; and the step's rule, in pieces (words and equations, see
+    :mod:`symgrad.calculus.chain`). ``(expr, frozenset(), ())`` where no node applies.
 
     The input's functions are found in the node's definition (its outermost non-structural
     function applications and roots); each is replaced by a placeholder t and ``node = f(t)``
@@ -55,20 +56,21 @@ def through_nodes(expr, nodes, variables):
     >>> expr, gone
     (1 - (2*a - 1)**2, frozenset({z}))
     >>> rule
-    "write in node variables: tanh(z) = 2*a - 1 by a's definition"
+    ('write in node variables: ', Eq(tanh(z), 2*a - 1), ' by the definition of ', a)
     """
     present = expr.free_symbols & set(variables)
-    subs, gone, said = {}, set(), []
+    subs, gone, said = {}, set(), ["write in node variables: "]
     for symbol, forward in nodes:
         for inner, value in _solved(symbol, forward):
             inputs = inner.free_symbols & set(variables)
             if inputs & present:
                 subs[inner] = value
                 gone |= inputs
-                said.append(f"{inner} = {value} by {symbol}'s definition")
+                said += ["; "] * (len(said) > 1) + [
+                    sp.Eq(inner, value, evaluate=False), " by the definition of ", symbol]
     if not subs:
-        return expr, frozenset(), ""
-    return expr.subs(subs), frozenset(gone), "write in node variables: " + "; ".join(said)
+        return expr, frozenset(), ()
+    return expr.subs(subs), frozenset(gone), tuple(said)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -212,6 +214,35 @@ def quotient_identities(expr):
         return sp.Mul(*factors)
 
     return expr.replace(lambda e: e.is_Mul and e.has(sp.sinh), joined)
+
+
+def identities(expr):
+    """The step of :func:`kink_identities` and :func:`quotient_identities`: its rule, in
+    pieces (the identities used, as equations), and ``expr`` rewritten; ``((), expr)`` where
+    neither applies.
+
+    >>> r = sp.Symbol("r", real=True)
+    >>> identities(sp.sinh(r)/sp.cosh(r))
+    (('the identity ', Eq(sinh(r)/cosh(r), tanh(r))), tanh(r))
+    """
+    kinked = kink_identities(expr)
+    joined = quotient_identities(kinked)
+    rule: list = []
+    if kinked != expr:
+        u = sp.Symbol("u", real=True)
+        step = sp.Heaviside(u, 0)
+        rule += ["the step function is 0 at the kink (relu's convention): ",
+                 sp.Eq(sp.Mul(step, relu(u), evaluate=False), relu(u), evaluate=False),
+                 " and ", sp.Eq(sp.Pow(step, 2, evaluate=False), step, evaluate=False)]
+    if joined != kinked:
+        quotients = sorted({f.args[0] for f in joined.atoms(sp.tanh)} -
+                           {f.args[0] for f in kinked.atoms(sp.tanh)}, key=str)
+        rule += ["; "] * bool(rule) + ["the identit" + ("ies " if len(quotients) > 1 else "y ")]
+        for n, u in enumerate(quotients):
+            rule += [", "] * bool(n) + [sp.Eq(sp.Mul(sp.sinh(u), 1 / sp.cosh(u),
+                                                     evaluate=False), sp.tanh(u),
+                                              evaluate=False)]
+    return tuple(rule), joined
 
 
 def apply_assumptions(expr, binary=frozenset(), onehot=frozenset()):

@@ -20,7 +20,7 @@ from .domains import LABEL_DOMAINS, REAL, VECTOR_ONLY, Domain, hyperparameter
 from .errors import SpecError
 from .layers import build_stacked, unroll
 from .limits import MAX_NAMES, MAX_NODES, dimension
-from .ops import ELEMENTWISE, Structural, colsum, matmul, softmax, total, transpose
+from .ops import ELEMENTWISE, Structural, clip, colsum, matmul, softmax, total, transpose
 from .parse import parse, syntax_tree
 from .shapes import SCALAR, describe, shape_of
 
@@ -233,6 +233,7 @@ class Model:
         functions = dict(ELEMENTWISE)
         functions["sum"] = self._sum
         functions["softmax"] = softmax
+        functions["clip"] = self._clip
         if cost:
             functions["mean"] = mean
         else:
@@ -299,6 +300,22 @@ class Model:
         if shape_of(arg, self.shapes) == SCALAR:
             return arg
         return transpose(arg)
+
+    def _clip(self, u, lo, hi):
+        """``clip(u, lo, hi)`` with bounds that are numbers or expressions of the
+        hyperparameters, ``lo <= hi`` where both are numbers (the generated code checks the
+        hyperparameters' values when it runs)."""
+        hyper = {v.symbol for v in self.hyperparameters}
+        for name, bound in (("lo", lo), ("hi", hi)):
+            other = sorted(map(str, bound.free_symbols - hyper))
+            if other or bound.has(Structural):
+                what = f"'{other[0]}'" if other else f"'{bound}'"
+                raise SpecError(f"clip's bound {name} depends on {what}; expected a number or "
+                                "an expression of the hyperparameters")
+        if lo.is_number and hi.is_number and bool(lo > hi):
+            raise SpecError(f"clip's bounds are in the wrong order: lo = {lo} is above "
+                            f"hi = {hi}; expected lo <= hi")
+        return clip(u, lo, hi)
 
     def _sum(self, arg):
         shape = shape_of(arg, self.shapes)

@@ -90,8 +90,8 @@ TWO_CASES_LIMIT = 40  # operations: a larger expression is not looked at for two
 
 
 class _Readable:
-    """What the text and NumPy printers share: decimals (:func:`decimal`) and two cases of a
-    step function as one ``where`` (:func:`two_cases`)."""
+    """What the text and NumPy printers share: decimals (:func:`decimal`, which the LaTeX
+    printer keeps too) and two cases of a step function as one ``where`` (:func:`two_cases`)."""
 
     def _where(self, u, yes, no) -> str:
         return f"where({self._print(u)} > 0, {self._print(yes)}, {self._print(no)})"
@@ -375,8 +375,16 @@ class ProofLatexPrinter(_SympyLatexPrinter):
         except (KeyError, TypeError, ValueError, SpecError):
             return False
 
+    def _print_Rational(self, expr):
+        text = decimal(expr)  # a spec's 0.044715 as written, not 8943/200000
+        return text if text is not None else super()._print_Rational(expr)
+
     def _print_Mul(self, expr):
         coeff, rest = expr.as_coeff_Mul()
+        text = decimal(abs(coeff))
+        if text is not None and rest != 1:  # 0.044715 z^3, not \frac{8943 z^{3}}{200000}
+            sign = "- " if coeff < 0 else ""
+            return f"{sign}{text} {self.parenthesize(rest, PRECEDENCE['Mul'])}"
         factors = Mul.make_args(rest)
         numer = [f for f in factors if not (f.is_Pow and f.exp.is_extended_negative)]
         denom = [Pow(f.base, -f.exp) for f in factors if f not in numer]

@@ -227,7 +227,7 @@ class _Writer:
         out = []
         for piece in pieces:
             if isinstance(piece, str):
-                out.append(r"\text{" + piece.replace("{", "").replace("}", "") + "}")
+                out.append(r"\text{" + latex_text(piece) + "}")  # text inside $$ math
             else:
                 out.append(self.p.math(piece, scope))
         return "".join(out) + (r"{}^{\dagger}" if numeric else "")

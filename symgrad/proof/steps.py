@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..calculus.chain import adjoint_symbol
+from ..calculus.chain import listed as _listed
 from ..calculus.rules import backprop
 from ..calculus.simplify import tidy_sums, to_node_variables
 from ..model import naming
@@ -204,16 +205,21 @@ VIA = {"matmul": "matrix product", "transpose": "transpose", "total": "sum",
 SIMPLIFIERS = {"cancel": "cancel common factors", "factor": "factor", "together":
                "one fraction", "expand": "multiply out", "as derived": "as derived"}
 
+_U = sp.Symbol("u", real=True)
+# each function's rule: words, pieces (words and expressions) or pieces made from the call
 DERIVATIVE_OF = {sp.log: "derivative of log", sp.exp: "derivative of exp",
                  sp.tanh: "derivative of tanh", sigmoid: "derivative of the sigmoid",
                  softplus: "derivative of softplus",
                  relu: "derivative of relu (taken as 0 at 0)",
-                 leaky_relu: "derivative of leaky relu (taken as alpha at 0)",
+                 # the node's own slope, as math: (taken as 0.1 at 0)
+                 leaky_relu: lambda e: ("derivative of leaky relu (taken as ", e.args[1],
+                                        " at 0)"),
                  sp.sin: "derivative of sin", sp.cos: "derivative of cos",
                  sp.cosh: "derivative of cosh", sp.sinh: "derivative of sinh",
                  sp.erf: "derivative of erf",
-                 Phi: "derivative of Phi (the normal density)",
-                 log1p: "derivative of log(1 + u)", expm1: "derivative of exp(u) - 1",
+                 Phi: ("derivative of ", Phi(_U), " (the normal density)"),
+                 log1p: ("derivative of ", sp.log(1 + _U)),
+                 expm1: ("derivative of ", sp.exp(_U) - 1),
                  sp.Abs: "derivative of abs (taken as 0 at 0)",
                  maximum: "derivative of max (to the second argument at a tie)",
                  minimum: "derivative of min (to the second argument at a tie)",
@@ -273,12 +279,14 @@ def _kink_conventions(functions) -> list:
 
 
 def _rules_used(exprs, v) -> tuple:
-    """The differentiation rules that taking d e / d v uses for each e of ``exprs``, in words."""
-    found: list[str] = []
+    """The differentiation rules that taking d e / d v uses for each e of ``exprs``, in words
+    and expressions."""
+    found: list[tuple] = []
 
-    def add(name):
-        if name not in found:
-            found.append(name)
+    def add(rule):
+        rule = (rule,) if isinstance(rule, str) else rule
+        if rule not in found:
+            found.append(rule)
 
     def walk(e):
         if not e.has(v):
@@ -302,7 +310,8 @@ def _rules_used(exprs, v) -> tuple:
             if e.base != v and e.base.has(v):
                 add("chain rule")
         elif isinstance(e, sp.Function):
-            add(DERIVATIVE_OF.get(e.func, f"derivative of {e.func.__name__}"))
+            rule = DERIVATIVE_OF.get(e.func, f"derivative of {e.func.__name__}")
+            add(rule(e) if callable(rule) else rule)
             if any(a != v and a.has(v) for a in e.args):
                 add("chain rule")
         for a in e.args:
@@ -310,25 +319,32 @@ def _rules_used(exprs, v) -> tuple:
 
     for expr in exprs:
         walk(expr)
-    return (", ".join(found) if found else "the derivative of a variable by itself is 1",)
+    if not found:
+        return ("the derivative of a variable by itself is 1",)
+    return _joined(found)
 
 
-def _trace_rule(label: str) -> tuple:
-    """A trace step's label (``simplify (expand, then cancel)``) in the proof's words."""
+def _joined(rules, between=", ") -> tuple:
+    """Rules, each a tuple of pieces, as one rule: a, b, c (neighbouring words as one piece)."""
+    out: list = []
+    for piece in (p for n, rule in enumerate(rules) for p in ((between,) if n else ()) + rule):
+        if isinstance(piece, str) and out and isinstance(out[-1], str):
+            out[-1] += piece
+        else:
+            out.append(piece)
+    return tuple(out)
+
+
+def _trace_rule(rule: tuple) -> tuple:
+    """A trace step's rule (``("simplify (expand, then cancel)",)``, or words and equations)
+    in the proof's words."""
+    label = rule[0] if len(rule) == 1 else ""
     if label.startswith("simplify (") and label.endswith(")"):
         parts = label[len("simplify ("):-1].split(", then ")
         return (", then ".join(SIMPLIFIERS.get(p, p) for p in parts),)
-    return (label,)
+    return rule
 
 
-def _listed(items, last=", ") -> list:
-    """Pieces of prose listing ``items``: a, b and c."""
-    out: list = []
-    for n, item in enumerate(items):
-        if n:
-            out.append(", " if n < len(items) - 1 else last)
-        out.append(item)
-    return out
 
 
 def _through(expr, var) -> list[str]:
@@ -591,9 +607,9 @@ class _Builder:
             lines.append(Line(None, split, rule))
             rule = _rules_used(cores, v)
         elif others:
-            words = (["constant factor"] if parts and parts[0][0] else []) + (
-                [] if cores == [v] else list(_rules_used(cores, v)))
-            rule = ("; ".join(words + ["the other terms do not depend on "]), v)
+            rules = ([("constant factor",)] if parts and parts[0][0] else []) + (
+                [] if cores == [v] else [_rules_used(cores, v)])
+            rule = _joined(rules + [("the other terms do not depend on ", v)], "; ")
         else:
             rule = _rules_used([fwd], v)
         route = (_definition_route(cores[0], v)
@@ -672,7 +688,7 @@ class _Builder:
                 lines.append(Line(None, tidied, ("multiply out, linearity of sums",)))
                 shown = tidied
         for label, expr in step.steps:
-            if label.startswith("substitute") or expr == shown:
+            if label[0].startswith("substitute") or expr == shown:
                 continue
             lines.append(Line(None, expr, _trace_rule(label)))
             shown = expr

@@ -8,6 +8,7 @@ import pytest
 import sympy as sp
 
 import symgrad
+from symgrad.calculus.chain import said
 from symgrad.calculus.simplify import sums_to_one, through_nodes
 from symgrad.code.verify import verify
 from symgrad.model.ops import colsum, softmax
@@ -43,7 +44,7 @@ def test_derived_in_node_variables(name):
     for expr in list(d.per_example.values()) + list(d.batch.values()):
         assert not expr.has(sp.tanh, sp.exp, symgrad.model.ops.sigmoid), expr
     steps = d.per_example_steps[z].steps
-    assert any(rule.startswith("write in node variables: ") for rule, _ in steps)
+    assert any(rule[0] == "write in node variables: " for rule, _ in steps)
     symgrad.codegen(d)  # its self-check included
     assert all(row.error <= row.tolerance for row in verify(d))
     symgrad.prove(d)
@@ -61,7 +62,7 @@ def test_tanh_parametrised_logistic_is_twice_a_minus_y():
 
 def test_no_node_applies():
     t = sp.tanh(z)
-    assert through_nodes(1 - t**2, [(a, t**2)], {a, z}) == (1 - t**2, frozenset(), "")
+    assert through_nodes(1 - t**2, [(a, t**2)], {a, z}) == (1 - t**2, frozenset(), ())
     assert through_nodes(1 - t**2, [(a, t)], {a, z})[1] == frozenset()  # to_node_variables'
     assert through_nodes(1 - t**2, [(a, t + z)], {a, z})[1] == frozenset()  # not solvable
 
@@ -79,7 +80,7 @@ def test_columns_summing_to_one(name, dz, dZ):
     assert batch_str(d.batch["dZ"]) == dZ
     assert not any(isinstance(e, colsum) for e in sp.preorder_traversal(d.batch["dZ"]))
     rules = [rule for rule, _ in d.per_example_steps[sp.Symbol("z", real=True)].steps]
-    assert any("sums to 1 (by its definition)" in rule for rule in rules), rules
+    assert any("sums to 1 (by its definition)" in said(rule) for rule in rules), rules
 
 
 def test_softmax_sums_to_one():
