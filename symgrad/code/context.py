@@ -83,12 +83,24 @@ TEMPLATE_NAMES = frozenset({
     "at_least", "finite_number", "positive_number", "check_memory", "model_size",
     "read_arrays", "array_header", "load_data", "check_parameters", "load_parameters",
     "check_save", "save_parameters", "main", "INPUTS", "LABELS", "number_in", "rng",
+    # training's options, course 2's optimisers, and the names train() and main() set
+    "time", "optimizer", "mini_batch_size", "beta", "beta1", "beta2", "epsilon",
+    "learning_rate_decay", "decay_rate", "time_interval", "validation", "early_stopping",
+    "tol", "cost_every", "progress", "history", "OPTIMIZERS", "DECAYS", "gradient_key",
+    "random_mini_batches", "update_parameters_with_gd", "initialize_velocity",
+    "update_parameters_with_momentum", "initialize_rmsprop", "update_parameters_with_rmsprop",
+    "initialize_adam", "update_parameters_with_adam", "update_lr", "schedule_lr_decay",
+    "exponential_lr_decay", "learning_rate_schedule", "progress_line", "decay", "velocity",
+    "squares", "adam_steps", "epoch_rate", "epoch_cost", "batches", "best", "stale", "start",
+    "shown", "stopped", "monitored", "m_total", "line", "validation_costs", "missing",
+    "differ", "X_batch", "Y_batch",
 }) | frozenset(name for _, name in HELPERS) | frozenset(dir(builtins))
 # What a module of several inputs or labels takes and defines besides (it has no X and Y).
 NAMED_NAMES = frozenset({
     "inputs", "labels", "named_arrays", "check_domain", "INPUT_ROWS", "LABEL_ROWS",
     "LABEL_DOMAINS", "array", "name", "rows", "key", "where", "arrays", "value", "domain",
     "CONSTANTS", "CONSTANT_SHAPES", "CONSTANT_DOMAINS", "shape", "size", "actual", "expected",
+    "inputs_batch", "labels_batch", "example_columns",
 })
 
 
@@ -272,6 +284,8 @@ class CodeContext:
     constants: tuple[Constant, ...] = ()
     constant_names: str = "()"  # a Python literal: the tuple CONSTANTS
     input_keys: str = "INPUTS"  # code: the keys of `inputs` (INPUTS + CONSTANTS)
+    # an f-string's text: the key in grads (and in the optimisers' v and s) of parameter `name`
+    grad_key: str = naming.adjoint("{name}")
 
 
 # ----- rendering -----

@@ -193,7 +193,10 @@ def test_signatures(generated):
         "propagate": "(params, X, Y)",
         "update_parameters": "(params, grads, learning_rate)",
         "train": "(X, Y, num_iterations=2000, learning_rate=0.005, print_cost=False, "
-                 "params=None, seed=0)",
+                 "params=None, seed=0, *, optimizer='gd', mini_batch_size=None, beta=0.9, "
+                 "beta1=0.9, beta2=0.999, epsilon=1e-08, learning_rate_decay=None, "
+                 "decay_rate=1.0, time_interval=1000, validation=None, early_stopping=None, "
+                 "tol=0.0001, cost_every=100, progress=False, history=None)",
         "predict": "(params, X)",
     }
     for function, signature in signatures.items():
@@ -315,7 +318,7 @@ def test_deep_parameters_and_their_initialization(generated):
     mod = generated("deep_network")
     assert str(inspect.signature(mod.initialize_parameters)) == (
         "(layer_dims, method='he', seed=0)")
-    assert list(inspect.signature(mod.train).parameters)[5:] == ["params", "seed", "layer_dims"]
+    assert list(inspect.signature(mod.train).parameters)[5:8] == ["params", "seed", "layer_dims"]
     dims = [400, 30, 20, 1]
     he = mod.initialize_parameters(dims, seed=3)
     assert sorted(he) == ["W1", "W2", "W3", "b1", "b2", "b3"]

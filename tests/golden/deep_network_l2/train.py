@@ -64,6 +64,7 @@ import os
 import stat
 import sys
 import tempfile
+import time
 import warnings
 import zipfile
 import zlib
@@ -244,6 +245,158 @@ def update_parameters(params, grads, learning_rate):
     return {name: p - learning_rate * grads[f"d{name}"] for name, p in params.items()}
 
 
+# ----- optimisation: course 2's mini-batches, momentum, RMSprop, Adam and learning-rate decay
+#
+# The functions below keep course 2's names and arguments, so that its notebooks can call
+# them. Their dicts v and s are keyed like grads: gradient_key(name), dW1 for W1.
+
+OPTIMIZERS = ("gd", "momentum", "rmsprop", "adam")
+DECAYS = ("inverse_time", "exponential")
+
+
+def gradient_key(name):
+    """The key of parameter name's gradient in grads, and in the optimisers' v and s."""
+    return f"d{name}"
+
+
+def update_parameters_with_gd(parameters, grads, learning_rate):
+    """One step of gradient descent, W = W - learning_rate * dW: update_parameters."""
+    return update_parameters(parameters, grads, learning_rate)
+
+
+def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
+    """The examples in a random order (seeded), cut into mini-batches of
+    mini_batch_size: a list of (mini_batch_X, mini_batch_Y), the last one smaller
+    where mini_batch_size does not divide m. The permutation is course 2's
+    (np.random.seed(seed); np.random.permutation(m)); numpy's global seed is left
+    as it is."""
+    m = X.shape[1]
+    permutation = np.random.RandomState(seed).permutation(m)
+    shuffled_X, shuffled_Y = X[:, permutation], Y[:, permutation]
+    mini_batches = []
+    for k in range(0, m, mini_batch_size):
+        batch = slice(k, k + mini_batch_size)
+        mini_batches.append((shuffled_X[:, batch], shuffled_Y[:, batch]))
+    return mini_batches
+
+
+def initialize_velocity(parameters):
+    """Momentum's v: zeros shaped like each parameter, keyed like grads."""
+    return {gradient_key(name): np.zeros_like(p) for name, p in parameters.items()}
+
+
+def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
+    """One step of gradient descent with momentum: (parameters, v), new dicts."""
+    parameters, v = dict(parameters), dict(v)
+    for name in parameters:
+        key = gradient_key(name)
+        # v_dW = beta * v_dW + (1 - beta) * dW
+        v[key] = beta * v[key] + (1 - beta) * grads[key]
+        # W = W - learning_rate * v_dW
+        parameters[name] = parameters[name] - learning_rate * v[key]
+    return parameters, v
+
+
+def initialize_rmsprop(parameters):
+    """RMSprop's s: zeros shaped like each parameter, keyed like grads."""
+    return {gradient_key(name): np.zeros_like(p) for name, p in parameters.items()}
+
+
+def update_parameters_with_rmsprop(parameters, grads, s, beta2, learning_rate, epsilon):
+    """One step of RMSprop: (parameters, s), new dicts."""
+    parameters, s = dict(parameters), dict(s)
+    for name in parameters:
+        key = gradient_key(name)
+        # s_dW = beta2 * s_dW + (1 - beta2) * dW**2
+        s[key] = beta2 * s[key] + (1 - beta2) * grads[key] ** 2
+        # W = W - learning_rate * dW / (sqrt(s_dW) + epsilon)
+        step = grads[key] / (np.sqrt(s[key]) + epsilon)
+        parameters[name] = parameters[name] - learning_rate * step
+    return parameters, s
+
+
+def initialize_adam(parameters):
+    """Adam's v and s: zeros shaped like each parameter, keyed like grads."""
+    return initialize_velocity(parameters), initialize_rmsprop(parameters)
+
+
+def update_parameters_with_adam(
+    parameters,
+    grads,
+    v,
+    s,
+    t,
+    learning_rate=0.01,
+    beta1=0.9,
+    beta2=0.999,
+    epsilon=1e-8,
+):
+    """One step of Adam, the t-th (t counts the updates, from 1): (parameters, v, s,
+    v_corrected, s_corrected), new dicts."""
+    parameters, v, s = dict(parameters), dict(v), dict(s)
+    v_corrected, s_corrected = {}, {}
+    for name in parameters:
+        key = gradient_key(name)
+        # v_dW = beta1 * v_dW + (1 - beta1) * dW, corrected: v_dW / (1 - beta1**t)
+        v[key] = beta1 * v[key] + (1 - beta1) * grads[key]
+        v_corrected[key] = v[key] / (1 - beta1**t)
+        # s_dW = beta2 * s_dW + (1 - beta2) * dW**2, corrected: s_dW / (1 - beta2**t)
+        s[key] = beta2 * s[key] + (1 - beta2) * grads[key] ** 2
+        s_corrected[key] = s[key] / (1 - beta2**t)
+        # W = W - learning_rate * v_corrected / (sqrt(s_corrected) + epsilon)
+        step = v_corrected[key] / (np.sqrt(s_corrected[key]) + epsilon)
+        parameters[name] = parameters[name] - learning_rate * step
+    return parameters, v, s, v_corrected, s_corrected
+
+
+def update_lr(learning_rate0, epoch_num, decay_rate):
+    """The learning rate at epoch epoch_num, decayed every epoch:
+    learning_rate0 / (1 + decay_rate * epoch_num)."""
+    return learning_rate0 / (1 + decay_rate * epoch_num)
+
+
+def schedule_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):
+    """The learning rate at epoch epoch_num, decayed every time_interval epochs:
+    learning_rate0 / (1 + decay_rate * floor(epoch_num / time_interval))."""
+    return learning_rate0 / (1 + decay_rate * np.floor(epoch_num / time_interval))
+
+
+def exponential_lr_decay(learning_rate0, epoch_num, decay_rate, time_interval=1000):
+    """The learning rate at epoch epoch_num, multiplied by decay_rate every
+    time_interval epochs: learning_rate0 * decay_rate**floor(epoch_num / time_interval)."""
+    return learning_rate0 * decay_rate ** np.floor(epoch_num / time_interval)
+
+
+def learning_rate_schedule(learning_rate_decay, time_interval):
+    """The learning rate at each epoch, as a function (learning_rate0, epoch_num,
+    decay_rate): learning_rate_decay None (constant), "inverse_time"
+    (schedule_lr_decay), "exponential" (exponential_lr_decay), or such a function."""
+    if learning_rate_decay is None:
+        return lambda learning_rate0, epoch_num, decay_rate: learning_rate0
+    if callable(learning_rate_decay):
+        return learning_rate_decay
+    decay = learning_rate_decay
+    if decay == "inverse_time":
+        decay = schedule_lr_decay
+    elif decay == "exponential":
+        decay = exponential_lr_decay
+    else:
+        expected = f"None, a function or one of {DECAYS}"
+        raise ValueError(f"learning_rate_decay: expected {expected}, not {decay!r}")
+    return lambda learning_rate0, epoch_num, decay_rate: float(
+        decay(learning_rate0, epoch_num, decay_rate, time_interval)
+    )
+
+
+def progress_line(i, num_iterations, cost, elapsed):
+    """Where training stands after iteration i, in one line for people."""
+    left = elapsed / i * (num_iterations - i) if i else math.nan
+    return (
+        f"iteration {i}/{num_iterations}: cost {cost:.6g}, {elapsed:.0f} s elapsed,"
+        f" about {left:.0f} s left"
+    )
+
+
 def data_dims(X, Y):
     """The sizes that the data fixes (the rows of X and of Y); a ValueError where
     they differ from sizes that the model fixes."""
@@ -267,27 +420,141 @@ def train(
     seed=0,
     layer_dims=None,
     lambd=0.7,
+    *,
+    optimizer="gd",
+    mini_batch_size=None,
+    beta=0.9,
+    beta1=0.9,
+    beta2=0.999,
+    epsilon=1e-8,
+    learning_rate_decay=None,
+    decay_rate=1.0,
+    time_interval=1000,
+    validation=None,
+    early_stopping=None,
+    tol=1e-4,
+    cost_every=100,
+    progress=False,
+    history=None,
 ):
-    """Gradient descent; returns (params, costs), the cost recorded at iterations
-    0, 100, 200, ... before that iteration's update. The depth and the layers'
-    sizes are those of params; without params, training starts from
-    initialize_parameters(layer_dims, "he", seed), layer_dims by default
-    [n_x, *HIDDEN_LAYERS, n_y] with n_x and n_y the rows of X and Y."""
+    """Gradient descent, or another optimizer; returns (params, costs), the cost
+    recorded at iterations 0, cost_every, 2 cost_every, ... before that iteration's
+    update. The depth and the layers' sizes are those of params; without params,
+    training starts from initialize_parameters(layer_dims, "he", seed),
+    layer_dims by default [n_x, *HIDDEN_LAYERS, n_y] with n_x and n_y the rows of X
+    and Y.
+
+    An iteration is an epoch, a pass over the examples: one step of the optimizer
+    (optimizer="gd", "momentum" with beta, "rmsprop" with beta2 and epsilon, or
+    "adam" with beta1, beta2 and epsilon) for the whole set, or one for each
+    mini-batch of random_mini_batches(X, Y, mini_batch_size, seed + i) at
+    epoch i. The cost recorded every cost_every epochs is then the mean of the
+    mini-batches' costs, each before its step. The learning rate at epoch i is
+    learning_rate_decay(learning_rate, i, decay_rate): None keeps it,
+    "inverse_time" is schedule_lr_decay and "exponential" exponential_lr_decay,
+    with time_interval. validation=(X_val, Y_val) adds the cost on
+    those examples after each recorded epoch; early_stopping=n stops training once
+    n recorded costs in a row (the validation cost where there is one) have not
+    improved on the best by tol. progress=True writes a line to stderr (iteration,
+    cost, time elapsed and left) at most once a second. Ctrl-C stops training:
+    train() returns what it has learned. A dict history gets the recorded
+    "iterations", "costs", "validation_costs", and how training "stopped"
+    ("completed", "early stopping" or "interrupted").
+    """
     if params is None:
         if layer_dims is None:
             layer_dims = [X.shape[0], *HIDDEN_LAYERS, Y.shape[0]]
         params = initialize_parameters(layer_dims, method="he", seed=seed)
-    costs = []
-    for i in range(num_iterations):
-        cache = forward(params, X)
-        grads = backward(params, cache, X, Y, lambd=lambd)
-        if i % 100 == 0:
-            cost = float(cost_from_cache(params, cache, X, Y, lambd=lambd))
-            costs.append(cost)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
+    decay = learning_rate_schedule(learning_rate_decay, time_interval)
+    velocity, squares = initialize_adam(params)
+    adam_steps = 0
+    m_total = X.shape[1]
+    costs, validation_costs, iterations = [], [], []
+    best, stale, stopped = math.inf, 0, "completed"
+    start = shown = time.perf_counter()
+    i = 0
+    try:
+        for i in range(num_iterations):
+            epoch_rate = decay(learning_rate, i, decay_rate)
+            if mini_batch_size is None:
+                batches = [(X, Y)]
+            else:
+                batches = random_mini_batches(X, Y, mini_batch_size, seed + i)
+            epoch_cost = 0.0
+            for X_batch, Y_batch in batches:
+                cache = forward(params, X_batch)
+                grads = backward(params, cache, X_batch, Y_batch, lambd=lambd)
+                if i % cost_every == 0:
+                    cost = cost_from_cache(
+                        params,
+                        cache,
+                        X_batch,
+                        Y_batch,
+                        lambd=lambd,
+                    )
+                    cost = float(cost)
+                    epoch_cost += cost * (X_batch.shape[1] / m_total)
+                if optimizer == "gd":
+                    params = update_parameters_with_gd(params, grads, epoch_rate)
+                elif optimizer == "momentum":
+                    params, velocity = update_parameters_with_momentum(
+                        params, grads, velocity, beta, epoch_rate
+                    )
+                elif optimizer == "rmsprop":
+                    params, squares = update_parameters_with_rmsprop(
+                        params, grads, squares, beta2, epoch_rate, epsilon
+                    )
+                else:
+                    adam_steps += 1
+                    params, velocity, squares, _, _ = update_parameters_with_adam(
+                        params,
+                        grads,
+                        velocity,
+                        squares,
+                        adam_steps,
+                        epoch_rate,
+                        beta1,
+                        beta2,
+                        epsilon,
+                    )
+                del cache, grads  # their memory is free for the next pass to reuse
+            if i % cost_every:
+                continue
+            costs.append(epoch_cost)
+            iterations.append(i)
+            monitored = epoch_cost
+            if validation is None:
+                line = f"Cost after iteration {i}: {epoch_cost:f}"
+            else:
+                monitored = compute_cost(params, *validation, lambd=lambd)
+                validation_costs.append(monitored)
+                line = f"Cost after iteration {i}: {epoch_cost:f}, validation {monitored:f}"
             if print_cost:
-                print(f"Cost after iteration {i}: {cost:f}")
-        params = update_parameters(params, grads, learning_rate)
-        del cache, grads  # their memory is free for the next pass to reuse
+                print(line)
+            if progress and time.perf_counter() - shown >= 1:
+                shown = time.perf_counter()
+                line = progress_line(i, num_iterations, epoch_cost, shown - start)
+                print(line, file=sys.stderr)
+            if early_stopping is not None:
+                if monitored < best - tol:
+                    best, stale = monitored, 0
+                else:
+                    stale += 1
+                if stale >= early_stopping:
+                    stopped = "early stopping"
+                    break
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+        print(f"training interrupted at iteration {i}", file=sys.stderr)
+    if history is not None:
+        history.update(
+            iterations=iterations,
+            costs=costs,
+            validation_costs=validation_costs,
+            stopped=stopped,
+        )
     return params, costs
 
 
@@ -645,6 +912,27 @@ def main(argv=None):
         help="default 0.005",
     )
     fit.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default="gd",
+        help="default gd (gradient descent)",
+    )
+    fit.add_argument(
+        "--mini-batch-size",
+        type=at_least(1),
+        help="examples a step (default: all of them)",
+    )
+    fit.add_argument(
+        "--validation",
+        help="labelled examples, as --data, to print the cost on while training",
+    )
+    fit.add_argument(
+        "--early-stopping",
+        type=at_least(1),
+        metavar="N",
+        help="stop once N costs in a row, one every 100 iterations, have not improved",
+    )
+    fit.add_argument(
         "--save",
         default="params.npz",
         help="a .npz file, default params.npz",
@@ -678,10 +966,20 @@ def main(argv=None):
             if Y is None:
                 raise DataError(f"{args.data}: no labels (Y) to train on")
             check_save(args.save, args.data)
+            validation = None
+            if args.validation is not None:
+                validation = load_data(args.validation)
+                if validation[1] is None:
+                    missing = "no labels (Y)"
+                    raise DataError(f"{args.validation}: {missing} to validate on")
+                if data_dims(*validation) != data_dims(X, Y):
+                    differ = "sizes differ from those of --data"
+                    raise DataError(f"{args.validation}: the examples' {differ}")
             layer_dims = [X.shape[0], *args.layers, Y.shape[0]]
             layers = ",".join(str(n) for n in args.layers)
             check_memory(layer_dims, X.shape[1], f"{args.data} --layers {layers}")
             params = initialize_parameters(layer_dims, "he", args.seed)
+            history = {}
             params, _ = train(
                 X,
                 Y,
@@ -690,13 +988,24 @@ def main(argv=None):
                 print_cost=True,
                 params=params,
                 lambd=args.lambd,
+                optimizer=args.optimizer,
+                mini_batch_size=args.mini_batch_size,
+                validation=validation,
+                early_stopping=args.early_stopping,
+                progress=True,
+                history=history,
             )
             if not all(np.isfinite(value).all() for value in params.values()):
                 raise DataError("training diverged; try a smaller --learning-rate")
             if save_parameters(args.save, params):
                 print(f"{parser.prog}: replaced the file {args.save}", file=sys.stderr)
             saved = True
+            if history["stopped"] == "interrupted":
+                print(f"saved the parameters learned so far to {args.save}")
+                return 130  # the shell's code for a command that Ctrl-C stopped
             print(summary(params, X, Y))
+            if validation is not None:
+                print(f"validation: {summary(params, *validation)}")
             print(f"saved the parameters to {args.save}")
         else:
             params = load_parameters(args.params)
