@@ -65,6 +65,8 @@ def sweep(graph) -> dict[sp.Symbol, Step]:
     shapes[adjoint_symbol(graph.output)] = shapes[graph.output]
     normalised = sums_to_one(graph.nodes, shapes, graph.onehot)
     for var, forward in reversed(graph.nodes):
+        if var in graph.coupled:  # read by a batch statistic: no derivative of one example's
+            continue
         if var != graph.output:
             if var not in flowing:
                 continue
@@ -75,7 +77,7 @@ def sweep(graph) -> dict[sp.Symbol, Step]:
         for c in backprop(forward, adjoint_symbol(var), shapes, consumer=var):
             flowing[c.var].append(c)
     for var in graph.leaves + graph.inputs:
-        if var in flowing:
+        if var in flowing and var not in graph.coupled:
             scale = graph.leaf_scale if var in graph.leaves else sp.Integer(1)
             steps[var] = _combine(var, flowing[var], results, graph, shapes, scale,
                                   normalised)
@@ -106,7 +108,7 @@ def _combine(var, contributions, results, graph, shapes, scale, normalised) -> S
                "(by its definition)", apply_assumptions(current, onehot=normalised))
     onehot = graph.onehot | normalised
     simplest, how = shortest(current, graph.binary, onehot)
-    rewritten, gone, rule = through_nodes(current, graph.nodes, _variables(graph))
+    rewritten, gone, rule = through_nodes(current, graph.nodes, _variables(graph), shapes)
     if gone:  # kept only where it pays: shorter, and the input gone from the result
         shorter, how_shorter = shortest(rewritten, graph.binary, onehot)
         if size(shorter) < size(simplest) and not shorter.has(*gone):
