@@ -35,10 +35,10 @@ from ..calculus.rules import backprop
 from ..calculus.simplify import tidy_sums, to_node_variables
 from ..model import naming
 from ..model.graph import M, mean
-from ..model.ops import batch_mean
 from ..model.ops import (
     Phi,
     Structural,
+    batch_mean,
     clip,
     colsum,
     expm1,
@@ -806,8 +806,9 @@ class _Builder:
         if direct:
             avg.blocks.append(Paragraph((
                 *_listed(direct, " and "), " reach" + ("es" if len(direct) == 1 else "") +
-                " the cost through the batch statistics, so the derivative is no mean of per-example derivatives: the chain rule over "
-                "the ", M, " examples gives it directly.",), own=True))
+                " the cost through the batch statistics, so the derivative is no mean of "
+                "per-example derivatives: the chain rule over the ", M,
+                " examples gives it directly."), own=True))
         for p in direct:
             avg.blocks.append(Equations(self.chain_lines(steps[p], graph, steps, "batch"),
                                         scope="batch"))
