@@ -22,6 +22,7 @@ from .budget import checkpoint
 from .rules import Contribution, backprop
 from .simplify import (
     apply_assumptions,
+    products_through_nodes,
     shortest,
     size,
     sums_to_one,
@@ -99,7 +100,8 @@ def _combine(var, contributions, results, graph, shapes, scale, normalised) -> S
             current = expr
 
     record("substitute the consumers' derivatives", _inline(chain, results, graph, shapes))
-    record("write in node variables", to_node_variables(current, graph.nodes))
+    record("write in node variables",
+           to_node_variables(products_through_nodes(current, graph.nodes), graph.nodes))
     record("linearity of sums", to_node_variables(tidy_sums(current, shapes), graph.nodes))
     if graph.onehot:
         record(_sums_to_one(graph), apply_assumptions(current, onehot=graph.onehot))

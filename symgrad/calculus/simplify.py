@@ -47,6 +47,40 @@ def to_node_variables(expr, nodes):
     return expr
 
 
+def products_through_nodes(expr, nodes):
+    """Each product that contains a product node's factors written through the node: with
+    ``zhat = (z - mu)/sqrt(v + eps)``, ``(z - mu)/(v + eps)**(3/2)`` is ``zhat/(v + eps)``. A
+    product qualifies where it has every factor of the node's definition to a power of the
+    same sign and at least as large, so that the quotient divides nothing new.
+
+    >>> z, mu, v, zhat = sp.symbols("z mu v zhat", real=True)
+    >>> products_through_nodes((z - mu)*v**-3, [(zhat, (z - mu)/v)])
+    zhat/v**2
+    """
+    for symbol, forward in nodes:
+        if not forward.is_Mul:
+            continue
+        powers = {b: e for b, e in forward.as_powers_dict().items() if not b.is_Number}
+        if len(powers) < 2 or not all(e.is_number for e in powers.values()):
+            continue
+
+        def fits(t, powers=powers):
+            if not t.is_Mul:
+                return False
+            have = _common_factors(t).as_powers_dict()
+            return all(b in have and have[b].is_number and (have[b] * e).is_positive
+                       and abs(have[b]) >= abs(e) for b, e in powers.items())
+
+        expr = expr.replace(fits, lambda t, forward=forward, symbol=symbol:
+                            symbol * (_common_factors(t) / forward))
+    return expr
+
+
+def _common_factors(product):
+    """A product with each sum's common factor taken out: 2*z - 2*mu -> 2*(z - mu)."""
+    return sp.Mul(*[sp.factor_terms(f) if f.is_Add else f for f in product.args])
+
+
 def through_nodes(expr, nodes, variables, shapes=None):
     """``expr`` with each function of a node's input written through the node, where the node's
     definition, solved for that function, has one solution; the variables it should then be

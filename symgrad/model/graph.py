@@ -243,6 +243,7 @@ class Model:
         functions["softmax"] = softmax
         if cost:
             functions["mean"] = mean
+            functions["batch_mean"] = _statistic_in_cost
         else:
             functions["batch_mean"] = batch_mean
         try:
@@ -536,6 +537,11 @@ class Model:
 
     # derive, check and the notebook's _repr_svg_ are attached by symgrad/__init__.py, the
     # one module above every stage, so that this one imports nothing from above it.
+
+
+def _statistic_in_cost(arg):
+    raise SpecError("batch_mean(...) in the cost; expected it in a node of [graph] (mu = "
+                    "\"batch_mean(z)\"), and mean(...) for the cost's average over the examples")
 
 
 def _table(table) -> dict:
