@@ -712,6 +712,14 @@ class _Builder:
         out += [""] + _wrap_text(f"The model, per example ({self.data_text(label)}):")
         for node in model.nodes + [model.cost]:  # printed from the parsed tree, not as typed
             out += _wrap_text(f"{node.name} = {example_str(node.expr)}", "    ")
+        if model.statistics:
+            names = ", ".join(str(s) for s in model.statistics)
+            out += [""] + _wrap_text(
+                f"Batch statistics ({names}): batch_mean is the mean over the m examples of "
+                "the batch given to forward(), and the gradients treat the statistics as "
+                "functions of every example of that batch. predict() normalizes with the "
+                "statistics of the batch it is given (no running averages are kept), so "
+                "predict on a batch of many examples: a single example has variance 0.")
         rows = lambda v: f"{_size_text(v.shape[0])}, m"  # noqa: E731
         if self.named:
             arrays = ", ".join(f"{self.data[v.name]} = {where}[{v.name!r}] ({rows(v)})"

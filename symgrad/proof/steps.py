@@ -759,7 +759,8 @@ class _Builder:
         example = [AtExample(x) for x in pe_nodes[:1]]
         i = sp.Symbol("i")
         columns = sorted((stacked[x] for x in stacked if x != loss), key=str)
-        coupled = [v for v in steps if v in self.pe.coupled or v in self.model.statistics]
+        coupled = {stacked.get(v, v) for v in self.pe.coupled} | set(self.model.statistics)
+        coupled = [v for v in steps if v in coupled and v not in graph.leaves]
         node_adjoints = [st.adjoint for st in steps.values()
                          if st.var not in graph.leaves and st.var != loss
                          and st.var not in coupled]
