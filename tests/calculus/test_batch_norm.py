@@ -31,7 +31,6 @@ import pytest
 import sympy as sp
 
 from symgrad.calculus import numeric
-from symgrad.model.errors import SpecError
 from symgrad.model.graph import M, Model
 from symgrad.model.ops import rowsum
 
@@ -148,41 +147,3 @@ def test_no_per_example_form():
     assert "dz" not in d.per_example and "dW" not in d.per_example
     assert {"dzt", "dzh", "dgamma1", "dbeta1"} <= set(d.per_example)
     assert d.to_json()["batch_statistics"] == ["mu", "v"]
-
-
-@pytest.mark.parametrize("graph, cost, message", [
-    ({"z": "W @ x", "s": "2*batch_mean(z)"}, "mean(sum(s*x))",
-     "batch_mean(...) must be a node's whole expression"),
-    ({"z": "W @ x", "s": "batch_mean(batch_mean(z))"}, "mean(sum(s*x))",
-     "batch_mean(...) inside batch_mean(...)"),
-    ({"s": "batch_mean(gamma1)"}, "sum(s)", "the same for every example"),
-    ({"z": "W @ x", "s": "batch_mean(z)", "L": "sum(s*z)"}, "sum(s)",
-     "a model without examples"),
-])
-def test_refused(graph, cost, message):
-    if "L" not in graph and "without" not in message:
-        graph = {**graph, "L": "sum(s*x)"}
-        cost = "mean(L)"
-    with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(")", r"\)")
-                       .replace(".", r"\.").replace("*", r"\*")):
-        Model.build("bad", dims={"n": "features"}, inputs={"x": "vector(n)"},
-                    parameters={"W": "matrix(n, n)", "gamma1": "vector(n)"},
-                    graph=graph, cost={"J": cost})
-
-
-def test_refused_in_cost():
-    with pytest.raises(SpecError, match=r"batch_mean\(\.\.\.\) in the cost"):
-        Model.build("bad", dims={"n": "features"}, inputs={"x": "vector(n)"},
-                    parameters={"w": "vector(n)"}, graph={"L": "w @ x"},
-                    cost={"J": "mean(L) + sum(batch_mean(x))"})
-
-
-def test_refused_in_layers():
-    with pytest.raises(SpecError, match=r"not available in \[layers\]"):
-        Model.build("bad", inputs={"x": "vector(3)", "y": "binary"},
-                    layers={"input": "x", "depth": 2, "output_size": 1,
-                            "parameters": {"W": "matrix(n_l, n_prev)"},
-                            "hidden": {"z": "W @ a_prev", "mu": "batch_mean(z)",
-                                       "a": "relu(z - mu)"},
-                            "output": {"z": "W @ a_prev", "a": "sigmoid(z)"}},
-                    graph={"L": "-(y*log(a) + (1 - y)*log(1 - a))"}, cost={"J": "mean(L)"})
