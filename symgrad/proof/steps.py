@@ -419,11 +419,11 @@ class _Builder:
             "No per-example form exists for ", *_listed(coupled, " and "), ". The batch "
             "statistics ", *_listed(statistics, " and "), " are the same for every example "
             "but are computed from all of them: they couple the examples. Through them the "
-            "loss ", AtExample(L), " of example ", i, " depends on ", AtExample(first),
-            " of every example of the batch, and each example's ", first, " reaches every "
-            "example's loss, so the derivative of the cost with respect to ", AtExample(first),
-            " sums terms from the losses of all examples ", j, " of the batch; one example's "
-            "loss alone does not give it. Below, one example's derivatives take the "
+            "loss ", AtExample(L), " of example ", i, " depends on the ", first, " of every "
+            "example of the batch, not only on its own ", AtExample(first), ", so the "
+            "derivative of the cost with respect to ", AtExample(first), " sums terms from "
+            "the losses of all examples ", j, " of the batch; one example's loss alone does "
+            "not give it. Below, one example's derivatives take the "
             "statistics as given (they hold for the nodes and parameters after them, which "
             "only their own example's loss reads); the derivatives of ",
             *_listed(coupled + list(statistics), " and "), " are derived over the ", M,
