@@ -27,6 +27,7 @@ from .rules import Contribution, backprop
 from .simplify import (
     apply_assumptions,
     identities,
+    products_through_nodes,
     shortest,
     size,
     sums_to_one,
@@ -80,6 +81,8 @@ def sweep(graph) -> dict[sp.Symbol, Step]:
     shapes[adjoint_symbol(graph.output)] = shapes[graph.output]
     normalised = sums_to_one(graph.nodes, shapes, graph.onehot)
     for var, forward in reversed(graph.nodes):
+        if var in graph.coupled:  # read by a batch statistic: no derivative of one example's
+            continue
         if var != graph.output:
             if var not in flowing:
                 continue
@@ -90,7 +93,7 @@ def sweep(graph) -> dict[sp.Symbol, Step]:
         for c in backprop(forward, adjoint_symbol(var), shapes, consumer=var):
             flowing[c.var].append(c)
     for var in graph.leaves + graph.inputs:
-        if var in flowing:
+        if var in flowing and var not in graph.coupled:
             scale = graph.leaf_scale if var in graph.leaves else sp.Integer(1)
             steps[var] = _combine(var, flowing[var], results, graph, shapes, scale,
                                   normalised)
@@ -112,7 +115,8 @@ def _combine(var, contributions, results, graph, shapes, scale, normalised) -> S
             current = expr
 
     record("substitute the consumers' derivatives", _inline(chain, results, graph, shapes))
-    record("write in node variables", to_node_variables(current, graph.nodes))
+    record("write in node variables",
+           to_node_variables(products_through_nodes(current, graph.nodes), graph.nodes))
     record("linearity of sums", to_node_variables(tidy_sums(current, shapes), graph.nodes))
     if graph.onehot:
         record(_sums_to_one(graph), apply_assumptions(current, onehot=graph.onehot))
@@ -123,7 +127,7 @@ def _combine(var, contributions, results, graph, shapes, scale, normalised) -> S
     record(*identities(current))
     onehot = graph.onehot | normalised
     simplest, how = shortest(current, graph.binary, onehot)
-    rewritten, gone, rule = through_nodes(current, graph.nodes, _variables(graph))
+    rewritten, gone, rule = through_nodes(current, graph.nodes, _variables(graph), shapes)
     if gone:  # kept only where it pays: shorter, and the input gone from the result
         shorter, how_shorter = shortest(rewritten, graph.binary, onehot)
         if size(shorter) < size(simplest) and not shorter.has(*gone):

@@ -34,6 +34,16 @@ class Derivation:
         return {s.adjoint.name: s.result for s in self.per_example_steps.values()}
 
     @property
+    def no_per_example(self) -> list[str]:
+        """The adjoints with no per-example form (``dz1``, ``dW1`` of a batch-normalized
+        layer): those of the nodes and parameters that a batch statistic reads. Through the
+        statistics each example's loss depends on every example's value of them, so only the
+        batch form over m examples exists."""
+        model, coupled = self.model, self.per_example_graph.coupled
+        return [naming.adjoint(v.name) for v in model.variables.values()
+                if v.symbol in coupled and v.role in ("node", "parameter")]
+
+    @property
     def batch(self) -> dict[str, sp.Expr]:
         """The forms over m examples: stacked nodes (dZ) and parameters (dw = dJ/dw)."""
         return {s.adjoint.name: s.result for s in self.batch_steps.values()}
@@ -62,6 +72,8 @@ class Derivation:
             "batch": {k: batch_str(v) for k, v in self.batch.items()},
             "cost": batch_str(self.cost_written_out) if self.cost is not None else None,
             **({"layer": self.layer_json()} if self.layer is not None else {}),
+            **({"batch_statistics": [str(s) for s in self.model.statistics],
+                "no_per_example": self.no_per_example} if self.model.statistics else {}),
             "notation": "batch forms: examples are columns; A @ B matrix product, A.T "
                         "transpose, * elementwise, sum(A) sum of all entries, "
                         "sum(A, axis=0|1) sums keeping the other axis",

@@ -19,6 +19,7 @@ import math
 
 import sympy as sp
 
+from ..model.graph import M
 from ..model.ops import Structural, colsum, mask, relu, rowsum, total
 from ..model.shapes import SCALAR, shape_of
 
@@ -33,6 +34,12 @@ def to_node_variables(expr, nodes):
     """
     names = {forward: symbol for symbol, forward in nodes
              if not (isinstance(forward, sp.Symbol) or forward.is_Number)}
+    for symbol, forward in nodes:  # a mean over m examples: sum(Z, axis=1) = m*mu
+        sums = [f for f in sp.Mul.make_args(forward) if isinstance(f, rowsum)]
+        factor = forward / sums[0] if len(sums) == 1 else None
+        if factor is not None and not factor.has(Structural) and \
+                factor.free_symbols <= {M}:
+            names.setdefault(sums[0], symbol / factor)
     expr = expr.xreplace(names)
     for symbol, forward in nodes:  # an operation written out by its definition (softmax)
         if hasattr(forward, "definition") and expr.has(*forward.definition().atoms(Structural)):
@@ -40,7 +47,41 @@ def to_node_variables(expr, nodes):
     return expr
 
 
-def through_nodes(expr, nodes, variables):
+def products_through_nodes(expr, nodes):
+    """Each product that contains a product node's factors written through the node: with
+    ``zhat = (z - mu)/sqrt(v + eps)``, ``(z - mu)/(v + eps)**(3/2)`` is ``zhat/(v + eps)``. A
+    product qualifies where it has every factor of the node's definition to a power of the
+    same sign and at least as large, so that the quotient divides nothing new.
+
+    >>> z, mu, v, zhat = sp.symbols("z mu v zhat", real=True)
+    >>> products_through_nodes((z - mu)*v**-3, [(zhat, (z - mu)/v)])
+    zhat/v**2
+    """
+    for symbol, forward in nodes:
+        if not forward.is_Mul:
+            continue
+        powers = {b: e for b, e in forward.as_powers_dict().items() if not b.is_Number}
+        if len(powers) < 2 or not all(e.is_number for e in powers.values()):
+            continue
+
+        def fits(t, powers=powers):
+            if not t.is_Mul:
+                return False
+            have = _common_factors(t).as_powers_dict()
+            return all(b in have and have[b].is_number and (have[b] * e).is_positive
+                       and abs(have[b]) >= abs(e) for b, e in powers.items())
+
+        expr = expr.replace(fits, lambda t, forward=forward, symbol=symbol:
+                            symbol * (_common_factors(t) / forward))
+    return expr
+
+
+def _common_factors(product):
+    """A product with each sum's common factor taken out: 2*z - 2*mu -> 2*(z - mu)."""
+    return sp.Mul(*[sp.factor_terms(f) if f.is_Add else f for f in product.args])
+
+
+def through_nodes(expr, nodes, variables, shapes=None):
     """``expr`` with each function of a node's input written through the node, where the node's
     definition, solved for that function, has one solution; the variables it should then be
     free of; and the step's rule, in pieces (words and equations, see
@@ -49,7 +90,9 @@ def through_nodes(expr, nodes, variables):
     The input's functions are found in the node's definition (its outermost non-structural
     function applications and roots); each is replaced by a placeholder t and ``node = f(t)``
     solved for t with SymPy. Only ``variables`` (the graph's nodes and parameters) count as
-    the input's: a hyperparameter may stay.
+    the input's: a hyperparameter may stay. With ``shapes``, a function is written through a
+    node only where the two have one shape: a batch statistic's sqrt(v + eps), one column, is
+    not (z - mu)/zn, m columns that would all have to agree.
 
     >>> a, z = sp.symbols("a z", real=True)
     >>> expr, gone, rule = through_nodes(1 - sp.tanh(z)**2, [(a, (sp.tanh(z) + 1)/2)], {a, z})
@@ -63,6 +106,8 @@ def through_nodes(expr, nodes, variables):
     for symbol, forward in nodes:
         for inner, value in _solved(symbol, forward):
             inputs = inner.free_symbols & set(variables)
+            if shapes is not None and _shape(inner, shapes) != _shape(value, shapes):
+                continue
             if inputs & present:
                 subs[inner] = value
                 gone |= inputs
@@ -94,6 +139,13 @@ def _solved(symbol, forward) -> tuple:
         if len(solutions) == 1 and not solutions[0].has(t):
             out.append((inner, solutions[0]))
     return tuple(out)
+
+
+def _shape(expr, shapes):
+    try:
+        return shape_of(expr, shapes)
+    except (KeyError, TypeError):
+        return None
 
 
 def _outermost(expr) -> list:

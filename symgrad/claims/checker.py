@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 from ..calculus.budget import CLAIM_LIMIT, OutOfTime, limit
 from ..calculus.derivation import derive, layer_index_names
+from ..model import naming
 from ..model.errors import SpecError
 from ..model.escape import terminal_text
 from ..model.layers import PREVIOUS_UNITS, UNITS
@@ -133,6 +134,8 @@ class Checker:
             refuse_misplaced_indices(claim)
             space = self.space(self._scope(claim), claim.layer)
             step = space.adjoints.get(claim.name)
+            if step is None and not space.batch:
+                _refuse_coupled(claim.name, self.derivation if not claim.layer else None)
             if step is None:
                 scope = space.scope if any(claim.name in s.adjoints
                                            for s in self._spaces.values()) else ""
@@ -249,3 +252,19 @@ def _in_notation(space, text) -> str:
 
 
 __all__ = ["Checker", "Claim", "Counterexample", "Verdict", "check", "read_claims"]
+
+
+def _refuse_coupled(name, derivation) -> None:
+    """A per-example claim about what a batch statistic reads (dz1, dW1 of a batch-normalized
+    layer): there is no such derivative, and the claim gets that answer, not "unknown name"."""
+    if derivation is None:
+        return
+    graph, model = derivation.per_example_graph, derivation.model
+    for var in sorted(graph.coupled, key=str):
+        if name == naming.adjoint(var.name):
+            stats = ", ".join(str(s) for s in model.statistics)
+            batch = naming.adjoint(model.stacked_names().get(var.name, var.name))
+            raise SpecError(f"'{name}' has no per-example form: {var} is read by the batch "
+                            f"statistics ({stats}), which couple the examples, so one "
+                            f"example's loss depends on every example's {var}; expected a "
+                            f"claim over m examples, such as {batch} = ...")

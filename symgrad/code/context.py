@@ -82,19 +82,25 @@ TEMPLATE_NAMES = frozenset({
     "labels_from_column", "check_labels", "summary", "error_line", "ArgumentParser",
     "at_least", "finite_number", "positive_number", "check_memory", "model_size",
     "read_arrays", "array_header", "load_data", "check_parameters", "load_parameters",
-    "check_save", "save_parameters", "main", "INPUTS", "LABELS", "number_in", "rng",
-    # training's options, course 2's optimisers, and the names train() and main() set
-    "time", "optimizer", "mini_batch_size", "beta", "beta1", "beta2", "epsilon",
-    "learning_rate_decay", "decay_rate", "time_interval", "validation", "early_stopping",
-    "tol", "cost_every", "progress", "history", "OPTIMIZERS", "DECAYS", "gradient_key",
-    "random_mini_batches", "update_parameters_with_gd", "initialize_velocity",
-    "update_parameters_with_momentum", "initialize_rmsprop", "update_parameters_with_rmsprop",
-    "initialize_adam", "update_parameters_with_adam", "update_lr", "schedule_lr_decay",
-    "exponential_lr_decay", "learning_rate_schedule", "progress_line", "decay", "velocity",
-    "squares", "adam_steps", "epoch_rate", "epoch_cost", "batches", "best", "stale", "start",
-    "shown", "stopped", "monitored", "m_total", "line", "validation_costs", "missing",
-    "differ", "X_batch", "Y_batch",
+    "check_save", "save_parameters", "main", "INPUTS", "LABELS", "number_in", "rng", "time",
+    # course 2's optimisers and learning-rate schedules, defined at the top level
+    "OPTIMIZERS", "DECAYS", "gradient_key", "random_mini_batches", "update_parameters_with_gd",
+    "initialize_velocity", "update_parameters_with_momentum", "initialize_rmsprop",
+    "update_parameters_with_rmsprop", "initialize_adam", "update_parameters_with_adam",
+    "update_lr", "schedule_lr_decay", "exponential_lr_decay", "learning_rate_schedule",
+    "progress_line",
 }) | frozenset(name for _, name in HELPERS) | frozenset(dir(builtins))
+# train()'s options and the names its loop and main() set: a hyperparameter (a keyword argument
+# of train()) or a size (an option, --n_h) may not take them; a parameter or a node may (their
+# names are set only in forward() and backward(), and are keys of the dicts that train() passes).
+TRAINING_NAMES = frozenset({
+    "optimizer", "mini_batch_size", "beta", "beta1", "beta2", "epsilon", "learning_rate_decay",
+    "decay_rate", "time_interval", "validation", "early_stopping", "tol", "cost_every",
+    "progress", "history", "decay", "velocity", "squares", "adam_steps", "epoch_rate",
+    "epoch_cost", "batches", "best", "stale", "start", "shown", "stopped", "monitored",
+    "m_total", "line", "validation_costs", "missing", "differ", "X_batch", "Y_batch",
+    "inputs_batch", "labels_batch",
+})
 # What a module of several inputs or labels takes and defines besides (it has no X and Y).
 NAMED_NAMES = frozenset({
     "inputs", "labels", "named_arrays", "check_domain", "INPUT_ROWS", "LABEL_ROWS",
@@ -418,7 +424,9 @@ class _Builder:
                 owners[v.name] = v.name
             taken = (taken - {"X", "Y"}) | NAMED_NAMES
         refuse_taken(self.model, owners, taken)
-        self.taken = set(self.model.variables) | set(owners) | taken
+        options = {v.name: v.name for v in self.hyper} | {d: d for d in self.model.dims}
+        refuse_taken(self.model, options, TRAINING_NAMES)
+        self.taken = set(self.model.variables) | set(owners) | taken | TRAINING_NAMES
 
     # ----- printing -----
 
@@ -757,6 +765,14 @@ class _Builder:
         out += [""] + _wrap_text(f"The model, per example ({self.data_text(label)}):")
         for node in model.nodes + [model.cost]:  # printed from the parsed tree, not as typed
             out += _wrap_text(f"{node.name} = {example_str(node.expr)}", "    ")
+        if model.statistics:
+            names = ", ".join(str(s) for s in model.statistics)
+            out += [""] + _wrap_text(
+                f"Batch statistics ({names}): batch_mean is the mean over the m examples of "
+                "the batch given to forward(), and the gradients treat the statistics as "
+                "functions of every example of that batch. predict() normalizes with the "
+                "statistics of the batch it is given (no running averages are kept), so "
+                "predict on a batch of many examples: a single example has variance 0.")
         rows = lambda v: f"{_size_text(v.shape[0])}, m"  # noqa: E731
         if self.named:
             arrays = ", ".join(f"{self.data[v.name]} = {where}[{v.name!r}] ({rows(v)})"

@@ -6,7 +6,8 @@ small random sizes, its ``backward`` is compared with
 1. the symbolic derivation, evaluated numerically in this process (:mod:`symgrad.calculus.numeric`):
    per example (each column of ``dZ`` against ``dz`` at that example; each parameter's
    gradient against the mean of the per-example gradients, where the cost is ``mean(L)`` once
-   the hyperparameters are 0) and over the m examples;
+   the hyperparameters are 0; with batch statistics, given the batch's statistics, and only
+   for what has a per-example derivative: not what a statistic reads) and over the m examples;
 2. central finite differences of the module's own ``compute_cost``;
 
 and its ``compute_cost`` with the symbolic cost (this checks the stable rewrites). Every
@@ -197,6 +198,8 @@ class _Check:
         cache = self.calls.forward(self.module, params, data, hyper)
         plain = self.module.backward(params, cache, *data, **hyper)
         for v in self.params:
+            if v.symbol in graph.coupled:  # read by a batch statistic: no per-example form
+                continue
             name = adjoint_symbol(v.symbol).name
             expected = np.mean(per_param[v.name], axis=0)
             self.record(name, "symbolic, per example (mean)",

@@ -4,7 +4,11 @@ A :class:`Model` holds what a spec declares (dims, inputs, parameters, hyperpara
 graph's nodes in order, the cost). From it come two :class:`Graph` objects that the reverse sweep
 (``chain.py``) walks: the per-example graph (output: the loss ``L``, or the output itself for a
 model without examples) and the batch graph over m examples (output: the cost ``J``), in which
-every per-example quantity is stacked as columns (``z`` -> ``Z``). A constant (``[constants]``:
+every per-example quantity is stacked as columns (``z`` -> ``Z``). A batch statistic (a node
+``mu = batch_mean(z)``: the mean of a per-example quantity over the batch) is the same for every
+example and keeps its name over m examples (``rowsum(Z)/m``, broadcast over the columns); it
+couples the examples, so one example's graph treats it as given and takes no derivative through
+it (see :meth:`Model.per_example_graph`). A constant (``[constants]``:
 an input that is the same for every example, such as attention keys) is a leaf of any shape
 that keeps its name and shape in both graphs, like a parameter, but takes no gradient.
 """
@@ -20,7 +24,18 @@ from .domains import LABEL_DOMAINS, REAL, VECTOR_ONLY, Domain, hyperparameter
 from .errors import SpecError
 from .layers import build_stacked, unroll
 from .limits import MAX_NAMES, MAX_NODES, dimension
-from .ops import ELEMENTWISE, Structural, clip, colsum, matmul, softmax, total, transpose
+from .ops import (
+    ELEMENTWISE,
+    Structural,
+    batch_mean,
+    clip,
+    colsum,
+    matmul,
+    rowsum,
+    softmax,
+    total,
+    transpose,
+)
 from .parse import parse, syntax_tree
 from .shapes import SCALAR, describe, shape_of
 
@@ -84,6 +99,9 @@ class Graph:
     # a term of the cost that reads the leaves directly, outside the graph (a layer's L2
     # penalty, summed over the layers): its derivative adds to theirs
     penalty: sp.Expr = sp.Integer(0)
+    # symbols read by a batch statistic, in one example's graph of a model with statistics:
+    # they have no per-example derivative (the sweep derives none)
+    coupled: frozenset = frozenset()
 
 
 @dataclass
@@ -196,6 +214,7 @@ class Model:
             expr = model._parse(texts[key], where("graph", key), cost=False)
             if len(model.masks) > masks:
                 _check_dropout(texts[key], len(model.masks) - masks, where("graph", key))
+            model._check_statistic(expr, where("graph", key))
             try:
                 shape = shape_of(expr, model.shapes)
             except SpecError as err:
@@ -236,8 +255,10 @@ class Model:
         functions["clip"] = self._clip
         if cost:
             functions["mean"] = mean
+            functions["batch_mean"] = _statistic_in_cost
         else:
             functions["dropout"] = self._dropout
+            functions["batch_mean"] = batch_mean
         try:
             expr = parse(text, names=names, functions=functions, matmul=self._matmul,
                          transpose=self._transpose,
@@ -248,6 +269,27 @@ class Model:
             raise SpecError(f"the node is the constant {expr}; expected an expression of the "
                             "inputs and parameters (write a number where it is used)", **where)
         return expr
+
+    def _check_statistic(self, expr, where):
+        """A node that uses ``batch_mean`` is exactly ``batch_mean(u)`` of a per-example u."""
+        uses = expr.atoms(batch_mean)
+        if not uses:
+            return
+        if self.output is not None or self.stack is not None:
+            raise SpecError("batch_mean(...) is not available in [layers]; write the layers out "
+                            "in [graph]", **where)
+        if not isinstance(expr, batch_mean):
+            raise SpecError(f"batch_mean(...) must be a node's whole expression, found "
+                            f"'{expr}'; expected a node of its own, such as mu = "
+                            "\"batch_mean(z)\", used by name", **where)
+        (arg,) = expr.args
+        if arg.atoms(batch_mean):
+            raise SpecError("batch_mean(...) inside batch_mean(...); expected the statistic "
+                            "as a node of its own, used by name", **where)
+        if not arg.free_symbols & self.per_example_symbols:
+            raise SpecError(f"batch_mean({arg}) of a quantity that is the same for every "
+                            "example; expected the mean of a per-example quantity (an input "
+                            "or a node that depends on one)", **where)
 
     def _matmul(self, left, right):
         (r1, c1), (r2, c2) = shape_of(left, self.shapes), shape_of(right, self.shapes)
@@ -325,6 +367,10 @@ class Model:
 
     def _check_cost(self, where):
         per_example = self.per_example_symbols
+        if self.statistics and self.loss is None:
+            raise SpecError(f"batch statistic '{sorted(self.statistics, key=str)[0]}' in a "
+                            "model without examples; batch_mean(...) needs a cost "
+                            "mean(L) over m examples", **where)
         for m_ in self.cost.expr.atoms(mean):
             (arg,) = m_.args
             if not isinstance(arg, sp.Symbol) or self.variables[arg.name].role != "node":
@@ -429,12 +475,42 @@ class Model:
 
     @property
     def per_example_symbols(self) -> set:
-        """Inputs, and nodes that depend on them: the quantities that differ per example."""
+        """Inputs, and nodes that depend on them: the quantities that differ per example (a
+        batch statistic does not: it is the same for every example of the batch)."""
         out = {v.symbol for v in self.inputs}
         for node in self.nodes:
-            if node.expr.free_symbols & out:
+            if node.expr.free_symbols & out and not isinstance(node.expr, batch_mean):
                 out.add(sp.Symbol(node.name, real=True))
         return out
+
+    @property
+    def statistics(self) -> list[sp.Symbol]:
+        """The batch statistics: nodes ``batch_mean(u)``, and the nodes computed from them
+        alone (with parameters, constants, hyperparameters), in order."""
+        out: list[sp.Symbol] = []
+        per_example = self.per_example_symbols
+        for node in self.nodes:
+            symbol = sp.Symbol(node.name, real=True)
+            if isinstance(node.expr, batch_mean) or (
+                    symbol not in per_example and node.expr.free_symbols & set(out)):
+                out.append(symbol)
+        return out
+
+    @property
+    def coupled(self) -> set:
+        """The symbols that some batch statistic reads, directly or through other nodes: they
+        have no per-example derivative, since through the statistics each example's loss
+        depends on every example's value of them."""
+        exprs = {sp.Symbol(n.name, real=True): n.expr for n in self.nodes}
+        out: set = set()
+        todo = list(self.statistics)
+        while todo:
+            for s in exprs[todo.pop()].free_symbols:
+                if s not in out:
+                    out.add(s)
+                    if s in exprs:
+                        todo.append(s)
+        return out - set(self.statistics)
 
     def stacked_names(self) -> dict[str, str]:
         """Per-example name -> its name stacked over m examples (z -> Z)."""
@@ -456,8 +532,13 @@ class Model:
                 if not v.domain.is_real_line}
 
     def per_example_graph(self) -> Graph:
+        """One example's graph. With batch statistics, they are given (not nodes: leaves that
+        take no gradient), and the symbols they read (:attr:`coupled`) take no per-example
+        derivative (``Graph.coupled``): only what lies after the statistics has one."""
         loss = self.loss
-        nodes = [(sp.Symbol(n.name, real=True), n.expr) for n in self.nodes]
+        statistics = set(self.statistics)
+        nodes = [(sp.Symbol(n.name, real=True), n.expr) for n in self.nodes
+                 if sp.Symbol(n.name, real=True) not in statistics]
         if self.output is not None:  # a block: its output's adjoint comes from outside
             output = sp.Symbol(self.output, real=True)
             return Graph(nodes=nodes, output=output, shapes=self.shapes,
@@ -474,7 +555,7 @@ class Model:
         return Graph(nodes=_needed(nodes, output), output=output, shapes=self.shapes,
                      leaves=[v.symbol for v in self.parameters],
                      binary=self._assumed("binary"), onehot=self._assumed("onehot"),
-                     domains=self._domains())
+                     domains=self._domains(), coupled=frozenset(self.coupled))
 
     def batch_graph(self) -> Graph | None:
         loss = self.loss
@@ -501,7 +582,9 @@ class Model:
 
         nodes = [(subs.get(sp.Symbol(n.name, real=True), sp.Symbol(n.name, real=True)),
                   n.expr.replace(inner, lambda e: colsum(e.args[0].args[0] * e.args[1]))
-                  .xreplace(subs)) for n in self.nodes]
+                  .xreplace(subs).replace(lambda e: isinstance(e, batch_mean),
+                                          lambda e: rowsum(e.args[0]) / M))
+                 for n in self.nodes]
         if self.output is not None:
             output = subs[sp.Symbol(self.output, real=True)]
             return Graph(nodes=nodes, output=output, shapes=shapes,
@@ -528,6 +611,11 @@ class Model:
 
     # derive, check and the notebook's _repr_svg_ are attached by symgrad/__init__.py, the
     # one module above every stage, so that this one imports nothing from above it.
+
+
+def _statistic_in_cost(arg):
+    raise SpecError("batch_mean(...) in the cost; expected it in a node of [graph] (mu = "
+                    "\"batch_mean(z)\"), and mean(...) for the cost's average over the examples")
 
 
 def _table(table) -> dict:
@@ -561,7 +649,7 @@ def _check_new_name(name, variables, dims, **where):
                         "letter)", **where)
     if name in naming.RESERVED:
         raise SpecError(f"'{name}' is reserved for the number of examples", **where)
-    if name in ELEMENTWISE or name in ("sum", "mean", "softmax", "dropout"):
+    if name in ELEMENTWISE or name in ("sum", "mean", "softmax", "dropout", "batch_mean"):
         raise SpecError(f"'{name}' is the name of a function", **where)
     if name in variables or name in dims:
         raise SpecError(f"'{name}' is defined twice", **where)

@@ -283,6 +283,14 @@ class total(Structural):
     nargs = 1
 
 
+class batch_mean(Structural):
+    """``batch_mean(u)`` in a node: the mean of a per-example ``u`` over the m examples of the
+    batch, the same for every example (a batch statistic, of ``u``'s shape per example). Over
+    m examples it is ``rowsum(U)/m``; one example's graph has no form of it."""
+
+    nargs = 1
+
+
 class softmax(Structural):
     """exp(z) / sum(exp(z)) down each column. Not elementwise: its adjoint is derived from
     :meth:`definition` by the same rules as any other expression."""

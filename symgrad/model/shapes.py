@@ -10,7 +10,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .errors import SpecError
-from .ops import Structural, colsum, matmul, rowsum, softmax, total, transpose
+from .ops import Structural, batch_mean, colsum, matmul, rowsum, softmax, total, transpose
 
 SCALAR = (sp.Integer(1), sp.Integer(1))
 
@@ -57,7 +57,7 @@ def shape_of(expr, env) -> tuple:
             return (args[0][0], sp.Integer(1))
         if isinstance(expr, total):
             return SCALAR
-        if isinstance(expr, softmax):
+        if isinstance(expr, (softmax, batch_mean)):
             return args[0]
         raise SpecError(f"no shape rule for {type(expr).__name__}")
     shape = SCALAR

@@ -182,11 +182,17 @@ def text_report(derivation) -> str:
                    f"{node.name} = {example_str(kept)}"
                    " (dropout is the identity)")
     graph = derivation.per_example_graph
-    out += ["", f"per example: derivatives of {graph.output}"]
+    statistics = ", ".join(str(s) for s in model.statistics)
+    given = f", given the batch statistics {statistics}" if statistics else ""
+    out += ["", f"per example{given}: derivatives of {graph.output}"]
     width = max([len(k) for k in derivation.per_example] + [2])
     for name, expr in derivation.per_example.items():
         var = name[1:]
         out.append(f"  {name:<{width}} = d{graph.output}/d{var:<{width}} = {example_str(expr)}")
+    if derivation.no_per_example:
+        out.append(f"  no per-example form for {', '.join(derivation.no_per_example)}: the batch "
+                   f"statistics {statistics} couple the examples (each example's "
+                   f"{graph.output} depends on every example); see the forms over m examples")
     if derivation.batch_graph is not None:
         columns = ", ".join(naming.stacked(v.name) for v in model.inputs)
         out += ["", f"over m examples (examples are the columns of {columns}; "

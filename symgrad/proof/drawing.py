@@ -83,8 +83,13 @@ def drawing(derivation) -> Drawing:
     if is_stacked(derivation):
         return _stack(derivation)
     graph, model = derivation.per_example_graph, derivation.model
-    places = _places(graph.nodes, {}, lambda s: _role(s, graph, model), _order(model))
-    edges = [Edge(p, s, False) for s, f in graph.nodes for p in _inputs(f, places)]
+    nodes = graph.nodes
+    if model.statistics:  # drawn in their places, fed by what they average
+        kept = set(dict(nodes)) | set(model.statistics)
+        nodes = [(sp.Symbol(n.name, real=True), n.expr) for n in model.nodes
+                 if sp.Symbol(n.name, real=True) in kept]
+    places = _places(nodes, {}, lambda s: _role(s, graph, model), _order(model))
+    edges = [Edge(p, s, False) for s, f in nodes for p in _inputs(f, places)]
     for step in derivation.per_example_steps.values():
         for c in step.contributions:
             edges.append(Edge(c.consumer, c.var, True, _label(c, graph)))

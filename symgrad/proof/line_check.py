@@ -29,7 +29,7 @@ from ..calculus.canonical_form import Canonical
 from ..calculus.chain import adjoint_symbol
 from ..calculus.rules import backprop
 from ..model.graph import M
-from ..model.ops import Structural, as_expr, colsum, matmul, rowsum, total, transpose
+from ..model.ops import Structural, as_expr, colsum, mask, matmul, rowsum, total, transpose
 from ..model.shapes import SCALAR, shape_of
 from ..printing.printers import batch_str
 from .steps import AtExample, ExampleSum, Partial, PartialOf, Times, Total
@@ -82,6 +82,15 @@ class Scope:
         return sp.Add(*[c.expr for c in backprop(expr, as_expr(seed), self.shapes)
                         if c.var == var])
 
+    def partial(self, u, v):
+        """∂u/∂v of u's own formula, entry by entry: where v is broadcast in it (a batch
+        statistic, one column, in a node of m columns), each entry's derivative, not summed."""
+        fwd = self.defs[u]
+        masked, unmask = mask(fwd)
+        if shape_of(v, self.shapes) != shape_of(u, self.shapes) and v in masked.free_symbols:
+            return sp.diff(masked, v).xreplace(unmask)
+        return self.derivative(fwd, v)
+
     def tie(self, expr):
         for sym, fwd in reversed(self.graph.nodes):
             expr = expr.xreplace({sym: fwd})
@@ -94,8 +103,7 @@ class Scope:
             if isinstance(e, ExampleSum):
                 return self.sum_over_examples(e.args[0])
             if isinstance(e, Partial):
-                u, v = e.args
-                return self.derivative(self.defs[u], v)
+                return self.partial(*e.args)
             if isinstance(e, PartialOf):
                 body, v = e.args
                 return self.derivative(walk(body), v)

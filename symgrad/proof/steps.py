@@ -39,6 +39,7 @@ from ..model.graph import M, mean
 from ..model.ops import (
     Phi,
     Structural,
+    batch_mean,
     clip,
     colsum,
     expm1,
@@ -383,7 +384,7 @@ class _Builder:
         s.blocks.append(Paragraph(
             ("For one training example the model computes, node by node:",) if has_examples
             else ("The model computes, node by node:",), own=bool(self.model.description)))
-        s.blocks.append(Equations([Line(sym, fwd) for sym, fwd in self.pe.nodes]))
+        s.blocks += self.forward_blocks()
         if has_examples:
             s.blocks += self.cost_blocks()
         dims: list = []
@@ -397,7 +398,52 @@ class _Builder:
         s.blocks += self.constant_blocks()
         s.blocks += self.domain_blocks()
         s.blocks += self.assumption_blocks()
+        s.blocks += self.coupling_blocks()
         return s
+
+    def forward_blocks(self) -> list:
+        """The nodes' definitions; a batch statistic's over the m examples, in its place."""
+        statistics = self.model.statistics
+        if not statistics:
+            return [Equations([Line(sym, fwd) for sym, fwd in self.pe.nodes])]
+        coupled = self.pe.coupled
+        before = [Line(sym, fwd) for sym, fwd in self.pe.nodes if sym in coupled]
+        after = [Line(sym, fwd) for sym, fwd in self.pe.nodes if sym not in coupled]
+        defs = {sp.Symbol(n.name, real=True): n.expr for n in self.model.nodes}
+        i = sp.Symbol("i")
+        stats = [Line(sym, defs[sym].replace(lambda e: isinstance(e, batch_mean),
+                                             lambda e: ExampleSum(e.args[0]) / M),
+                      ("definition of ", sym)) for sym in statistics]
+        return [Equations(before),
+                Paragraph(("The batch statistics are means over the ", M, " examples of the "
+                           "batch, numbered by ", i, ":")),
+                Equations(stats, scope="batch"),
+                Paragraph(("and then, for each example:",)),
+                Equations(after)]
+
+    def coupling_blocks(self) -> list:
+        """Why a model with batch statistics has no per-example derivative of what they read."""
+        statistics = self.model.statistics
+        if not statistics:
+            return []
+        coupled = sorted({v.symbol for v in self.model.variables.values()
+                          if v.role in ("node", "parameter")} & self.pe.coupled, key=str)
+        nodes = [s for s in coupled if s in dict(self.pe.nodes)]
+        L, i, j = self.pe.output, sp.Symbol("i"), sp.Symbol("j")
+        first = (nodes or coupled)[0]
+        return [Paragraph((
+            "No per-example form exists for ", *_listed(coupled, " and "), ". The batch "
+            "statistics ", *_listed(statistics, " and "), " are the same for every example "
+            "but are computed from all of them: they couple the examples. Through them the "
+            "loss ", AtExample(L), " of example ", i, " depends on the ", first, " of every "
+            "example of the batch, not only on its own ", AtExample(first), ", so the "
+            "derivative of the cost with respect to ", AtExample(first), " sums terms from "
+            "the losses of all examples ", j, " of the batch; one example's loss alone does "
+            "not give it. Below, one example's derivatives take the "
+            "statistics as given (they hold for the nodes and parameters after them, which "
+            "only their own example's loss reads); the derivatives of ",
+            *_listed(coupled + list(statistics), " and "), " are derived over the ", M,
+            " examples, in the batch form."), own=True)]
 
     def constant_blocks(self) -> list:
         """What the constants are: the same for every example, not stacked, not trained."""
@@ -524,6 +570,8 @@ class _Builder:
     def example_section(self) -> Section:
         graph, steps = self.pe, self.d.per_example_steps
         title = "Derivatives for one example" if self.batch is not None else "Derivatives"
+        if self.model.statistics:
+            title += ", given the batch statistics"
         s = Section((title,))
         s.blocks.append(self.notation_paragraph(graph.output))
         for step in steps.values():
@@ -737,8 +785,11 @@ class _Builder:
         example = [AtExample(x) for x in pe_nodes[:1]]
         i = sp.Symbol("i")
         columns = sorted((stacked[x] for x in stacked if x != loss), key=str)
+        coupled = {stacked.get(v, v) for v in self.pe.coupled} | set(self.model.statistics)
+        coupled = [v for v in steps if v in coupled and v not in graph.leaves]
         node_adjoints = [st.adjoint for st in steps.values()
-                         if st.var not in graph.leaves and st.var != loss]
+                         if st.var not in graph.leaves and st.var != loss
+                         and st.var not in coupled]
         params = [p for p in graph.leaves if p in steps]
         intro = ["Stack the examples as columns: column ", i, " of ", *_listed(columns),
                  " is the quantity of example ", i, " (for instance ", *example,
@@ -749,6 +800,16 @@ class _Builder:
                  *_listed([sp.Eq(adjoint_symbol(p), Total(graph.output, p), evaluate=False)
                            for p in params]), "."]
         s.blocks.append(Paragraph(tuple(intro), scope="batch"))
+        if coupled:
+            adjoints = [adjoint_symbol(stacked.get(v, v)) for v in coupled]
+            s.blocks.append(Paragraph((
+                "The batch statistics couple the examples, so ", *_listed(adjoints, " and "),
+                " are not stacked per-example derivatives: each is ", M, " times the "
+                "derivative of the cost, that is the derivative of the sum of every "
+                "example's loss (column ", i, " of a stacked one collects what example ", i,
+                "'s value contributes to all the losses through the statistics). A "
+                "statistic's derivative sums over the examples that read it.",),
+                scope="batch", own=True))
 
         sub = Section(("The backward pass on whole matrices",), level=2)
         sub.blocks.append(Paragraph((
@@ -766,8 +827,18 @@ class _Builder:
         avg.blocks.append(Paragraph((
             AVERAGING,)))
         for p in graph.leaves:
-            if p in steps:
+            if p in steps and p not in self.pe.coupled:
                 avg.blocks.append(Equations(self.average_lines(p, stacked), scope="batch"))
+        direct = [p for p in graph.leaves if p in steps and p in self.pe.coupled]
+        if direct:
+            avg.blocks.append(Paragraph((
+                *_listed(direct, " and "), " reach" + ("es" if len(direct) == 1 else "") +
+                " the cost through the batch statistics, so the derivative is no mean of "
+                "per-example derivatives: the chain rule over the ", M,
+                " examples gives it directly."), own=True))
+        for p in direct:
+            avg.blocks.append(Equations(self.chain_lines(steps[p], graph, steps, "batch"),
+                                        scope="batch"))
         s.blocks.append(avg)
         return s
 

@@ -94,6 +94,11 @@ CLAIMS = {
     "elu_network": ("dz1", "(heaviside(z1) + exp(z1)*heaviside(-expm1(z1)))*(w2 @ dz2)",
                     "heaviside(z1)*(w2 @ dz2)"),
     "tied_autoencoder": ("dh", "W @ (rec - x)", "W.T @ (rec - x)"),
+    # the three-term form of Ioffe & Szegedy 2015, section 3, over m examples; the slip drops
+    # the statistics' terms (as if one example's derivative existed)
+    "batchnorm_network": ("dZ1", "gamma1/(m*sqrt(var1 + eps))*(m*dZtilde1 - "
+                                 "sum(dZtilde1, axis=1) - Zhat1*sum(dZtilde1*Zhat1, axis=1))",
+                          "gamma1*dZtilde1/sqrt(var1 + eps)"),
 }
 # proofs that take more than about 5 s on the project's 2-core machine: slow, so that
 # pytest -m "not slow" stays quick (CI runs them all)
@@ -103,7 +108,7 @@ SLOW_PROOFS = {"rnn_unrolled", "leaky_relu_network", "three_layer_mixed", "contr
                "two_layer_mixed", "exponential_loss", "log_cosh_regression", "cauchy_regression",
                "softmax_l2", "autoencoder", "gelu_network", "probit_regression", "elu_network",
                "focal_loss_tunable", "huber_regression", "tied_autoencoder", "msle_regression",
-               "siren_network", "epsilon_insensitive_svr"}
+               "siren_network", "epsilon_insensitive_svr", "batchnorm_network"}
 LEARNING_RATES = {"exponential_loss": 0.05, "gamma_glm": 0.05}  # others: 0.1
 
 

@@ -509,6 +509,31 @@ def matrix_factorization(params, arrays, hyper):
     return {"dPu": ((err * q) @ u.T + lambd * Pu) / m, "dQv": ((err * p) @ v.T + lambd * Qv) / m}
 
 
+def batchnorm_network(params, arrays, hyper):
+    # z1 = W1 x normalized over the batch: zhat = (z1 - mu)/sqrt(var + eps), ztilde = gamma zhat
+    # + beta, a1 = relu(ztilde), a2 = sigmoid(w2^T a1 + b2). dZ2 = A2 - Y; dZtilde = w2 dZ2 *
+    # [Ztilde > 0]; dgamma = sum(dZtilde * Zhat)/m, dbeta = sum(dZtilde)/m (row sums), and the
+    # three-term form dZ1 = gamma/(m sqrt(var + eps)) (m dZtilde - sum(dZtilde) - Zhat
+    # sum(dZtilde * Zhat)) (Ioffe & Szegedy 2015, section 3, with dZtilde the cost's m-fold
+    # derivative, as dZ is throughout)
+    X, y, eps = arrays["x"], arrays["y"], hyper["eps"]
+    m = X.shape[1]
+    z1 = params["W1"] @ X
+    mu = z1.mean(axis=1, keepdims=True)
+    var = ((z1 - mu) ** 2).mean(axis=1, keepdims=True)
+    zhat = (z1 - mu) / np.sqrt(var + eps)
+    ztilde = params["gamma1"] * zhat + params["beta1"]
+    a1 = relu(ztilde)
+    dz2 = sigmoid(params["w2"].T @ a1 + params["b2"]) - y
+    dztilde = params["w2"] @ dz2 * step(ztilde)
+    dz1 = params["gamma1"] / (m * np.sqrt(var + eps)) * (
+        m * dztilde - dztilde.sum(axis=1, keepdims=True)
+        - zhat * (dztilde * zhat).sum(axis=1, keepdims=True))
+    return {"dW1": dz1 @ X.T / m, "dgamma1": (dztilde * zhat).sum(axis=1, keepdims=True) / m,
+            "dbeta1": dztilde.sum(axis=1, keepdims=True) / m, "dw2": a1 @ dz2.T / m,
+            "db2": float(dz2.sum() / m)}
+
+
 GRADIENTS = {f.__name__: f for f in (
     ridge_regression, pseudo_huber_regression, log_cosh_regression, tanh_mse, cauchy_regression,
     weighted_least_squares, multi_output_regression, gaussian_nll, factorization_machine,
@@ -520,5 +545,5 @@ GRADIENTS = {f.__name__: f for f in (
     matrix_factorization,
     mae_regression, huber_regression, epsilon_insensitive_svr, probit_regression,
     msle_regression, focal_loss_tunable, gelu_network, siren_network, elu_network,
-    tied_autoencoder,
+    tied_autoencoder, batchnorm_network,
 )}
