@@ -475,3 +475,18 @@ def test_a_hyperparameter_inside_the_layers_reaches_forward(tmp_path):
     assert "def forward(params, X, alpha=0.01):" in source
     rows = verify(d, trials=1)
     assert rows and all(row.passed for row in rows)
+
+
+def test_trainings_option_names_are_refused_for_hyperparameters_only():
+    """train(..., beta1=...) is Adam's option: a hyperparameter (also a keyword of train())
+    may not be called beta1, but a parameter may (batch norm's shift), as its name is set only
+    inside forward() and backward()."""
+    text = (ROOT / "derivations" / "logistic_regression.toml").read_text()
+    as_parameter = text.replace('b = "scalar"', 'beta1 = "scalar"').replace("w @ x + b",
+                                                                            "w @ x + beta1")
+    module = render(symgrad.loads(as_parameter).derive())
+    assert 'params["beta1"]' in module and "def update_parameters_with_adam(" in module
+    as_hyper = (text.replace("w @ x + b", "w @ x + b + beta1")
+                .replace("[parameters]", '[hyperparameters]\nbeta1 = "a shift"\n\n[parameters]'))
+    with pytest.raises(SpecError, match="'beta1' is taken"):
+        render(symgrad.loads(as_hyper).derive())
