@@ -9,7 +9,7 @@ from symgrad.model.ops import ELEMENTWISE
 README = Path(__file__).resolve().parents[1] / "README.md"
 # what a spec writes besides ELEMENTWISE's functions (symgrad.model.graph.Model._parse): add a
 # new structural operation here and a row to README's table
-STRUCTURAL = {"softmax", "sum", "mean", "**", ".T", "@"}
+STRUCTURAL = {"softmax", "sum", "mean", "**", ".T", "@", "dropout", "batch_mean"}
 
 
 def table_rows() -> dict[str, list[str]]:
