@@ -820,12 +820,13 @@ def refuse_taken(model, owners, taken) -> None:
 
 
 def gradient_form(param, result, shapes, scalar):
-    """A parameter's gradient as the module returns it, and how to wrap it: a float for a
-    scalar parameter; an array of the parameter's shape otherwise (NumPy's sum of all
-    entries is 0-d, so a (1, 1) parameter's sums keep their axes, as symgrad's shapes
-    say they do)."""
+    """A parameter's gradient as the module returns it, and how to wrap it: a scalar
+    parameter's as the array library gives it (a NumPy scalar, a 0-d CuPy array: never
+    float(), which would copy it from a GPU at every step); an array of the parameter's
+    shape otherwise (NumPy's sum of all entries is 0-d, so a (1, 1) parameter's sums keep
+    their axes, as symgrad's shapes say they do)."""
     if scalar:
-        return result, "float"
+        return result, None
     if shapes[param] == SCALAR:
         def keepdims(summed):  # total(u) as a (1, 1) array
             (u,) = summed.args
