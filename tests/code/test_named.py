@@ -144,8 +144,11 @@ def test_signatures(generated):
         "backward": "(params, cache, inputs, labels, marg=1.0)",
         "propagate": "(params, inputs, labels, marg=1.0)",
         "train": "(inputs, labels, num_iterations=2000, learning_rate=0.005, print_cost=False, "
-                 "params=None, seed=0, marg=1.0)",
+                 "params=None, seed=0, dims=None, method='random', "
+                 "dtype=<class 'numpy.float64'>, marg=1.0)",
         "predict": "(params, inputs)",
+        "gradient_check": "(params, inputs, labels, marg=1.0, epsilon=1e-07)",
+        "summary": "(params, inputs, labels, validation=None)",
     }
     for function, signature in signatures.items():
         assert str(inspect.signature(getattr(mod, function))) == signature, function

@@ -58,6 +58,11 @@ PARAMETER_SHAPES = {
 # The rows of X and of Y: sizes the data fixes.
 FEATURES = "n_x"
 LABEL_SIZE = "n_y"
+# The weights (the factors of a matrix product) and the units each reads, for
+# initialize_parameters(); the other parameters are biases, which start at 0.
+WEIGHTS = {
+    "W": "n_x",
+}
 # Sizes of the dimensions the data does not fix, for train() without params.
 HIDDEN_SIZES = {}
 # The most memory, in bytes, that the command line lets one run take: for the numbers read
@@ -85,25 +90,61 @@ def logsumexp(z):
 # ----- the model
 
 
-def initialize_parameters(dims, method="zeros", seed=0):
-    """Parameters with the shapes of PARAMETER_SHAPES, sized by dims ({"n_x": 4}).
+def weight_initializer(method, seed, scale=0.01, dtype=np.float64):
+    """draw(shape, fan_in): a weight that reads fan_in units, its entries N(0, 1) times
+    scale (method="random"), sqrt(2 / fan_in) ("he", for ReLU layers) or
+    sqrt(1 / fan_in) ("xavier"); method="zeros": 0. The numbers come from
+    np.random.RandomState(seed), which draws those of the course's np.random.seed(seed)
+    then np.random.randn(...), one draw after the other, and which NumPy keeps the same
+    in every version."""
+    factors = {
+        "zeros": lambda fan_in: 0.0,
+        "random": lambda fan_in: scale,
+        "he": lambda fan_in: np.sqrt(2 / fan_in),
+        "xavier": lambda fan_in: np.sqrt(1 / fan_in),
+    }
+    if method not in factors:
+        raise ValueError(f"method must be one of {', '.join(factors)}, not {method!r}")
+    rng = np.random.RandomState(seed)
 
-    method="zeros" starts every parameter at 0; method="random" draws every entry
-    from N(0, 1) * 0.01 (seeded with seed), so that hidden units differ.
+    def draw(shape, fan_in):
+        if method == "zeros":
+            return np.zeros(shape, dtype)
+        return (rng.randn(*shape) * factors[method](fan_in)).astype(dtype, copy=False)
+
+    return draw
+
+
+def as_dtype(value, dtype):
+    """value (an array, a dict of arrays, a float or None) in dtype, where it is an array
+    of another dtype: converted where it lies (a CuPy array stays on its GPU)."""
+    if isinstance(value, dict):
+        return {name: as_dtype(entry, dtype) for name, entry in value.items()}
+    if hasattr(value, "astype") and value.dtype != dtype:
+        return value.astype(dtype)
+    return value
+
+
+def initialize_parameters(dims, method="random", seed=0, scale=0.01, dtype=np.float64):
+    """Parameters with the shapes of PARAMETER_SHAPES, sized by dims ({"n_x": 4}), in
+    dtype: the weights (WEIGHTS) drawn by weight_initializer(method, seed, scale) in
+    the order of PARAMETER_SHAPES, the other parameters (biases) at 0.
+
+    The course's numbers: its shallow network's initialize_parameters(n_x, n_h, n_y)
+    (np.random.seed(2), randn * 0.01) is initialize_parameters(dims, "random", 2).
     """
-    if method not in ("zeros", "random"):
-        raise ValueError(f"method must be 'zeros' or 'random', not {method!r}")
-    rng = np.random.default_rng(seed)
+    draw = weight_initializer(method, seed, scale, dtype)
     params = {}
     for name, shape in PARAMETER_SHAPES.items():
         missing = [d for d in shape if isinstance(d, str) and d not in dims]
         if missing:
             raise ValueError(f"dims gives no size for {missing[0]!r}")
         size = tuple(dims[d] if isinstance(d, str) else d for d in shape)
-        if method == "zeros":
-            value = np.zeros(size)
+        if name in WEIGHTS:
+            fan_in = WEIGHTS[name]
+            value = draw(size, dims[fan_in] if isinstance(fan_in, str) else fan_in)
         else:
-            value = rng.standard_normal(size) * 0.01
+            value = np.zeros(size, dtype)
         params[name] = float(value) if shape == () else value
     return params
 
@@ -163,6 +204,36 @@ def propagate(params, X, Y):
     return grads, cost
 
 
+def gradient_check(params, X, Y, epsilon=1e-7):
+    """The course's gradient_check_n: every entry of every parameter moved by
+    +epsilon and -epsilon, the two-sided differences (J+ - J-) / (2 epsilon) compared
+    with backward()'s gradients, difference = ||grad - approx|| / (||grad|| + ||approx||),
+    printed and returned; below 2e-7, backward() agrees with the cost. The costs are
+    taken in float64, on a copy of params (NumPy arrays)."""
+    theta = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
+    X, Y = as_dtype(X, np.float64), as_dtype(Y, np.float64)
+    cache = forward(theta, X)
+    grads = backward(theta, cache, X, Y)
+    grad, approx = [], []
+    for name, value in theta.items():
+        for index in np.ndindex(value.shape):
+            entry = value[index]
+            costs = []
+            for shifted in (entry + epsilon, entry - epsilon):
+                value[index] = shifted
+                cost = compute_cost(theta, X, Y)
+                costs.append(cost)
+            value[index] = entry
+            approx.append((costs[0] - costs[1]) / (2 * epsilon))
+            grad.append(np.asarray(grads[f"d{name}"])[index])
+    grad, approx = np.array(grad), np.array(approx)
+    norms = np.linalg.norm(grad) + np.linalg.norm(approx)
+    difference = float(np.linalg.norm(grad - approx) / norms) if norms else 0.0
+    verdict = "backward() agrees" if difference < 2e-7 else "a gradient may be wrong"
+    print(f"gradient check: difference {difference:.3g} ({verdict})")
+    return difference
+
+
 def update_parameters(params, grads, learning_rate):
     """One step of gradient descent: a new dict; params is left as it is."""
     return {
@@ -192,32 +263,66 @@ def train(
     print_cost=False,
     params=None,
     seed=0,
+    dims=None,
+    method="random",
+    dtype=np.float64,
 ):
     """Gradient descent; returns (params, costs), the cost recorded at iterations
     0, 100, 200, ... before that iteration's update. Without params, training
-    starts from initialize_parameters(dims, "random", seed), dims
-    from the data and HIDDEN_SIZES."""
+    starts from initialize_parameters(dims, method, seed), dims from the data, from
+    the dims given ({"n_h": 16}) and from HIDDEN_SIZES. The data and the parameters
+    are kept in dtype (np.float32 halves memory and time) and stay on the device of
+    the arrays given (CuPy arrays train on the GPU)."""
+    X, Y = as_dtype(X, dtype), as_dtype(Y, dtype)
     if params is None:
-        dims = {**HIDDEN_SIZES, **data_dims(X, Y)}
-        params = initialize_parameters(dims, method="random", seed=seed)
+        dims = {**HIDDEN_SIZES, **(dims or {}), **data_dims(X, Y)}
+        params = initialize_parameters(dims, method, seed, dtype=dtype)
+    params = as_dtype(params, dtype)
     costs = []
     for i in range(num_iterations):
         cache = forward(params, X)
         grads = backward(params, cache, X, Y)
-        if i % 100 == 0:
-            cost = float(cost_from_cache(params, cache, X, Y))
+        if i % 100 == 0:  # the cost stays an array (on a GPU) until printed
+            cost = cost_from_cache(params, cache, X, Y)
             costs.append(cost)
             if print_cost:
-                print(f"Cost after iteration {i}: {cost:f}")
+                print(f"Cost after iteration {i}: {float(cost):f}")
         params = update_parameters(params, grads, learning_rate)
         del cache, grads  # their memory is free for the next pass to reuse
-    return params, costs
+    return params, [float(cost) for cost in costs]
 
 
 def predict(params, X):
     """The predicted class of each example, shape (1, m): where A is largest."""
     A = forward(params, X)["A"]
     return np.argmax(A, axis=0, keepdims=True)
+
+
+def predict_proba(params, X):
+    """The probability of each class for each example, A, shape (n_y, m):
+    each column sums to 1."""
+    return forward(params, X)["A"]
+
+
+def scores(params, X, Y):
+    """The accuracy of predict() on (X, Y), Y one-hot, and the cost there (floats)."""
+    classes = np.argmax(Y, axis=0, keepdims=True)
+    accuracy = float(np.mean(predict(params, X) == classes))
+    return {"accuracy": accuracy, "cost": compute_cost(params, X, Y)}
+
+
+def summary(params, X, Y, validation=None):
+    """How well params fit the training data and, where given, validation, a pair
+    (X, Y) held out: a line each, with what scores() measures."""
+    sets = [("train", X, Y)]
+    if validation is not None:
+        sets.append(("validation", *validation))
+    lines = []
+    for name, data, truth in sets:
+        measured = scores(params, data, truth).items()
+        text = ", ".join(f"{key} {value:.6g}" for key, value in measured)
+        lines.append(f"{name}: {text}")
+    return "\n".join(lines)
 
 
 # ----- the command line: python softmax_regression.py train|predict ...
@@ -258,12 +363,6 @@ def check_labels(Y, where):
     """Raise DataError unless every column of Y is one-hot."""
     if not (np.isin(Y, (0.0, 1.0)).all() and (Y.sum(axis=0) == 1).all()):
         raise DataError(f"{where}: a column of Y must be one-hot (0s and one 1)")
-
-
-def summary(params, X, Y):
-    """How well params fit (X, Y), in one line."""
-    accuracy = float(np.mean(predict(params, X) == np.argmax(Y, axis=0, keepdims=True)))
-    return f"accuracy {100 * accuracy:.2f}% on {X.shape[1]} examples"
 
 
 def read_arrays(path, what):
@@ -547,6 +646,12 @@ def main(argv=None):
         default=0,
         help="for random initialisation",
     )
+    fit.add_argument(
+        "--dtype",
+        choices=["float32", "float64"],
+        default="float64",
+        help="the numbers' type in training (default float64)",
+    )
     for name, size in HIDDEN_SIZES.items():
         fit.add_argument(
             f"--{name}",
@@ -569,7 +674,7 @@ def main(argv=None):
             dims = {**hidden, **data_dims(X, Y)}
             sizes = "".join(f" --{name} {size}" for name, size in hidden.items())
             check_memory(dims, X.shape[1], f"{args.data}{sizes}")
-            params = initialize_parameters(dims, "random", args.seed)
+            params = initialize_parameters(dims, seed=args.seed, dtype=args.dtype)
             params, _ = train(
                 X,
                 Y,
@@ -577,6 +682,7 @@ def main(argv=None):
                 learning_rate=args.learning_rate,
                 print_cost=True,
                 params=params,
+                dtype=args.dtype,
             )
             if not all(np.isfinite(value).all() for value in params.values()):
                 raise DataError("training diverged; try a smaller --learning-rate")
