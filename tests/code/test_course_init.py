@@ -155,3 +155,17 @@ def test_an_unknown_method_is_refused(deep, shallow):
                  lambda: shallow.initialize_parameters({"n_x": 2, "n_h": 3}, "uniform")):
         with pytest.raises(ValueError, match="method must be one of zeros, random, he, xavier"):
             call()
+
+
+def test_the_l_layer_applications_initialisation(deep):
+    """Course 1, week 4, "Deep Neural Network Application_ Image Classification/
+    dnn_app_utils_v3.py", initialize_parameters_deep: np.random.seed(1), then for each layer
+    randn(n_l, n_prev) / np.sqrt(n_prev) and zeros; its notebook prints no initial values
+    (its cost table needs the cat images), so the recipe itself is run here."""
+    layer_dims = [12288, 20, 7, 5, 1]
+    rng = np.random.RandomState(1)
+    params = deep.initialize_parameters(layer_dims, "xavier", seed=1)
+    for l in range(1, len(layer_dims)):
+        expected = rng.randn(layer_dims[l], layer_dims[l - 1]) / np.sqrt(layer_dims[l - 1])
+        assert np.allclose(params[f"W{l}"], expected, rtol=1e-15, atol=0)
+        assert params[f"b{l}"].shape == (layer_dims[l], 1) and not params[f"b{l}"].any()
