@@ -51,8 +51,10 @@ def softmax(z):
     return e / np.sum(e, axis=0, keepdims=True)
 
 
+# What the printed code calls beyond NumPy: the functions above, and math (a number's root
+# prints as math.sqrt(2), a Python float, as in the generated module)
 FUNCTIONS = {"sigmoid": sigmoid, "relu": relu, "softplus": softplus, "leaky_relu": leaky_relu,
-             "softmax": softmax, "erf": erf, "Phi": Phi}
+             "softmax": softmax, "erf": erf, "Phi": Phi, "math": math}
 
 
 def evaluate(expr, env: dict):

@@ -37,12 +37,14 @@ from ..model.ops import (
     colsum,
     dropout,
     leaky_relu,
+    matmul,
     relu,
     rowsum,
     sigmoid,
     softmax,
     softplus,
     total,
+    transpose,
 )
 from ..model.shapes import SCALAR, shape_of
 from ..printing.printers import NumpyPrinter, batch_str, example_str
@@ -132,6 +134,7 @@ class Parameter:
     grad: str  # the key of its gradient: dw
     shape: str  # a Python literal: ("n_x", 1), or () for a float
     text: str  # for people: "(n_x, 1) array" or "float"
+    fan_in: str | None = None  # a weight (a factor of a matmul): the units it reads; None: a bias
 
 
 @dataclass(frozen=True)
@@ -209,7 +212,7 @@ class Layer:
 class LayerParameter:
     name: str  # W
     shape: str  # a Python literal with the layer's dimension names: ("n_l", "n_prev")
-    initial: str  # the code that initializes it, in n_l and n_prev: draw((n_l, n_prev))
+    initial: str  # the code that initializes it, in n_l and n_prev: draw((n_l, n_prev), n_prev)
 
 
 @dataclass(frozen=True)
@@ -256,7 +259,7 @@ class CodeContext:
     bounded: bool  # a hyperparameter's domain is not all reals: the CLI needs number_in()
     features: str  # a Python literal: the rows of X, "n_x" or an int
     hidden_sizes: tuple[tuple[str, int], ...]  # dimensions that the data does not fix
-    default_init: str  # how train() starts without params: "zeros" or "random"
+    default_init: str  # how train() starts without params: "zeros", "random" or "he"
     random_scale: float
     label: Label
     forward: Function
@@ -269,6 +272,8 @@ class CodeContext:
     prediction_key: str  # a Python expression: its key in forward()'s dict
     prediction_text: str  # for people
     threshold: str  # binary labels: predict 1 where the prediction exceeds this
+    probability: bool  # the prediction is a probability (a sigmoid, a softmax): predict_proba
+    grad_key: str  # an f-string's text: the gradient key of a parameter held in `name`
     layers: Layers | None = None  # a stack of layers, looped over (model_layers.py.jinja)
     # Several inputs or labels (named): the functions take dicts of arrays, inputs and labels,
     # rather than X and Y; x_arg and y_arg are the arguments' names either way.
@@ -692,9 +697,11 @@ class _Builder:
             shapes[adjoint_symbol(v.symbol)] = shapes[v.symbol]
         return shapes
 
-    def prediction(self) -> tuple[str, str]:
-        """The node predict() reads (the last label-free node the cost uses) and, for binary
-        labels, the threshold: 0.5 for a sigmoid output, 0 for a score."""
+    def prediction(self) -> tuple[str, str, bool]:
+        """The node predict() reads (the last label-free node the cost uses); for binary
+        labels, the threshold: 0.5 for a sigmoid output, 0 for a score; and whether the node
+        is a probability (a sigmoid, or a softmax down the columns), which predict_proba
+        returns."""
         labelled = {s for s, _ in self.cost_nodes}
         used = set()
         for _, e in self.cost_nodes:
@@ -705,7 +712,8 @@ class _Builder:
                             "nothing to predict with", file=self.model.source)
         node = candidates[-1]
         definition = dict(self.nodes)[node]
-        return node.name, "0.5" if isinstance(definition, sigmoid) else "0.0"
+        probability = isinstance(definition, (sigmoid, softmax))
+        return node.name, "0.5" if isinstance(definition, sigmoid) else "0.0", probability
 
     def label(self) -> Label:
         """How predict() and the command line read the (first) label."""
@@ -815,7 +823,8 @@ class _Builder:
         backward, grads = self.backward()
         forward, cost = self.forward(), self.cost()
         features, hidden = self.dims()
-        prediction, threshold = self.prediction()
+        prediction, threshold, probability = self.prediction()
+        fan_ins = weight_fan_ins([e for _, e in self.nodes], self.params)
         has_matrix = any(v.shape[0] != 1 and v.shape[1] != 1 for v in self.params)
         return CodeContext(
             name=self.model.name,
@@ -823,7 +832,8 @@ class _Builder:
             docstring=self.docstring(label, grads),
             helpers=self.helpers(forward, cost, backward),
             parameters=tuple(Parameter(v.name, naming.adjoint(v.name), _shape_literal(v),
-                                       _param_text(v)) for v in self.params),
+                                       _param_text(v), fan_ins.get(v.name))
+                             for v in self.params),
             **hyperparameter_fields(self.hyper, self.forward_hyper(), bool(self.masks)),
             features=features,
             hidden_sizes=hidden,
@@ -841,6 +851,8 @@ class _Builder:
             prediction_key=python_string(prediction),
             prediction_text=prediction,
             threshold=threshold,
+            probability=probability,
+            grad_key=naming.adjoint("{name}"),
             named=self.named,
             x_arg="inputs" if self.named else "X",
             y_arg="labels" if self.named else "Y",
@@ -870,12 +882,13 @@ def refuse_taken(model, owners, taken) -> None:
 
 
 def gradient_form(param, result, shapes, scalar):
-    """A parameter's gradient as the module returns it, and how to wrap it: a float for a
-    scalar parameter; an array of the parameter's shape otherwise (NumPy's sum of all
-    entries is 0-d, so a (1, 1) parameter's sums keep their axes, as symgrad's shapes
-    say they do)."""
+    """A parameter's gradient as the module returns it, and how to wrap it: a scalar
+    parameter's as the array library gives it (a NumPy scalar, a 0-d CuPy array: never
+    float(), which would copy it from a GPU at every step); an array of the parameter's
+    shape otherwise (NumPy's sum of all entries is 0-d, so a (1, 1) parameter's sums keep
+    their axes, as symgrad's shapes say they do)."""
     if scalar:
-        return result, "float"
+        return result, None
     if shapes[param] == SCALAR:
         def keepdims(summed):  # total(u) as a (1, 1) array
             (u,) = summed.args
@@ -919,6 +932,23 @@ def _needed_temps(expr, temps):
         if temp in needed:
             needed |= value.free_symbols & names
     return needed
+
+
+def weight_fan_ins(exprs, params) -> dict[str, str]:
+    """The weights among params, each with the units it reads (a Python literal of a size): a
+    weight is a factor of a matmul, and reads the dimension that the product sums over
+    (W @ A: W's columns; w.T @ X: w's rows). The other parameters are biases, which
+    initialize_parameters() starts at 0."""
+    by_symbol = {v.symbol: v for v in params}
+    found = {}
+    for expr in exprs:
+        for product in expr.atoms(matmul):
+            for side, factor in enumerate(product.args):
+                moved = isinstance(factor, transpose)
+                v = by_symbol.get(factor.args[0] if moved else factor)
+                if v is not None:  # the left factor sums over its columns, the right its rows
+                    found.setdefault(v.name, _size_literal(v.shape[(1 - side) ^ moved]))
+    return found
 
 
 def _size_literal(d) -> str:

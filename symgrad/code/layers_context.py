@@ -384,7 +384,8 @@ class _LayersBuilder(_Builder):
         shape = "(" + ", ".join(python_string(d) if not d.isdigit() else d for d in dims) + ")"
         size = "(" + ", ".join(dims) + ")"
         matrix = all(not d.isdigit() for d in dims)  # a weight: drawn; a bias: zeros
-        return LayerParameter(v.name, shape, f"draw({size})" if matrix else f"np.zeros({size})")
+        initial = f"draw({size}, {dims[1]})" if matrix else f"np.zeros({size}, dtype)"
+        return LayerParameter(v.name, shape, initial)
 
     def docstring_layers(self, label) -> tuple[str, ...]:
         stack, model = self.stack, self.model
@@ -455,7 +456,7 @@ class _LayersBuilder(_Builder):
         cost = self.cost_function()
         layers = self.layers()
         features, _ = self.dims()
-        prediction, threshold = self.prediction()
+        prediction, threshold, probability = self.prediction()
         helpers = self.helpers(cost, *[Function(part.loads, part.body + part.to_previous)
                                        for part in (layers.hidden_forward, layers.output_forward,
                                                     layers.hidden_backward,
@@ -486,6 +487,8 @@ class _LayersBuilder(_Builder):
             prediction_text=(naming.layer_text(out, "L") if prediction == self._last_out()
                              else prediction),
             threshold=threshold,
+            probability=probability,
+            grad_key=naming.adjoint("{name}"),
             layers=layers,
         )
 

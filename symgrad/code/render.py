@@ -15,7 +15,7 @@ A derivation becomes a :class:`~symgrad.code.context.CodeContext` of plain strin
     # dw = dJ/dw = (X @ dZ.T)/m
     dw = X @ dZ.T / m
     # db = dJ/db = sum(dZ)/m
-    db = float(np.sum(dZ) / m)
+    db = np.sum(dZ) / m
 """
 
 from __future__ import annotations

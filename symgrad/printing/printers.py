@@ -234,6 +234,13 @@ class NumpyPrinter(_Readable, NumPyPrinter):
         return (f"{self._module_format('numpy.where')}({self._print(u)} > 0, "
                 f"{self._print(yes)}, {self._print(no)})")
 
+    def _print_Pow(self, expr, rational=False):
+        # a number's root as a Python float (math.sqrt(2)), which NumPy treats as weak: a
+        # float32 array times it stays float32, where np.sqrt(2), a float64, would upcast it
+        if not expr.free_symbols:
+            return self._hprint_Pow(expr, rational=rational, sqrt="math.sqrt")
+        return super()._print_Pow(expr, rational=rational)
+
     def _module_format(self, fqn, register=True):
         alias = self._settings["numpy_alias"]
         if alias and fqn.startswith("numpy."):

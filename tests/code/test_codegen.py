@@ -186,18 +186,23 @@ def test_inputs_with_other_names_become_X_and_Y(tmp_path):
 def test_signatures(generated):
     mod = generated("logistic_regression")
     signatures = {
-        "initialize_parameters": "(dims, method='zeros', seed=0)",
+        "initialize_parameters": "(dims, method='zeros', seed=0, scale=0.01, "
+                                 "dtype=<class 'numpy.float64'>)",
         "forward": "(params, X)",
         "compute_cost": "(params, X, Y)",
         "backward": "(params, cache, X, Y)",
         "propagate": "(params, X, Y)",
         "update_parameters": "(params, grads, learning_rate)",
         "train": "(X, Y, num_iterations=2000, learning_rate=0.005, print_cost=False, "
-                 "params=None, seed=0, *, optimizer='gd', mini_batch_size=None, beta=0.9, "
-                 "beta1=0.9, beta2=0.999, epsilon=1e-08, learning_rate_decay=None, "
+                 "params=None, seed=0, dims=None, method='zeros', "
+                 "dtype=<class 'numpy.float64'>, *, optimizer='gd', mini_batch_size=None, "
+                 "beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-08, learning_rate_decay=None, "
                  "decay_rate=1.0, time_interval=1000, validation=None, early_stopping=None, "
                  "tol=0.0001, cost_every=100, progress=False, history=None)",
         "predict": "(params, X)",
+        "predict_proba": "(params, X)",
+        "gradient_check": "(params, X, Y, epsilon=1e-07)",
+        "summary": "(params, X, Y, validation=None, name='train')",
     }
     for function, signature in signatures.items():
         assert str(inspect.signature(getattr(mod, function))) == signature
@@ -215,8 +220,12 @@ def test_shapes_and_types(generated):
     rnd = mod.initialize_parameters({"n_x": 3}, method="random", seed=1)
     assert np.abs(rnd["w"]).max() < 0.05 and np.abs(rnd["w"]).min() > 0
     assert np.array_equal(rnd["w"], mod.initialize_parameters({"n_x": 3}, "random", 1)["w"])
+    assert rnd["b"] == 0.0  # a bias: w is the weight (w.T @ X reads n_x units)
+    assert mod.WEIGHTS == {"w": "n_x"}
+    he = mod.initialize_parameters({"n_x": 3}, "he", seed=1)
+    assert np.allclose(he["w"] / np.sqrt(2 / 3), rnd["w"] / 0.01)  # the same draws
     with pytest.raises(ValueError, match="method"):
-        mod.initialize_parameters({"n_x": 3}, method="he")
+        mod.initialize_parameters({"n_x": 3}, method="uniform")
     rng = np.random.default_rng(0)
     X, Y = rng.normal(size=(3, 7)), rng.integers(0, 2, size=(1, 7)).astype(float)
     params = {"w": rng.normal(size=(3, 1)), "b": 0.3}
@@ -225,10 +234,12 @@ def test_shapes_and_types(generated):
     assert type(mod.compute_cost(params, X, Y)) is float
     grads, cost = mod.propagate(params, X, Y)
     assert set(grads) == {"dZ", "dw", "db"}
-    assert grads["dw"].shape == (3, 1) and type(grads["db"]) is float and type(cost) is float
+    # a float parameter's gradient is NumPy's scalar (a 0-d array on a GPU, never float()'d)
+    assert grads["dw"].shape == (3, 1) and type(grads["db"]) is np.float64
+    assert type(cost) is float
     new = mod.update_parameters(params, grads, 0.1)
     assert np.allclose(new["w"], params["w"] - 0.1 * grads["dw"]) and new["w"] is not params["w"]
-    assert type(new["b"]) is float
+    assert isinstance(new["b"], float) and new["b"] == params["b"] - 0.1 * grads["db"]
 
 
 def test_backward_reads_the_cache(generated):
@@ -317,8 +328,9 @@ def test_deep_code_loops_over_the_layers_whatever_the_depth_derived():
 def test_deep_parameters_and_their_initialization(generated):
     mod = generated("deep_network")
     assert str(inspect.signature(mod.initialize_parameters)) == (
-        "(layer_dims, method='he', seed=0)")
-    assert list(inspect.signature(mod.train).parameters)[5:8] == ["params", "seed", "layer_dims"]
+        "(layer_dims, method='he', seed=0, scale=0.01, dtype=<class 'numpy.float64'>)")
+    assert list(inspect.signature(mod.train).parameters)[5:10] == [
+        "params", "seed", "layer_dims", "method", "dtype"]
     dims = [400, 30, 20, 1]
     he = mod.initialize_parameters(dims, seed=3)
     assert sorted(he) == ["W1", "W2", "W3", "b1", "b2", "b3"]

@@ -144,11 +144,15 @@ def test_signatures(generated):
         "backward": "(params, cache, inputs, labels, marg=1.0)",
         "propagate": "(params, inputs, labels, marg=1.0)",
         "train": "(inputs, labels, num_iterations=2000, learning_rate=0.005, print_cost=False, "
-                 "params=None, seed=0, marg=1.0, *, optimizer='gd', mini_batch_size=None, "
-                 "beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-08, learning_rate_decay=None, "
+                 "params=None, seed=0, dims=None, method='random', "
+                 "dtype=<class 'numpy.float64'>, marg=1.0, *, optimizer='gd', "
+                 "mini_batch_size=None, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-08, "
+                 "learning_rate_decay=None, "
                  "decay_rate=1.0, time_interval=1000, validation=None, early_stopping=None, "
                  "tol=0.0001, cost_every=100, progress=False, history=None)",
         "predict": "(params, inputs)",
+        "gradient_check": "(params, inputs, labels, marg=1.0, epsilon=1e-07)",
+        "summary": "(params, inputs, labels, validation=None, name='train')",
     }
     for function, signature in signatures.items():
         assert str(inspect.signature(getattr(mod, function))) == signature, function

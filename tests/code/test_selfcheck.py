@@ -84,7 +84,7 @@ DZ = "    dZ = A - Y\n"  # backward's first line (the docstring has it too, 4 co
      "forward, backward or compute_cost raised IndexError: index 999 is out of bounds"),
     (DZ, "    dZ = A + Y\n", "backward()'s dw differs from finite differences of compute_cost "
                            "(relative error "),
-    ("    db = float(np.sum(dZ) / m)\n", "    db = float(np.sum(dZ) / m) * 2\n",
+    ("    db = np.sum(dZ) / m\n", "    db = np.sum(dZ) / m * 2\n",
      "backward()'s db differs from finite differences"),
     ('        "db": db,\n', "", "backward() returns no db"),
     ("import numpy as np\n", "import numpy as np\n\nnp.seterr(all='raise')\nraise OSError\n",

@@ -221,6 +221,7 @@ def test_the_command_line_options(generated_script, shallow, data):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Cost after iteration 0: ") and ", validation " in lines[0]
+    assert lines[-3].startswith("train: accuracy ")
     assert lines[-2].startswith("validation: accuracy ")
     params = shallow.load_parameters(data / "params.npz")
     X, Y = circles(m=300)

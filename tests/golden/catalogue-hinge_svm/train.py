@@ -64,6 +64,11 @@ PARAMETER_SHAPES = {
 # The rows of X and of Y: sizes the data fixes.
 FEATURES = "n_x"
 LABEL_SIZE = 1
+# The weights (the factors of a matrix product) and the units each reads, for
+# initialize_parameters(); the other parameters are biases, which start at 0.
+WEIGHTS = {
+    "w": "n_x",
+}
 # Sizes of the dimensions the data does not fix, for train() without params.
 HIDDEN_SIZES = {}
 # The most memory, in bytes, that the command line lets one run take: for the numbers read
@@ -84,25 +89,61 @@ def relu(z):
 # ----- the model
 
 
-def initialize_parameters(dims, method="zeros", seed=0):
-    """Parameters with the shapes of PARAMETER_SHAPES, sized by dims ({"n_x": 4}).
+def weight_initializer(method, seed, scale=0.01, dtype=np.float64):
+    """draw(shape, fan_in): a weight that reads fan_in units, its entries N(0, 1) times
+    scale (method="random"), sqrt(2 / fan_in) ("he", for ReLU layers) or
+    sqrt(1 / fan_in) ("xavier"); method="zeros": 0. The numbers come from
+    np.random.RandomState(seed), which draws those of the course's np.random.seed(seed)
+    then np.random.randn(...), one draw after the other, and which NumPy keeps the same
+    in every version."""
+    factors = {
+        "zeros": lambda fan_in: 0.0,
+        "random": lambda fan_in: scale,
+        "he": lambda fan_in: np.sqrt(2 / fan_in),
+        "xavier": lambda fan_in: np.sqrt(1 / fan_in),
+    }
+    if method not in factors:
+        raise ValueError(f"method must be one of {', '.join(factors)}, not {method!r}")
+    rng = np.random.RandomState(seed)
 
-    method="zeros" starts every parameter at 0; method="random" draws every entry
-    from N(0, 1) * 0.01 (seeded with seed), so that hidden units differ.
+    def draw(shape, fan_in):
+        if method == "zeros":
+            return np.zeros(shape, dtype)
+        return (rng.randn(*shape) * factors[method](fan_in)).astype(dtype, copy=False)
+
+    return draw
+
+
+def as_dtype(value, dtype):
+    """value (an array, a dict of arrays, a float or None) in dtype, where it is an array
+    of another dtype: converted where it lies (a CuPy array stays on its GPU)."""
+    if isinstance(value, dict):
+        return {name: as_dtype(entry, dtype) for name, entry in value.items()}
+    if hasattr(value, "astype") and value.dtype != dtype:
+        return value.astype(dtype)
+    return value
+
+
+def initialize_parameters(dims, method="zeros", seed=0, scale=0.01, dtype=np.float64):
+    """Parameters with the shapes of PARAMETER_SHAPES, sized by dims ({"n_x": 4}), in
+    dtype: the weights (WEIGHTS) drawn by weight_initializer(method, seed, scale) in
+    the order of PARAMETER_SHAPES, the other parameters (biases) at 0.
+
+    The course's numbers: its shallow network's initialize_parameters(n_x, n_h, n_y)
+    (np.random.seed(2), randn * 0.01) is initialize_parameters(dims, "random", 2).
     """
-    if method not in ("zeros", "random"):
-        raise ValueError(f"method must be 'zeros' or 'random', not {method!r}")
-    rng = np.random.default_rng(seed)
+    draw = weight_initializer(method, seed, scale, dtype)
     params = {}
     for name, shape in PARAMETER_SHAPES.items():
         missing = [d for d in shape if isinstance(d, str) and d not in dims]
         if missing:
             raise ValueError(f"dims gives no size for {missing[0]!r}")
         size = tuple(dims[d] if isinstance(d, str) else d for d in shape)
-        if method == "zeros":
-            value = np.zeros(size)
+        if name in WEIGHTS:
+            fan_in = WEIGHTS[name]
+            value = draw(size, dims[fan_in] if isinstance(fan_in, str) else fan_in)
         else:
-            value = rng.standard_normal(size) * 0.01
+            value = np.zeros(size, dtype)
         params[name] = float(value) if shape == () else value
     return params
 
@@ -146,7 +187,7 @@ def backward(params, cache, X, Y, lambd=0.1):
     # dw = dJ/dw = (lambd*w + X @ dZ.T)/m
     dw = (lambd * w + X @ dZ.T) / m
     # db = dJ/db = sum(dZ)/m
-    db = float(np.sum(dZ) / m)
+    db = np.sum(dZ) / m
     return {
         "dZ": dZ,
         "dw": dw,
@@ -160,6 +201,36 @@ def propagate(params, X, Y, lambd=0.1):
     grads = backward(params, cache, X, Y, lambd=lambd)
     cost = float(cost_from_cache(params, cache, X, Y, lambd=lambd))
     return grads, cost
+
+
+def gradient_check(params, X, Y, lambd=0.1, epsilon=1e-7):
+    """The course's gradient_check_n: every entry of every parameter moved by
+    +epsilon and -epsilon, the two-sided differences (J+ - J-) / (2 epsilon) compared
+    with backward()'s gradients, difference = ||grad - approx|| / (||grad|| + ||approx||),
+    printed and returned; below 2e-7, backward() agrees with the cost. The costs are
+    taken in float64, on a copy of params (NumPy arrays)."""
+    theta = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
+    X, Y = as_dtype(X, np.float64), as_dtype(Y, np.float64)
+    cache = forward(theta, X)
+    grads = backward(theta, cache, X, Y, lambd=lambd)
+    grad, approx = [], []
+    for name, value in theta.items():
+        for index in np.ndindex(value.shape):
+            entry = value[index]
+            costs = []
+            for shifted in (entry + epsilon, entry - epsilon):
+                value[index] = shifted
+                cost = compute_cost(theta, X, Y, lambd=lambd)
+                costs.append(cost)
+            value[index] = entry
+            approx.append((costs[0] - costs[1]) / (2 * epsilon))
+            grad.append(np.asarray(grads[f"d{name}"])[index])
+    grad, approx = np.array(grad), np.array(approx)
+    norms = np.linalg.norm(grad) + np.linalg.norm(approx)
+    difference = float(np.linalg.norm(grad - approx) / norms) if norms else 0.0
+    verdict = "backward() agrees" if difference < 2e-7 else "a gradient may be wrong"
+    print(f"gradient check: difference {difference:.3g} ({verdict})")
+    return difference
 
 
 def update_parameters(params, grads, learning_rate):
@@ -317,7 +388,7 @@ def progress_line(i, num_iterations, cost, elapsed):
     """Where training stands after iteration i, in one line for people."""
     left = elapsed / i * (num_iterations - i) if i else math.nan
     return (
-        f"iteration {i}/{num_iterations}: cost {cost:.6g}, {elapsed:.0f} s elapsed,"
+        f"iteration {i}/{num_iterations}: cost {float(cost):.6g}, {elapsed:.0f} s elapsed,"
         f" about {left:.0f} s left"
     )
 
@@ -343,6 +414,9 @@ def train(
     print_cost=False,
     params=None,
     seed=0,
+    dims=None,
+    method="zeros",
+    dtype=np.float64,
     lambd=0.1,
     *,
     optimizer="gd",
@@ -363,9 +437,11 @@ def train(
 ):
     """Gradient descent, or another optimizer; returns (params, costs), the cost
     recorded at iterations 0, cost_every, 2 cost_every, ... before that iteration's
-    update. Without params, training starts from
-    initialize_parameters(dims, "zeros", seed), dims from the data and
-    HIDDEN_SIZES.
+    update. Without params, training starts from initialize_parameters(dims,
+    method, seed), dims from the data, from the dims given ({"n_h": 16}) and from
+    HIDDEN_SIZES. The data and the parameters are kept in dtype (np.float32 halves
+    memory and time) and stay on the device of the arrays given (CuPy arrays train
+    on the GPU).
 
     An iteration is an epoch, a pass over the examples: one step of the optimizer
     (optimizer="gd", "momentum" with beta, "rmsprop" with beta2 and epsilon, or
@@ -384,9 +460,11 @@ def train(
     "iterations", "costs", "validation_costs", and how training "stopped"
     ("completed", "early stopping" or "interrupted").
     """
+    X, Y = as_dtype(X, dtype), as_dtype(Y, dtype)
     if params is None:
-        dims = {**HIDDEN_SIZES, **data_dims(X, Y)}
-        params = initialize_parameters(dims, method="zeros", seed=seed)
+        dims = {**HIDDEN_SIZES, **(dims or {}), **data_dims(X, Y)}
+        params = initialize_parameters(dims, method, seed, dtype=dtype)
+    params = as_dtype(params, dtype)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
     decay = learning_rate_schedule(learning_rate_decay, time_interval)
@@ -409,14 +487,7 @@ def train(
                 cache = forward(params, X_batch)
                 grads = backward(params, cache, X_batch, Y_batch, lambd=lambd)
                 if i % cost_every == 0:
-                    cost = cost_from_cache(
-                        params,
-                        cache,
-                        X_batch,
-                        Y_batch,
-                        lambd=lambd,
-                    )
-                    cost = float(cost)
+                    cost = cost_from_cache(params, cache, X_batch, Y_batch, lambd=lambd)
                     epoch_cost += cost * (X_batch.shape[1] / m_total)
                 if optimizer == "gd":
                     params = update_parameters_with_gd(params, grads, epoch_rate)
@@ -447,13 +518,13 @@ def train(
             costs.append(epoch_cost)
             iterations.append(i)
             monitored = epoch_cost
-            if validation is None:
-                line = f"Cost after iteration {i}: {epoch_cost:f}"
-            else:
+            if validation is not None:
                 monitored = compute_cost(params, *validation, lambd=lambd)
                 validation_costs.append(monitored)
-                line = f"Cost after iteration {i}: {epoch_cost:f}, validation {monitored:f}"
-            if print_cost:
+            if print_cost:  # the costs stay arrays (on a GPU) until printed
+                line = f"Cost after iteration {i}: {float(epoch_cost):f}"
+                if validation is not None:
+                    line += f", validation {float(monitored):f}"
                 print(line)
             if progress and time.perf_counter() - shown >= 1:
                 shown = time.perf_counter()
@@ -470,11 +541,12 @@ def train(
     except KeyboardInterrupt:
         stopped = "interrupted"
         print(f"training interrupted at iteration {i}", file=sys.stderr)
+    costs = [float(cost) for cost in costs]
     if history is not None:
         history.update(
             iterations=iterations,
             costs=costs,
-            validation_costs=validation_costs,
+            validation_costs=[float(cost) for cost in validation_costs],
             stopped=stopped,
         )
     return params, costs
@@ -484,6 +556,27 @@ def predict(params, X):
     """The predicted label of each example, 0 or 1, shape (1, m): 1 where Z > 0.0."""
     Z = forward(params, X)["Z"]
     return (Z > 0.0).astype(int)
+
+
+def scores(params, X, Y):
+    """The accuracy of predict() on (X, Y), and the cost there (floats)."""
+    accuracy = float(np.mean(predict(params, X) == Y))
+    return {"accuracy": accuracy, "cost": compute_cost(params, X, Y)}
+
+
+def summary(params, X, Y, validation=None, name="train"):
+    """How well params fit the data (the training set, or what name says) and,
+    where given, validation, a pair (X, Y) held out: a line each, with what
+    scores() measures."""
+    sets = [(name, X, Y)]
+    if validation is not None:
+        sets.append(("validation", *validation))
+    lines = []
+    for shown, data, truth in sets:
+        measured = scores(params, data, truth).items()
+        text = ", ".join(f"{key} {value:.6g}" for key, value in measured)
+        lines.append(f"{shown}: {text}")
+    return "\n".join(lines)
 
 
 # ----- the command line: python hinge_svm.py train|predict ...
@@ -510,12 +603,6 @@ def check_labels(Y, where):
     bad = Y[(Y != 0) & (Y != 1)]
     if bad.size:
         raise DataError(f"{where}: a label must be 0 or 1, found {bad[0]:g}")
-
-
-def summary(params, X, Y):
-    """How well params fit (X, Y), in one line."""
-    accuracy = float(np.mean(predict(params, X) == Y))
-    return f"accuracy {100 * accuracy:.2f}% on {X.shape[1]} examples"
 
 
 def read_arrays(path, what):
@@ -839,6 +926,12 @@ def main(argv=None):
         help="for random initialisation",
     )
     fit.add_argument(
+        "--dtype",
+        choices=["float32", "float64"],
+        default="float64",
+        help="the numbers' type in training (default float64)",
+    )
+    fit.add_argument(
         "--lambd",
         type=number_in(0.0, None, low_open=False),
         default=0.1,
@@ -875,7 +968,7 @@ def main(argv=None):
             dims = {**hidden, **data_dims(X, Y)}
             sizes = "".join(f" --{name} {size}" for name, size in hidden.items())
             check_memory(dims, X.shape[1], f"{args.data}{sizes}")
-            params = initialize_parameters(dims, "zeros", args.seed)
+            params = initialize_parameters(dims, seed=args.seed, dtype=args.dtype)
             history = {}
             params, _ = train(
                 X,
@@ -884,6 +977,7 @@ def main(argv=None):
                 learning_rate=args.learning_rate,
                 print_cost=True,
                 params=params,
+                dtype=args.dtype,
                 lambd=args.lambd,
                 optimizer=args.optimizer,
                 mini_batch_size=args.mini_batch_size,
@@ -900,9 +994,7 @@ def main(argv=None):
             if history["stopped"] == "interrupted":
                 print(f"saved the parameters learned so far to {args.save}")
                 return 130  # the shell's code for a command that Ctrl-C stopped
-            print(summary(params, X, Y))
-            if validation is not None:
-                print(f"validation: {summary(params, *validation)}")
+            print(summary(params, X, Y, validation))
             print(f"saved the parameters to {args.save}")
         else:
             params = load_parameters(args.params)
@@ -917,7 +1009,7 @@ def main(argv=None):
             for value in predict(params, X).ravel():
                 print(f"{value:g}")
             if Y is not None:
-                print(summary(params, X, Y), file=sys.stderr)
+                print(summary(params, X, Y, name="data"), file=sys.stderr)
         sys.stdout.flush()  # a reader that has gone (below) is found here at the latest
     except DataError as err:
         sys.stderr.write(error_line(parser.prog, err))

@@ -115,29 +115,66 @@ def relu(z):
 # ----- the model
 
 
-def initialize_parameters(layer_dims, method="he", seed=0):
-    """The parameters of layers l = 1 .. L, layer l with layer_dims[l] units and
-    layer_dims[0] the rows of X: layer_dims = [n_x, n1, ..., nL].
+def weight_initializer(method, seed, scale=0.01, dtype=np.float64):
+    """draw(shape, fan_in): a weight that reads fan_in units, its entries N(0, 1) times
+    scale (method="random"), sqrt(2 / fan_in) ("he", for ReLU layers) or
+    sqrt(1 / fan_in) ("xavier"); method="zeros": 0. The numbers come from
+    np.random.RandomState(seed), which draws those of the course's np.random.seed(seed)
+    then np.random.randn(...), one draw after the other, and which NumPy keeps the same
+    in every version."""
+    factors = {
+        "zeros": lambda fan_in: 0.0,
+        "random": lambda fan_in: scale,
+        "he": lambda fan_in: np.sqrt(2 / fan_in),
+        "xavier": lambda fan_in: np.sqrt(1 / fan_in),
+    }
+    if method not in factors:
+        raise ValueError(f"method must be one of {', '.join(factors)}, not {method!r}")
+    rng = np.random.RandomState(seed)
 
-    Weights are drawn from N(0, 1) (seeded with seed) and scaled by sqrt(2 / n_prev)
-    (method="he", for ReLU layers), sqrt(1 / n_prev) ("xavier") or 0.01
-    ("random"), n_prev being the units they read; method="zeros" starts them at 0.
-    Biases start at 0.
+    def draw(shape, fan_in):
+        if method == "zeros":
+            return np.zeros(shape, dtype)
+        return (rng.randn(*shape) * factors[method](fan_in)).astype(dtype, copy=False)
+
+    return draw
+
+
+def as_dtype(value, dtype):
+    """value (an array, a dict of arrays, a float or None) in dtype, where it is an array
+    of another dtype: converted where it lies (a CuPy array stays on its GPU)."""
+    if isinstance(value, dict):
+        return {name: as_dtype(entry, dtype) for name, entry in value.items()}
+    if hasattr(value, "astype") and value.dtype != dtype:
+        return value.astype(dtype)
+    return value
+
+
+def initialize_parameters(
+    layer_dims,
+    method="he",
+    seed=0,
+    scale=0.01,
+    dtype=np.float64,
+):
+    """The parameters of layers l = 1 .. L, layer l with layer_dims[l] units and
+    layer_dims[0] the rows of X: layer_dims = [n_x, n1, ..., nL], in dtype. The
+    weights are drawn by weight_initializer(method, seed, scale), layer 1's first;
+    the biases start at 0.
+
+    The course's numbers: initialize_parameters_deep(layer_dims) of course 1, week 4
+    (np.random.seed(3), randn * 0.01) is initialize_parameters(layer_dims, "random", 3);
+    its L-layer application's (np.random.seed(1), randn / sqrt(n_prev)) is
+    initialize_parameters(layer_dims, "xavier", 1); course 2's initialize_parameters_he
+    is initialize_parameters(layer_dims, "he", 3), its initialize_parameters_random
+    initialize_parameters(layer_dims, "random", 3, scale=10).
     """
-    rng = np.random.default_rng(seed)
-    draw = {
-        "he": lambda shape: rng.standard_normal(shape) * np.sqrt(2 / shape[1]),
-        "xavier": lambda shape: rng.standard_normal(shape) * np.sqrt(1 / shape[1]),
-        "random": lambda shape: rng.standard_normal(shape) * 0.01,
-        "zeros": np.zeros,
-    }.get(method)
-    if draw is None:
-        raise ValueError(f"method must be he, xavier, random or zeros, not {method!r}")
+    draw = weight_initializer(method, seed, scale, dtype)
     params = {}
     for layer in range(1, len(layer_dims)):
         n_l, n_prev = layer_dims[layer], layer_dims[layer - 1]
-        params[f"W{layer}"] = draw((n_l, n_prev))
-        params[f"b{layer}"] = np.zeros((n_l, 1))
+        params[f"W{layer}"] = draw((n_l, n_prev), n_prev)
+        params[f"b{layer}"] = np.zeros((n_l, 1), dtype)
     return params
 
 
@@ -238,6 +275,36 @@ def propagate(params, X, Y, lambd=0.7):
     grads = backward(params, cache, X, Y, lambd=lambd)
     cost = float(cost_from_cache(params, cache, X, Y, lambd=lambd))
     return grads, cost
+
+
+def gradient_check(params, X, Y, lambd=0.7, epsilon=1e-7):
+    """The course's gradient_check_n: every entry of every parameter moved by
+    +epsilon and -epsilon, the two-sided differences (J+ - J-) / (2 epsilon) compared
+    with backward()'s gradients, difference = ||grad - approx|| / (||grad|| + ||approx||),
+    printed and returned; below 2e-7, backward() agrees with the cost. The costs are
+    taken in float64, on a copy of params (NumPy arrays)."""
+    theta = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
+    X, Y = as_dtype(X, np.float64), as_dtype(Y, np.float64)
+    cache = forward(theta, X)
+    grads = backward(theta, cache, X, Y, lambd=lambd)
+    grad, approx = [], []
+    for name, value in theta.items():
+        for index in np.ndindex(value.shape):
+            entry = value[index]
+            costs = []
+            for shifted in (entry + epsilon, entry - epsilon):
+                value[index] = shifted
+                cost = compute_cost(theta, X, Y, lambd=lambd)
+                costs.append(cost)
+            value[index] = entry
+            approx.append((costs[0] - costs[1]) / (2 * epsilon))
+            grad.append(np.asarray(grads[f"d{name}"])[index])
+    grad, approx = np.array(grad), np.array(approx)
+    norms = np.linalg.norm(grad) + np.linalg.norm(approx)
+    difference = float(np.linalg.norm(grad - approx) / norms) if norms else 0.0
+    verdict = "backward() agrees" if difference < 2e-7 else "a gradient may be wrong"
+    print(f"gradient check: difference {difference:.3g} ({verdict})")
+    return difference
 
 
 def update_parameters(params, grads, learning_rate):
@@ -392,7 +459,7 @@ def progress_line(i, num_iterations, cost, elapsed):
     """Where training stands after iteration i, in one line for people."""
     left = elapsed / i * (num_iterations - i) if i else math.nan
     return (
-        f"iteration {i}/{num_iterations}: cost {cost:.6g}, {elapsed:.0f} s elapsed,"
+        f"iteration {i}/{num_iterations}: cost {float(cost):.6g}, {elapsed:.0f} s elapsed,"
         f" about {left:.0f} s left"
     )
 
@@ -419,6 +486,8 @@ def train(
     params=None,
     seed=0,
     layer_dims=None,
+    method="he",
+    dtype=np.float64,
     lambd=0.7,
     *,
     optimizer="gd",
@@ -440,9 +509,11 @@ def train(
     """Gradient descent, or another optimizer; returns (params, costs), the cost
     recorded at iterations 0, cost_every, 2 cost_every, ... before that iteration's
     update. The depth and the layers' sizes are those of params; without params,
-    training starts from initialize_parameters(layer_dims, "he", seed),
+    training starts from initialize_parameters(layer_dims, method, seed),
     layer_dims by default [n_x, *HIDDEN_LAYERS, n_y] with n_x and n_y the rows of X
-    and Y.
+    and Y. The data and the parameters are kept in dtype (np.float32 halves memory
+    and time) and stay on the device of the arrays given (CuPy arrays train on the
+    GPU).
 
     An iteration is an epoch, a pass over the examples: one step of the optimizer
     (optimizer="gd", "momentum" with beta, "rmsprop" with beta2 and epsilon, or
@@ -461,10 +532,12 @@ def train(
     "iterations", "costs", "validation_costs", and how training "stopped"
     ("completed", "early stopping" or "interrupted").
     """
+    X, Y = as_dtype(X, dtype), as_dtype(Y, dtype)
     if params is None:
         if layer_dims is None:
             layer_dims = [X.shape[0], *HIDDEN_LAYERS, Y.shape[0]]
-        params = initialize_parameters(layer_dims, method="he", seed=seed)
+        params = initialize_parameters(layer_dims, method, seed, dtype=dtype)
+    params = as_dtype(params, dtype)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
     decay = learning_rate_schedule(learning_rate_decay, time_interval)
@@ -487,14 +560,7 @@ def train(
                 cache = forward(params, X_batch)
                 grads = backward(params, cache, X_batch, Y_batch, lambd=lambd)
                 if i % cost_every == 0:
-                    cost = cost_from_cache(
-                        params,
-                        cache,
-                        X_batch,
-                        Y_batch,
-                        lambd=lambd,
-                    )
-                    cost = float(cost)
+                    cost = cost_from_cache(params, cache, X_batch, Y_batch, lambd=lambd)
                     epoch_cost += cost * (X_batch.shape[1] / m_total)
                 if optimizer == "gd":
                     params = update_parameters_with_gd(params, grads, epoch_rate)
@@ -525,13 +591,13 @@ def train(
             costs.append(epoch_cost)
             iterations.append(i)
             monitored = epoch_cost
-            if validation is None:
-                line = f"Cost after iteration {i}: {epoch_cost:f}"
-            else:
+            if validation is not None:
                 monitored = compute_cost(params, *validation, lambd=lambd)
                 validation_costs.append(monitored)
-                line = f"Cost after iteration {i}: {epoch_cost:f}, validation {monitored:f}"
-            if print_cost:
+            if print_cost:  # the costs stay arrays (on a GPU) until printed
+                line = f"Cost after iteration {i}: {float(epoch_cost):f}"
+                if validation is not None:
+                    line += f", validation {float(monitored):f}"
                 print(line)
             if progress and time.perf_counter() - shown >= 1:
                 shown = time.perf_counter()
@@ -548,11 +614,12 @@ def train(
     except KeyboardInterrupt:
         stopped = "interrupted"
         print(f"training interrupted at iteration {i}", file=sys.stderr)
+    costs = [float(cost) for cost in costs]
     if history is not None:
         history.update(
             iterations=iterations,
             costs=costs,
-            validation_costs=validation_costs,
+            validation_costs=[float(cost) for cost in validation_costs],
             stopped=stopped,
         )
     return params, costs
@@ -562,6 +629,32 @@ def predict(params, X):
     """The predicted label of each example, 0 or 1, shape (1, m): 1 where A[L] > 0.5."""
     A = forward(params, X)[f"A{len(params) // len(LAYER_PARAMETERS)}"]
     return (A > 0.5).astype(int)
+
+
+def predict_proba(params, X):
+    """The probability that each example's label is 1, A[L], shape (1, m)."""
+    return forward(params, X)[f"A{len(params) // len(LAYER_PARAMETERS)}"]
+
+
+def scores(params, X, Y):
+    """The accuracy of predict() on (X, Y), and the cost there (floats)."""
+    accuracy = float(np.mean(predict(params, X) == Y))
+    return {"accuracy": accuracy, "cost": compute_cost(params, X, Y)}
+
+
+def summary(params, X, Y, validation=None, name="train"):
+    """How well params fit the data (the training set, or what name says) and,
+    where given, validation, a pair (X, Y) held out: a line each, with what
+    scores() measures."""
+    sets = [(name, X, Y)]
+    if validation is not None:
+        sets.append(("validation", *validation))
+    lines = []
+    for shown, data, truth in sets:
+        measured = scores(params, data, truth).items()
+        text = ", ".join(f"{key} {value:.6g}" for key, value in measured)
+        lines.append(f"{shown}: {text}")
+    return "\n".join(lines)
 
 
 # ----- the command line: python deep_network_l2.py train|predict ...
@@ -588,12 +681,6 @@ def check_labels(Y, where):
     bad = Y[(Y != 0) & (Y != 1)]
     if bad.size:
         raise DataError(f"{where}: a label must be 0 or 1, found {bad[0]:g}")
-
-
-def summary(params, X, Y):
-    """How well params fit (X, Y), in one line."""
-    accuracy = float(np.mean(predict(params, X) == Y))
-    return f"accuracy {100 * accuracy:.2f}% on {X.shape[1]} examples"
 
 
 def read_arrays(path, what):
@@ -944,6 +1031,12 @@ def main(argv=None):
         help="for random initialisation",
     )
     fit.add_argument(
+        "--dtype",
+        choices=["float32", "float64"],
+        default="float64",
+        help="the numbers' type in training (default float64)",
+    )
+    fit.add_argument(
         "--lambd",
         type=number_in(0.0, None, low_open=False),
         default=0.7,
@@ -978,7 +1071,7 @@ def main(argv=None):
             layer_dims = [X.shape[0], *args.layers, Y.shape[0]]
             layers = ",".join(str(n) for n in args.layers)
             check_memory(layer_dims, X.shape[1], f"{args.data} --layers {layers}")
-            params = initialize_parameters(layer_dims, "he", args.seed)
+            params = initialize_parameters(layer_dims, seed=args.seed, dtype=args.dtype)
             history = {}
             params, _ = train(
                 X,
@@ -987,6 +1080,7 @@ def main(argv=None):
                 learning_rate=args.learning_rate,
                 print_cost=True,
                 params=params,
+                dtype=args.dtype,
                 lambd=args.lambd,
                 optimizer=args.optimizer,
                 mini_batch_size=args.mini_batch_size,
@@ -1003,9 +1097,7 @@ def main(argv=None):
             if history["stopped"] == "interrupted":
                 print(f"saved the parameters learned so far to {args.save}")
                 return 130  # the shell's code for a command that Ctrl-C stopped
-            print(summary(params, X, Y))
-            if validation is not None:
-                print(f"validation: {summary(params, *validation)}")
+            print(summary(params, X, Y, validation))
             print(f"saved the parameters to {args.save}")
         else:
             params = load_parameters(args.params)
@@ -1020,7 +1112,7 @@ def main(argv=None):
             for value in predict(params, X).ravel():
                 print(f"{value:g}")
             if Y is not None:
-                print(summary(params, X, Y), file=sys.stderr)
+                print(summary(params, X, Y, name="data"), file=sys.stderr)
         sys.stdout.flush()  # a reader that has gone (below) is found here at the latest
     except DataError as err:
         sys.stderr.write(error_line(parser.prog, err))
