@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -27,7 +28,7 @@ import sympy as sp
 
 from .._version import __version__
 from ..calculus.chain import adjoint_symbol
-from ..calculus.stable_forms import logsumexp, stable_form
+from ..calculus.stable_forms import log_Phi, logsumexp, mills, stable_form
 from ..model import naming
 from ..model.errors import SpecError
 from ..model.escape import python_string
@@ -62,6 +63,8 @@ HELPERS = (
     (leaky_relu, "leaky_relu"),
     (sp.erf, "erf"),
     (Phi, "Phi"),
+    (log_Phi, "log_Phi"),
+    (mills, "mills"),
     (softmax, "softmax"),
     (dropout, "dropout"),
     (logsumexp, "logsumexp"),
@@ -624,10 +627,7 @@ class _Builder:
     def _cost_item(self, s, e):
         """A node of the cost's part, in its stable form, with a comment naming the rewrite."""
         stable, rules = stable_form(e, self.nodes)
-        comments = ()
-        if rules:
-            comments = _wrap_comment(f"{s.name} = {batch_str(e)}, rewritten to stay finite by")
-            comments += tuple(f"    {rule}" for rule in rules)
+        comments = _rewritten_comment(f"{s.name} = {batch_str(e)}", rules) if rules else ()
         return s, stable, comments, None
 
     def label_nodes(self, exprs) -> list:
@@ -659,13 +659,16 @@ class _Builder:
                 continue
             result = self.ren(step.result)
             target = self.ren(step.adjoint)
+            formula = (f"{target.name} = dJ/d{var.name} = {batch_str(result)}"
+                       if var in self.param_symbols else f"{target.name} = {batch_str(result)}")
+            # a division that would underflow (phi(z)/Phi(z) -> mills(z)), by the quotient rules
+            stable, rules = stable_form(result, self.nodes, rules=())
             if var in self.param_symbols:
-                formula = f"{target.name} = dJ/d{var.name} = {batch_str(result)}"
-                result, wrap = self._gradient(var, result)
+                stable, wrap = self._gradient(var, stable)
             else:
-                formula = f"{target.name} = {batch_str(result)}"
                 wrap = None
-            items.append((target, result, _wrap_comment(formula), wrap))
+            comments = _rewritten_comment(formula, rules) if rules else _wrap_comment(formula)
+            items.append((target, stable, comments, wrap))
         grads = tuple(target.name for target, _, _, _ in items)
         before = [self._cost_item(s, e) for s, e in self.label_nodes([e for _, e, _, _ in items])]
         function = self.function(before + items, self.sources(cache=True, labels=True))
@@ -739,11 +742,8 @@ class _Builder:
             for statement in f.body:
                 used.add(statement.code)
         text = "\n".join(used)
-        found = []
-        for _cls, name in HELPERS:
-            if f"{name}(" in text:
-                found.append(name)
-        return tuple(found)
+        # a whole name: relu( in leaky_relu( and Phi( in log_Phi( are not calls of relu and Phi
+        return tuple(name for _cls, name in HELPERS if re.search(rf"\b{name}\(", text))
 
     def docstring(self, label: Label, grads) -> tuple[str, ...]:
         model = self.model
@@ -942,6 +942,12 @@ def _wrap_comment(text: str, indent: int = 4) -> tuple[str, ...]:
     width = LINE_LENGTH - indent - 2
     return tuple(textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False,
                                subsequent_indent="    "))
+
+
+def _rewritten_comment(formula: str, rules) -> tuple[str, ...]:
+    """The comment above a statement that stable rules rewrote: the formula, then the rules."""
+    return (_wrap_comment(f"{formula}, rewritten to stay finite by")
+            + tuple(f"    {rule}" for rule in rules))
 
 
 def _wrap_text(text: str, indent: str = "", first: str = "") -> list[str]:
