@@ -35,6 +35,7 @@ from ..model.escape import python_string
 from ..model.graph import M
 from ..model.ops import (
     Phi,
+    clip,
     colsum,
     dropout,
     leaky_relu,
@@ -96,7 +97,7 @@ TEMPLATE_NAMES = frozenset({
     "exponential_lr_decay", "learning_rate_schedule", "progress_line", "decay", "velocity",
     "squares", "adam_steps", "epoch_rate", "epoch_cost", "batches", "best", "stale", "start",
     "shown", "stopped", "monitored", "m_total", "line", "validation_costs", "missing",
-    "differ", "X_batch", "Y_batch",
+    "differ", "X_batch", "Y_batch", "check_clip_bounds", "err",
 }) | frozenset(name for _, name in HELPERS) | frozenset(dir(builtins))
 # What a module of several inputs or labels takes and defines besides (it has no X and Y).
 NAMED_NAMES = frozenset({
@@ -289,6 +290,12 @@ class CodeContext:
     input_keys: str = "INPUTS"  # code: the keys of `inputs` (INPUTS + CONSTANTS)
     # an f-string's text: the key in grads (and in the optimisers' v and s) of parameter `name`
     grad_key: str = naming.adjoint("{name}")
+    # clip(u, lo, hi) with bounds of the hyperparameters: the arguments of check_clip_bounds
+    # (lo's text, lo's code, hi's text, hi's code) for train(), for forward() (the clips whose
+    # hyperparameters it reads) and for the command line (the values in args)
+    clip_checks: tuple[tuple[str, ...], ...] = ()
+    forward_clip_checks: tuple[tuple[str, ...], ...] = ()
+    cli_clip_checks: tuple[tuple[str, ...], ...] = ()
 
 
 # ----- rendering -----
@@ -346,6 +353,51 @@ def hyperparameter_fields(hyper, forward=(), dropout=False) -> dict:
         "hyper_args": tuple(f"{v.name}={v.name}" for v in hyper),
         "bounded": any(not v.domain.is_real_line for v in hyper),
     }
+
+
+def clip_fields(model, forward) -> dict:
+    """The CodeContext fields on the clips whose bounds are expressions of the
+    hyperparameters (bounds that are numbers are checked when the spec is read): the calls of
+    check_clip_bounds that train(), forward() (``forward``: the hyperparameters it reads) and
+    the command line make, so that a run refuses lo > hi."""
+    hyper = {v.symbol for v in model.hyperparameters}
+    bounds = []
+    for node in [*model.nodes, model.cost]:
+        for c in sorted(node.expr.atoms(clip), key=sp.default_sort_key):
+            lo, hi = c.args[1:]
+            if ((lo.free_symbols | hi.free_symbols) & hyper and (lo, hi) not in bounds
+                    and not _in_order(lo, hi, model.hyperparameters)):
+                bounds.append((lo, hi))
+    printer = NumpyPrinter(PRINTER_SETTINGS)
+    in_args = {s: sp.Symbol(f"args.{s.name}") for s in hyper}
+
+    def calls(pairs, values=None):
+        return tuple((python_string(example_str(lo)), printer.doprint(lo.xreplace(values or {})),
+                      python_string(example_str(hi)), printer.doprint(hi.xreplace(values or {})))
+                     for lo, hi in pairs)
+
+    read = {v.symbol for v in forward}
+    return {
+        "clip_checks": calls(bounds),
+        "forward_clip_checks": calls([(lo, hi) for lo, hi in bounds
+                                      if (lo.free_symbols | hi.free_symbols) <= read]),
+        "cli_clip_checks": calls(bounds, in_args),
+    }
+
+
+def _in_order(lo, hi, hyperparameters) -> bool:
+    """True where the hyperparameters' domains alone put lo <= hi (-delta <= delta, delta > 0):
+    no run can break the order, so nothing checks it."""
+    signs = {}
+    for v in hyperparameters:
+        low, high = v.domain.low, v.domain.high
+        assumptions = {"real": True}
+        if low is not None and low >= 0:
+            assumptions["positive" if low > 0 or v.domain.low_open else "nonnegative"] = True
+        elif high is not None and high <= 0:
+            assumptions["negative" if high < 0 or v.domain.high_open else "nonpositive"] = True
+        signs[v.symbol] = sp.Dummy(v.name, **assumptions)
+    return bool(sp.simplify((hi - lo).xreplace(signs)).is_nonnegative)
 
 
 # ----- building the context -----
@@ -809,6 +861,7 @@ class _Builder:
             parameters=tuple(Parameter(v.name, naming.adjoint(v.name), _shape_literal(v),
                                        _param_text(v)) for v in self.params),
             **hyperparameter_fields(self.hyper, self.forward_hyper(), bool(self.masks)),
+            **clip_fields(self.model, self.forward_hyper()),
             features=features,
             hidden_sizes=hidden,
             default_init="random" if has_matrix else "zeros",
