@@ -164,15 +164,31 @@ def kinks(graph) -> list:
     return out
 
 
+def clip_bounds(graph) -> list:
+    """The (lo, hi) of every clip whose bounds are expressions of the hyperparameters."""
+    from ..model.ops import clip
+
+    out = []
+    for _, expr in graph.nodes:
+        for f in expr.atoms(clip):
+            bounds = tuple(f.args[1:])
+            if not all(b.is_number for b in bounds) and bounds not in out:
+                out.append(bounds)
+    return out
+
+
 def draw(graph, rng, sizes, tries=100) -> dict:
-    """A forward pass at random leaves, redrawn until no kink argument is near zero.
+    """A forward pass at random leaves, redrawn until no kink argument is near zero and every
+    clip's bounds are in order (lo <= hi, which the generated code insists on).
 
     Finite differences across a kink would disagree with any derivative; rather than loosen
     the tolerance, the checks stay away from the kinks.
     """
     points = kinks(graph)
+    bounds = clip_bounds(graph)
     for _ in range(tries):
         env = forward(graph, random_leaves(graph, rng, sizes))
-        if all(np.min(np.abs(evaluate(k, env))) > KINK_MARGIN for k in points):
+        if (all(np.min(np.abs(evaluate(k, env))) > KINK_MARGIN for k in points)
+                and all(np.all(evaluate(lo, env) <= evaluate(hi, env)) for lo, hi in bounds)):
             return env
     raise RuntimeError("could not draw a point away from the kinks")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 import textwrap
 from dataclasses import dataclass
 
@@ -27,13 +28,14 @@ import sympy as sp
 
 from .._version import __version__
 from ..calculus.chain import adjoint_symbol
-from ..calculus.stable_forms import logsumexp, stable_form
+from ..calculus.stable_forms import log_Phi, logsumexp, mills, stable_form
 from ..model import naming
 from ..model.errors import SpecError
 from ..model.escape import python_string
 from ..model.graph import M
 from ..model.ops import (
     Phi,
+    clip,
     colsum,
     dropout,
     leaky_relu,
@@ -64,6 +66,8 @@ HELPERS = (
     (leaky_relu, "leaky_relu"),
     (sp.erf, "erf"),
     (Phi, "Phi"),
+    (log_Phi, "log_Phi"),
+    (mills, "mills"),
     (softmax, "softmax"),
     (dropout, "dropout"),
     (logsumexp, "logsumexp"),
@@ -90,7 +94,7 @@ TEMPLATE_NAMES = frozenset({
     "initialize_velocity", "update_parameters_with_momentum", "initialize_rmsprop",
     "update_parameters_with_rmsprop", "initialize_adam", "update_parameters_with_adam",
     "update_lr", "schedule_lr_decay", "exponential_lr_decay", "learning_rate_schedule",
-    "progress_line",
+    "progress_line", "check_clip_bounds",
 }) | frozenset(name for _, name in HELPERS) | frozenset(dir(builtins))
 # train()'s options and the names its loop and main() set: a hyperparameter (a keyword argument
 # of train()) or a size (an option, --n_h) may not take them; a parameter or a node may (their
@@ -101,7 +105,7 @@ TRAINING_NAMES = frozenset({
     "progress", "history", "decay", "velocity", "squares", "adam_steps", "epoch_rate",
     "epoch_cost", "batches", "best", "stale", "start", "shown", "stopped", "monitored",
     "m_total", "line", "validation_costs", "missing", "differ", "X_batch", "Y_batch",
-    "inputs_batch", "labels_batch",
+    "inputs_batch", "labels_batch", "err",
 })
 # What a module of several inputs or labels takes and defines besides (it has no X and Y).
 NAMED_NAMES = frozenset({
@@ -297,6 +301,12 @@ class CodeContext:
     input_keys: str = "INPUTS"  # code: the keys of `inputs` (INPUTS + CONSTANTS)
     # an f-string's text: the key in grads (and in the optimisers' v and s) of parameter `name`
     grad_key: str = naming.adjoint("{name}")
+    # clip(u, lo, hi) with bounds of the hyperparameters: the arguments of check_clip_bounds
+    # (lo's text, lo's code, hi's text, hi's code) for train(), for forward() (the clips whose
+    # hyperparameters it reads) and for the command line (the values in args)
+    clip_checks: tuple[tuple[str, ...], ...] = ()
+    forward_clip_checks: tuple[tuple[str, ...], ...] = ()
+    cli_clip_checks: tuple[tuple[str, ...], ...] = ()
 
 
 # ----- rendering -----
@@ -354,6 +364,51 @@ def hyperparameter_fields(hyper, forward=(), dropout=False) -> dict:
         "hyper_args": tuple(f"{v.name}={v.name}" for v in hyper),
         "bounded": any(not v.domain.is_real_line for v in hyper),
     }
+
+
+def clip_fields(model, forward) -> dict:
+    """The CodeContext fields on the clips whose bounds are expressions of the
+    hyperparameters (bounds that are numbers are checked when the spec is read): the calls of
+    check_clip_bounds that train(), forward() (``forward``: the hyperparameters it reads) and
+    the command line make, so that a run refuses lo > hi."""
+    hyper = {v.symbol for v in model.hyperparameters}
+    bounds = []
+    for node in [*model.nodes, model.cost]:
+        for c in sorted(node.expr.atoms(clip), key=sp.default_sort_key):
+            lo, hi = c.args[1:]
+            if ((lo.free_symbols | hi.free_symbols) & hyper and (lo, hi) not in bounds
+                    and not _in_order(lo, hi, model.hyperparameters)):
+                bounds.append((lo, hi))
+    printer = NumpyPrinter(PRINTER_SETTINGS)
+    in_args = {s: sp.Symbol(f"args.{s.name}") for s in hyper}
+
+    def calls(pairs, values=None):
+        return tuple((python_string(example_str(lo)), printer.doprint(lo.xreplace(values or {})),
+                      python_string(example_str(hi)), printer.doprint(hi.xreplace(values or {})))
+                     for lo, hi in pairs)
+
+    read = {v.symbol for v in forward}
+    return {
+        "clip_checks": calls(bounds),
+        "forward_clip_checks": calls([(lo, hi) for lo, hi in bounds
+                                      if (lo.free_symbols | hi.free_symbols) <= read]),
+        "cli_clip_checks": calls(bounds, in_args),
+    }
+
+
+def _in_order(lo, hi, hyperparameters) -> bool:
+    """True where the hyperparameters' domains alone put lo <= hi (-delta <= delta, delta > 0):
+    no run can break the order, so nothing checks it."""
+    signs = {}
+    for v in hyperparameters:
+        low, high = v.domain.low, v.domain.high
+        assumptions = {"real": True}
+        if low is not None and low >= 0:
+            assumptions["positive" if low > 0 or v.domain.low_open else "nonnegative"] = True
+        elif high is not None and high <= 0:
+            assumptions["negative" if high < 0 or v.domain.high_open else "nonpositive"] = True
+        signs[v.symbol] = sp.Dummy(v.name, **assumptions)
+    return bool(sp.simplify((hi - lo).xreplace(signs)).is_nonnegative)
 
 
 # ----- building the context -----
@@ -637,10 +692,7 @@ class _Builder:
     def _cost_item(self, s, e):
         """A node of the cost's part, in its stable form, with a comment naming the rewrite."""
         stable, rules = stable_form(e, self.nodes)
-        comments = ()
-        if rules:
-            comments = _wrap_comment(f"{s.name} = {batch_str(e)}, rewritten to stay finite by")
-            comments += tuple(f"    {rule}" for rule in rules)
+        comments = _rewritten_comment(f"{s.name} = {batch_str(e)}", rules) if rules else ()
         return s, stable, comments, None
 
     def label_nodes(self, exprs) -> list:
@@ -672,13 +724,16 @@ class _Builder:
                 continue
             result = self.ren(step.result)
             target = self.ren(step.adjoint)
+            formula = (f"{target.name} = dJ/d{var.name} = {batch_str(result)}"
+                       if var in self.param_symbols else f"{target.name} = {batch_str(result)}")
+            # a division that would underflow (phi(z)/Phi(z) -> mills(z)), by the quotient rules
+            stable, rules = stable_form(result, self.nodes, rules=())
             if var in self.param_symbols:
-                formula = f"{target.name} = dJ/d{var.name} = {batch_str(result)}"
-                result, wrap = self._gradient(var, result)
+                stable, wrap = self._gradient(var, stable)
             else:
-                formula = f"{target.name} = {batch_str(result)}"
                 wrap = None
-            items.append((target, result, _wrap_comment(formula), wrap))
+            comments = _rewritten_comment(formula, rules) if rules else _wrap_comment(formula)
+            items.append((target, stable, comments, wrap))
         grads = tuple(target.name for target, _, _, _ in items)
         before = [self._cost_item(s, e) for s, e in self.label_nodes([e for _, e, _, _ in items])]
         function = self.function(before + items, self.sources(cache=True, labels=True))
@@ -755,11 +810,8 @@ class _Builder:
             for statement in f.body:
                 used.add(statement.code)
         text = "\n".join(used)
-        found = []
-        for _cls, name in HELPERS:
-            if f"{name}(" in text:
-                found.append(name)
-        return tuple(found)
+        # a whole name: relu( in leaky_relu( and Phi( in log_Phi( are not calls of relu and Phi
+        return tuple(name for _cls, name in HELPERS if re.search(rf"\b{name}\(", text))
 
     def docstring(self, label: Label, grads) -> tuple[str, ...]:
         model = self.model
@@ -835,6 +887,7 @@ class _Builder:
                                        _param_text(v), fan_ins.get(v.name))
                              for v in self.params),
             **hyperparameter_fields(self.hyper, self.forward_hyper(), bool(self.masks)),
+            **clip_fields(self.model, self.forward_hyper()),
             features=features,
             hidden_sizes=hidden,
             default_init="random" if has_matrix else "zeros",
@@ -988,6 +1041,12 @@ def _wrap_comment(text: str, indent: int = 4) -> tuple[str, ...]:
     width = LINE_LENGTH - indent - 2
     return tuple(textwrap.wrap(text, width, break_on_hyphens=False, break_long_words=False,
                                subsequent_indent="    "))
+
+
+def _rewritten_comment(formula: str, rules) -> tuple[str, ...]:
+    """The comment above a statement that stable rules rewrote: the formula, then the rules."""
+    return (_wrap_comment(f"{formula}, rewritten to stay finite by")
+            + tuple(f"    {rule}" for rule in rules))
 
 
 def _wrap_text(text: str, indent: str = "", first: str = "") -> list[str]:

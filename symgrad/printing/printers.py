@@ -319,6 +319,12 @@ class NumpyPrinter(_Readable, NumPyPrinter):
     def _print_logsumexp(self, expr):
         return f"logsumexp({self._print(expr.args[0])})"
 
+    def _print_log_Phi(self, expr):
+        return f"log_Phi({self._print(expr.args[0])})"
+
+    def _print_mills(self, expr):
+        return f"mills({self._print(expr.args[0])})"
+
 
 # ----- LaTeX for proofs -----
 
