@@ -56,7 +56,8 @@ MODEL_TEMPLATE = "model_plain.py.jinja"  # parameters named one by one in the sp
 LINE_LENGTH = 88
 HIDDEN_SIZE = 4  # default units of a dimension that the data does not fix (n_h = 4 in the course)
 RANDOM_SCALE = 0.01  # initialize_parameters(method="random"): N(0, 1) * 0.01, as in the course
-PRINTER_SETTINGS = {"numpy_alias": "np", "order": "none"}  # terms as the derivation reads
+# xp: the arrays' library (array_namespace() of the module); terms as the derivation reads
+PRINTER_SETTINGS = {"numpy_alias": "xp", "array_api": True, "order": "none"}
 
 # The functions the module defines, in the order it defines them (macros of functions.py.jinja).
 HELPERS = (
@@ -94,7 +95,7 @@ TEMPLATE_NAMES = frozenset({
     "initialize_velocity", "update_parameters_with_momentum", "initialize_rmsprop",
     "update_parameters_with_rmsprop", "initialize_adam", "update_parameters_with_adam",
     "update_lr", "schedule_lr_decay", "exponential_lr_decay", "learning_rate_schedule",
-    "progress_line", "check_clip_bounds",
+    "progress_line", "check_clip_bounds", "array_namespace", "astype", "xp",
 }) | frozenset(name for _, name in HELPERS) | frozenset(dir(builtins))
 # train()'s options and the names its loop and main() set: a hyperparameter (a keyword argument
 # of train()) or a size (an option, --n_h) may not take them; a parameter or a node may (their
@@ -491,7 +492,8 @@ class _Builder:
     # ----- printing -----
 
     def code(self, expr) -> str:
-        return layout(NumpyPrinter(PRINTER_SETTINGS).doprint(expr))
+        scalars = frozenset(v.name for v in self.hyper)  # xp.where(Z > 0, 1, alpha)
+        return layout(NumpyPrinter({**PRINTER_SETTINGS, "scalars": scalars}).doprint(expr))
 
     def function(self, items, sources, indent=4) -> Function:
         """Statements for ``items`` [(target, expr, comments, wrap)] after common subexpression

@@ -223,16 +223,28 @@ class NumpyPrinter(_Readable, NumPyPrinter):
     :mod:`symgrad.calculus.numeric` passes the same definitions to ``lambdify``.
     """
 
-    # numpy_alias: the name the generated module imports NumPy as ("np" prints np.sum)
+    # numpy_alias: the name the code calls NumPy by ("np" prints np.sum; the generated module's
+    # "xp", its arrays' library, prints xp.sum); array_api: a cast where NumPy would mix bools
+    # with floats, which the array API standard does not (Heaviside: astype(z > 0, z.dtype),
+    # astype the generated module's); scalars: the names of numbers (hyperparameters), which
+    # xp.where may not take two of. Every NumPy function printed is the standard's too.
     _default_settings = dict(NumPyPrinter._default_settings, fully_qualified_modules=True,
-                             numpy_alias=None)
+                             numpy_alias=None, array_api=False, scalars=frozenset())
 
     # rational coefficients as fractions, lambd*sum(w**2)/(2*m) rather than (1/2)*lambd*...:
     # _Readable._print_Mul falls back on StrPrinter's
 
     def _where(self, u, yes, no) -> str:
+        first = self._print(yes)
+        scalars = self._settings["scalars"]
+        if (self._settings["array_api"]
+                and all(v.name in scalars for v in yes.free_symbols | no.free_symbols)):
+            # yes and no both numbers (alpha a hyperparameter): the standard's where takes
+            # one at most, the other as a 0-d array, of the float64 NumPy makes of two floats
+            value = repr(float(yes)) if yes.is_Number else first
+            first = f"{self._module_format('numpy.asarray')}({value})"
         return (f"{self._module_format('numpy.where')}({self._print(u)} > 0, "
-                f"{self._print(yes)}, {self._print(no)})")
+                f"{first}, {self._print(no)})")
 
     def _print_Pow(self, expr, rational=False):
         # a number's root as a Python float (math.sqrt(2)), which NumPy treats as weak: a
@@ -269,7 +281,10 @@ class NumpyPrinter(_Readable, NumPyPrinter):
                 "keepdims=True)")
 
     def _print_Heaviside(self, expr):
-        return f"({self._print(expr.args[0])} > 0)"
+        arg = expr.args[0]
+        if self._settings["array_api"]:
+            return f"astype({self._print(arg)} > 0, {self.parenthesize(arg, 1000)}.dtype)"
+        return f"({self._print(arg)} > 0)"
 
     def _print_sigmoid(self, expr):
         return f"sigmoid({self._print(expr.args[0])})"

@@ -292,3 +292,53 @@ def test_prove_pdf(path, tmp_path):
     tex.write_text(document.render(proved(path), "latex"), encoding="utf-8")
     pdf, _ = document.compile_pdf(tex)
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+NUMPY_ONLY = ("erf", "Phi", "log_Phi", "mills")  # math.erf(c) on each entry: NumPy arrays only
+
+
+@pytest.mark.parametrize("path", SPECS, ids=IDS)
+def test_train_on_array_api_strict_arrays(path, tmp_path):
+    """Two Adam steps on array-api-strict arrays (the array API standard and nothing else):
+    the NumPy run's costs and parameters to 1e-12, the parameters still array-api-strict
+    arrays. Models calling the erf family are skipped: they stay NumPy-only."""
+    xs = pytest.importorskip("array_api_strict")
+    d = derived(path)
+    model = d.model
+    text = symgrad.codegen(d)
+    calls = [name for name in NUMPY_ONLY if f"def {name}(" in text]
+    if calls:
+        pytest.skip(f"calls {', '.join(calls)}: NumPy-only")
+    file = tmp_path / "model_xp.py"
+    file.write_text(text, encoding="utf-8")
+    module = load_module(file)
+    rng = np.random.default_rng(1)
+    sizes = {**{sp.Symbol(n, positive=True, integer=True): SIZE for n in model.dims},
+             M: EXAMPLES}
+    sizes.update(sizes_of(d.batch_graph, EXAMPLES))
+    arrays = draw_arrays(model, rng, sizes, EXAMPLES)
+    params = draw_parameters(model, rng, sizes, 0.1)
+    hyper = {v.name: v.default for v in model.hyperparameters}
+    labels = {name: arrays[name] for name in module.LABELS}
+    inputs = {name: arrays[name] for name in module.INPUTS + getattr(module, "CONSTANTS", ())}
+    first = next(iter(inspect.signature(module.train).parameters))
+    if len(inputs) == 1 and len(labels) == 1 and first == "X":
+        data = (next(iter(inputs.values())), next(iter(labels.values())))
+    else:
+        data = (inputs, labels)
+
+    def strict(value):
+        if isinstance(value, dict):
+            return {key: strict(entry) for key, entry in value.items()}
+        if isinstance(value, tuple):
+            return tuple(strict(entry) for entry in value)
+        return xs.asarray(value) if isinstance(value, np.ndarray) else value
+
+    options = dict(num_iterations=2, learning_rate=0.01, optimizer="adam", cost_every=1,
+                   **hyper)
+    expected, expected_costs = module.train(*data, params=params, **options)
+    got, costs = module.train(*strict(data), params=strict(params), **options)
+    assert costs == pytest.approx(expected_costs, rel=1e-12)
+    for name, value in expected.items():
+        assert type(got[name]) is type(xs.asarray(0.0)), name
+        assert np.allclose(np.asarray(got[name]), value, rtol=1e-12, atol=1e-14), name

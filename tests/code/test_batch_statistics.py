@@ -30,7 +30,7 @@ def test_verify():
 
 def test_code():
     code = symgrad.codegen(layer().derive())
-    assert "mu = np.sum(Z, axis=1, keepdims=True) / m" in code
+    assert "mu = xp.sum(Z, axis=1, keepdims=True) / m" in code
     words = " ".join(code.split())  # the docstring is wrapped
     assert "Batch statistics (mu, v)" in words
     assert "predict() normalizes with the statistics of the batch it is given" in words

@@ -316,8 +316,8 @@ def test_deep_code_loops_over_the_layers_whatever_the_depth_derived():
     assert "    for layer in range(1, depth):\n" in forward
     assert "    for layer in range(depth - 1, 0, -1):\n" in backward
     # the hidden layer's block, derived once, printed once
-    for line in ("        dZ = dA * (Z > 0)\n", "        dW = dZ @ A_prev.T / m\n",
-                 "        db = np.sum(dZ, axis=1, keepdims=True) / m\n",
+    for line in ("        dZ = dA * astype(Z > 0, Z.dtype)\n", "        dW = dZ @ A_prev.T / m\n",
+                 "        db = xp.sum(dZ, axis=1, keepdims=True) / m\n",
                  "            dA = W.T @ dZ\n",
                  "        # dZ[l] = dA[l]*(Z[l] > 0)\n"):
         assert backward.count(line) == 1, line

@@ -1,5 +1,6 @@
 """The generated module's tools beside training: gradient_check, predict_proba, scores and
-summary, float32 end to end, and arrays that live elsewhere (a GPU's) through NumPy's dispatch.
+summary, float32 end to end, and arrays that live elsewhere (a GPU's) through NumPy's dispatch
+(other libraries' arrays, through the array API standard: test_array_api.py).
 """
 
 from pathlib import Path
@@ -240,23 +241,6 @@ def test_training_stays_on_the_arrays_device(module, name):
         assert np.allclose(_unwrap(params[key]), value, rtol=1e-12, atol=0), key
     assert np.array_equal(_unwrap(mod.predict(params, DeviceArray(X))),
                           mod.predict(expected, X))
-
-
-def test_array_api_strict_arrays_are_not_dispatched(module):
-    """array-api-strict's arrays implement the array API standard but not NumPy's dispatch
-    protocols: NumPy's functions copy them into NumPy arrays, so the generated module (NumPy
-    calls, np.tanh, np.sum) does not run on them as they are. What does: operators (@, +, *),
-    which the standard defines, and the arrays converted with np.asarray first."""
-    xp = pytest.importorskip("array_api_strict")
-    mod = module("logistic_regression")
-    X, Y = data("logistic_regression")
-    params = parameters(mod, X, Y)
-    Xs = xp.asarray(X)
-    assert isinstance(params["w"].T @ X, np.ndarray)
-    assert isinstance(xp.asarray(params["w"]).T @ Xs, type(Xs))  # the standard's operator
-    assert isinstance(np.tanh(Xs), np.ndarray)  # NumPy's function: a NumPy array back
-    assert np.allclose(mod.predict_proba(params, np.asarray(Xs)),
-                       mod.predict_proba(params, X), rtol=0, atol=0)
 
 
 # ----- float32 across the catalogue

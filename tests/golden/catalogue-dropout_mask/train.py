@@ -97,23 +97,43 @@ HIDDEN_SIZES = {}
 MEMORY_LIMIT = 2**31
 
 
+# ----- the arrays' library: NumPy's, or another's by the array API standard
+
+
+def array_namespace(*arrays):
+    """The library of the arrays given (a dict's values count): that of the first one that
+    names its own by the array API standard (NumPy >= 2, CuPy >= 13, array-api-strict, ...),
+    NumPy otherwise. The numeric functions compute with it, so that arrays stay where they are."""
+    for value in arrays:
+        for array in value.values() if isinstance(value, dict) else (value,):
+            if hasattr(array, "__array_namespace__"):
+                return array.__array_namespace__()
+    return np
+
+
+def astype(x, dtype):
+    """x in dtype, converted where it lies: the standard's astype, or x.astype in NumPy < 2.1."""
+    xp = array_namespace(x)
+    return xp.astype(x, dtype) if hasattr(xp, "astype") else x.astype(dtype)
+
+
 # ----- functions NumPy lacks
 
 
 def sigmoid(z):
     """1 / (1 + exp(-z)), as (1 + tanh(z / 2)) / 2: nothing overflows, and it costs no
     more than the formula (exact to 1e-16; 0 and 1 where it saturates)."""
-    return 0.5 + 0.5 * np.tanh(0.5 * z)
+    return 0.5 + 0.5 * array_namespace(z).tanh(0.5 * z)
 
 
 def softplus(z):
     """log(1 + exp(z)), without overflow: softplus(1000) is 1000."""
-    return np.logaddexp(0.0, z)
+    return array_namespace(z).logaddexp(0.0, z)
 
 
 def relu(z):
     """max(z, 0)."""
-    return np.maximum(z, 0.0)
+    return array_namespace(z).maximum(z, 0.0)
 
 
 # ----- the model
@@ -146,12 +166,14 @@ def weight_initializer(method, seed, scale=0.01, dtype=np.float64):
 
 def as_dtype(value, dtype):
     """value (an array, a dict of arrays, a float or None) in dtype, where it is an array
-    of another dtype: converted where it lies (a CuPy array stays on its GPU)."""
+    of another dtype: converted where it lies (a CuPy array stays on its GPU), to its
+    library's dtype of that name (np.float32 is array_api_strict.float32 there)."""
     if isinstance(value, dict):
         return {name: as_dtype(entry, dtype) for name, entry in value.items()}
-    if hasattr(value, "astype") and value.dtype != dtype:
-        return value.astype(dtype)
-    return value
+    if not hasattr(value, "dtype"):
+        return value
+    dtype = getattr(array_namespace(value), np.dtype(dtype).name)
+    return value if value.dtype == dtype else astype(value, dtype)
 
 
 def initialize_parameters(dims, method="random", seed=0, scale=0.01, dtype=np.float64):
@@ -201,7 +223,8 @@ def forward(params, inputs):
 
 
 def cost_from_cache(params, cache, inputs, labels):
-    """The cost J from the values forward() cached (a NumPy scalar)."""
+    """The cost J from the values forward() cached (a 0-d array)."""
+    xp = array_namespace(inputs)
     inputs = named_arrays(inputs, INPUTS, "inputs")
     labels = named_arrays(labels, LABELS, "labels")
     Z2 = cache["Z2"]
@@ -211,7 +234,7 @@ def cost_from_cache(params, cache, inputs, labels):
     #     log(1 - sigmoid(u)) = -softplus(u)
     #     log(sigmoid(u)) = -softplus(-u)
     L = Y * softplus(-Z2) + (1 - Y) * softplus(Z2)
-    J = np.sum(L) / m
+    J = xp.sum(L) / m
     return J
 
 
@@ -223,6 +246,7 @@ def compute_cost(params, inputs, labels):
 def backward(params, cache, inputs, labels):
     """The gradients, from the values forward() cached: dZ-style entries hold
     m dJ/dZ (one column per example), parameter entries dJ/dparameter."""
+    xp = array_namespace(inputs)
     inputs = named_arrays(inputs, INPUTS, "inputs")
     labels = named_arrays(labels, LABELS, "labels")
     W2 = params["W2"]
@@ -236,15 +260,15 @@ def backward(params, cache, inputs, labels):
     # dZ2 = A - Y
     dZ2 = A - Y
     # dZ1 = D*(Z1 > 0)*(W2.T @ dZ2)
-    dZ1 = D * (Z1 > 0) * (W2.T @ dZ2)
+    dZ1 = D * astype(Z1 > 0, Z1.dtype) * (W2.T @ dZ2)
     # dW1 = dJ/dW1 = (dZ1 @ X.T)/m
     dW1 = dZ1 @ X.T / m
     # db1 = dJ/db1 = sum(dZ1, axis=1)/m
-    db1 = np.sum(dZ1, axis=1, keepdims=True) / m
+    db1 = xp.sum(dZ1, axis=1, keepdims=True) / m
     # dW2 = dJ/dW2 = (dZ2 @ H.T)/m
     dW2 = dZ2 @ H.T / m
     # db2 = dJ/db2 = sum(dZ2)/m
-    db2 = np.sum(dZ2, axis=1, keepdims=True) / m
+    db2 = xp.sum(dZ2, axis=1, keepdims=True) / m
     return {
         "dZ2": dZ2,
         "dZ1": dZ1,
@@ -355,7 +379,9 @@ def random_mini_batches(inputs, labels, mini_batch_size=64, seed=0):
 
 def initialize_velocity(parameters):
     """Momentum's v: zeros shaped like each parameter, keyed like grads."""
-    return {gradient_key(name): np.zeros_like(p) for name, p in parameters.items()}
+    xp = array_namespace(parameters)  # a float parameter's zero in the arrays' library
+    zeros = {name: xp.zeros_like(xp.asarray(p)) for name, p in parameters.items()}
+    return {gradient_key(name): zero for name, zero in zeros.items()}
 
 
 def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
@@ -372,7 +398,9 @@ def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
 
 def initialize_rmsprop(parameters):
     """RMSprop's s: zeros shaped like each parameter, keyed like grads."""
-    return {gradient_key(name): np.zeros_like(p) for name, p in parameters.items()}
+    xp = array_namespace(parameters)  # a float parameter's zero in the arrays' library
+    zeros = {name: xp.zeros_like(xp.asarray(p)) for name, p in parameters.items()}
+    return {gradient_key(name): zero for name, zero in zeros.items()}
 
 
 def update_parameters_with_rmsprop(parameters, grads, s, beta2, learning_rate, epsilon):
@@ -383,7 +411,7 @@ def update_parameters_with_rmsprop(parameters, grads, s, beta2, learning_rate, e
         # s_dW = beta2 * s_dW + (1 - beta2) * dW**2
         s[key] = beta2 * s[key] + (1 - beta2) * grads[key] ** 2
         # W = W - learning_rate * dW / (sqrt(s_dW) + epsilon)
-        step = grads[key] / (np.sqrt(s[key]) + epsilon)
+        step = grads[key] / (array_namespace(s[key]).sqrt(s[key]) + epsilon)
         parameters[name] = parameters[name] - learning_rate * step
     return parameters, s
 
@@ -417,7 +445,8 @@ def update_parameters_with_adam(
         s[key] = beta2 * s[key] + (1 - beta2) * grads[key] ** 2
         s_corrected[key] = s[key] / (1 - beta2**t)
         # W = W - learning_rate * v_corrected / (sqrt(s_corrected) + epsilon)
-        step = v_corrected[key] / (np.sqrt(s_corrected[key]) + epsilon)
+        sqrt = array_namespace(s_corrected[key]).sqrt
+        step = v_corrected[key] / (sqrt(s_corrected[key]) + epsilon)
         parameters[name] = parameters[name] - learning_rate * step
     return parameters, v, s, v_corrected, s_corrected
 

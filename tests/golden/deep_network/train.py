@@ -87,23 +87,43 @@ HIDDEN_LAYERS = [20, 7]
 MEMORY_LIMIT = 2**31
 
 
+# ----- the arrays' library: NumPy's, or another's by the array API standard
+
+
+def array_namespace(*arrays):
+    """The library of the arrays given (a dict's values count): that of the first one that
+    names its own by the array API standard (NumPy >= 2, CuPy >= 13, array-api-strict, ...),
+    NumPy otherwise. The numeric functions compute with it, so that arrays stay where they are."""
+    for value in arrays:
+        for array in value.values() if isinstance(value, dict) else (value,):
+            if hasattr(array, "__array_namespace__"):
+                return array.__array_namespace__()
+    return np
+
+
+def astype(x, dtype):
+    """x in dtype, converted where it lies: the standard's astype, or x.astype in NumPy < 2.1."""
+    xp = array_namespace(x)
+    return xp.astype(x, dtype) if hasattr(xp, "astype") else x.astype(dtype)
+
+
 # ----- functions NumPy lacks
 
 
 def sigmoid(z):
     """1 / (1 + exp(-z)), as (1 + tanh(z / 2)) / 2: nothing overflows, and it costs no
     more than the formula (exact to 1e-16; 0 and 1 where it saturates)."""
-    return 0.5 + 0.5 * np.tanh(0.5 * z)
+    return 0.5 + 0.5 * array_namespace(z).tanh(0.5 * z)
 
 
 def softplus(z):
     """log(1 + exp(z)), without overflow: softplus(1000) is 1000."""
-    return np.logaddexp(0.0, z)
+    return array_namespace(z).logaddexp(0.0, z)
 
 
 def relu(z):
     """max(z, 0)."""
-    return np.maximum(z, 0.0)
+    return array_namespace(z).maximum(z, 0.0)
 
 
 # ----- the model
@@ -136,12 +156,14 @@ def weight_initializer(method, seed, scale=0.01, dtype=np.float64):
 
 def as_dtype(value, dtype):
     """value (an array, a dict of arrays, a float or None) in dtype, where it is an array
-    of another dtype: converted where it lies (a CuPy array stays on its GPU)."""
+    of another dtype: converted where it lies (a CuPy array stays on its GPU), to its
+    library's dtype of that name (np.float32 is array_api_strict.float32 there)."""
     if isinstance(value, dict):
         return {name: as_dtype(entry, dtype) for name, entry in value.items()}
-    if hasattr(value, "astype") and value.dtype != dtype:
-        return value.astype(dtype)
-    return value
+    if not hasattr(value, "dtype"):
+        return value
+    dtype = getattr(array_namespace(value), np.dtype(dtype).name)
+    return value if value.dtype == dtype else astype(value, dtype)
 
 
 def initialize_parameters(
@@ -199,7 +221,8 @@ def forward(params, X):
 
 
 def cost_from_cache(params, cache, X, Y):
-    """The cost J from the values forward() cached (a NumPy scalar)."""
+    """The cost J from the values forward() cached (a 0-d array)."""
+    xp = array_namespace(X)
     depth = len(params) // len(LAYER_PARAMETERS)
     Z = cache[f"Z{depth}"]
     m = X.shape[1]
@@ -207,7 +230,7 @@ def cost_from_cache(params, cache, X, Y):
     #     log(1 - sigmoid(u)) = -softplus(u)
     #     log(sigmoid(u)) = -softplus(-u)
     L = Y * softplus(-Z) + (1 - Y) * softplus(Z)
-    J = np.sum(L) / m
+    J = xp.sum(L) / m
     return J
 
 
@@ -220,6 +243,7 @@ def backward(params, cache, X, Y):
     """The gradients dJ/dW1 .. dJ/dWL and dJ/db1 .. dJ/dbL (keys dW1 .. dbL), from
     the values forward() cached, layer by layer from the output layer down; each
     layer passes dA (m dJ/dA, one column per example) to the layer below."""
+    xp = array_namespace(X)
     depth = len(params) // len(LAYER_PARAMETERS)
     m = X.shape[1]
     grads = {}
@@ -232,7 +256,7 @@ def backward(params, cache, X, Y):
     # dW[L] = dJ/dW[L] = (dZ[L] @ A[L-1].T)/m
     dW = dZ @ A_prev.T / m
     # db[L] = dJ/db[L] = sum(dZ[L])/m
-    db = np.sum(dZ, axis=1, keepdims=True) / m
+    db = xp.sum(dZ, axis=1, keepdims=True) / m
     grads[f"dW{depth}"] = dW
     grads[f"db{depth}"] = db
     if depth > 1:
@@ -244,11 +268,11 @@ def backward(params, cache, X, Y):
         Z = cache[f"Z{layer}"]
         A_prev = cache[f"A{layer - 1}"] if layer > 1 else X
         # dZ[l] = dA[l]*(Z[l] > 0)
-        dZ = dA * (Z > 0)
+        dZ = dA * astype(Z > 0, Z.dtype)
         # dW[l] = dJ/dW[l] = (dZ[l] @ A[l-1].T)/m
         dW = dZ @ A_prev.T / m
         # db[l] = dJ/db[l] = sum(dZ[l], axis=1)/m
-        db = np.sum(dZ, axis=1, keepdims=True) / m
+        db = xp.sum(dZ, axis=1, keepdims=True) / m
         grads[f"dW{layer}"] = dW
         grads[f"db{layer}"] = db
         if layer > 1:
@@ -337,7 +361,9 @@ def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
 
 def initialize_velocity(parameters):
     """Momentum's v: zeros shaped like each parameter, keyed like grads."""
-    return {gradient_key(name): np.zeros_like(p) for name, p in parameters.items()}
+    xp = array_namespace(parameters)  # a float parameter's zero in the arrays' library
+    zeros = {name: xp.zeros_like(xp.asarray(p)) for name, p in parameters.items()}
+    return {gradient_key(name): zero for name, zero in zeros.items()}
 
 
 def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
@@ -354,7 +380,9 @@ def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
 
 def initialize_rmsprop(parameters):
     """RMSprop's s: zeros shaped like each parameter, keyed like grads."""
-    return {gradient_key(name): np.zeros_like(p) for name, p in parameters.items()}
+    xp = array_namespace(parameters)  # a float parameter's zero in the arrays' library
+    zeros = {name: xp.zeros_like(xp.asarray(p)) for name, p in parameters.items()}
+    return {gradient_key(name): zero for name, zero in zeros.items()}
 
 
 def update_parameters_with_rmsprop(parameters, grads, s, beta2, learning_rate, epsilon):
@@ -365,7 +393,7 @@ def update_parameters_with_rmsprop(parameters, grads, s, beta2, learning_rate, e
         # s_dW = beta2 * s_dW + (1 - beta2) * dW**2
         s[key] = beta2 * s[key] + (1 - beta2) * grads[key] ** 2
         # W = W - learning_rate * dW / (sqrt(s_dW) + epsilon)
-        step = grads[key] / (np.sqrt(s[key]) + epsilon)
+        step = grads[key] / (array_namespace(s[key]).sqrt(s[key]) + epsilon)
         parameters[name] = parameters[name] - learning_rate * step
     return parameters, s
 
@@ -399,7 +427,8 @@ def update_parameters_with_adam(
         s[key] = beta2 * s[key] + (1 - beta2) * grads[key] ** 2
         s_corrected[key] = s[key] / (1 - beta2**t)
         # W = W - learning_rate * v_corrected / (sqrt(s_corrected) + epsilon)
-        step = v_corrected[key] / (np.sqrt(s_corrected[key]) + epsilon)
+        sqrt = array_namespace(s_corrected[key]).sqrt
+        step = v_corrected[key] / (sqrt(s_corrected[key]) + epsilon)
         parameters[name] = parameters[name] - learning_rate * step
     return parameters, v, s, v_corrected, s_corrected
 
@@ -615,7 +644,8 @@ def train(
 def predict(params, X):
     """The predicted label of each example, 0 or 1, shape (1, m): 1 where A[L] > 0.5."""
     A = forward(params, X)[f"A{len(params) // len(LAYER_PARAMETERS)}"]
-    return (A > 0.5).astype(int)
+    xp = array_namespace(A)
+    return astype(A > 0.5, xp.int64)
 
 
 def predict_proba(params, X):
