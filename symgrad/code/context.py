@@ -264,6 +264,10 @@ class CodeContext:
     features: str  # a Python literal: the rows of X, "n_x" or an int
     hidden_sizes: tuple[tuple[str, int], ...]  # dimensions that the data does not fix
     default_init: str  # how train() starts without params: "zeros", "random" or "he"
+    # method="course": the initialisation course 1 uses for this kind of model, as another
+    # method: "zeros" (logistic regression, week 2), "random" (randn * 0.01: the shallow
+    # network, week 3), "xavier" (randn / sqrt(n_prev): the L-layer model, week 4)
+    course_init: str
     random_scale: float
     label: Label
     forward: Function
@@ -891,6 +895,7 @@ class _Builder:
             features=features,
             hidden_sizes=hidden,
             default_init="random" if has_matrix else "zeros",
+            course_init="random" if has_matrix else "zeros",
             random_scale=RANDOM_SCALE,
             label=label,
             forward=forward,

@@ -473,6 +473,7 @@ class _LayersBuilder(_Builder):
             features=features,
             hidden_sizes=(),
             default_init="he",
+            course_init="xavier",
             random_scale=RANDOM_SCALE,
             label=label,
             forward=Function((), ()),
