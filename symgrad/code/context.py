@@ -35,6 +35,7 @@ from ..model.escape import python_string
 from ..model.graph import M
 from ..model.ops import (
     Phi,
+    batch_mean,
     clip,
     colsum,
     dropout,
@@ -95,6 +96,8 @@ TEMPLATE_NAMES = frozenset({
     "update_parameters_with_rmsprop", "initialize_adam", "update_parameters_with_adam",
     "update_lr", "schedule_lr_decay", "exponential_lr_decay", "learning_rate_schedule",
     "progress_line", "check_clip_bounds",
+    # a model with batch statistics: what predict() normalizes with, kept in params
+    "STATISTIC_SHAPES", "without_statistics", "with_statistics",
 }) | frozenset(name for _, name in HELPERS) | frozenset(dir(builtins))
 # train()'s options and the names its loop and main() set: a hyperparameter (a keyword argument
 # of train()) or a size (an option, --n_h) may not take them; a parameter or a node may (their
@@ -105,7 +108,7 @@ TRAINING_NAMES = frozenset({
     "progress", "history", "decay", "velocity", "squares", "adam_steps", "epoch_rate",
     "epoch_cost", "batches", "best", "stale", "start", "shown", "stopped", "monitored",
     "m_total", "line", "validation_costs", "missing", "differ", "X_batch", "Y_batch",
-    "inputs_batch", "labels_batch", "err",
+    "inputs_batch", "labels_batch", "err", "trained",
 })
 # What a module of several inputs or labels takes and defines besides (it has no X and Y).
 NAMED_NAMES = frozenset({
@@ -124,6 +127,8 @@ class Statement:
     target: str
     code: str
     comments: tuple[str, ...] = ()  # comment lines written above the statement
+    # a batch statistic in forward(): taken from params where train() stored it there
+    stored: bool = False
 
 
 @dataclass(frozen=True)
@@ -311,6 +316,9 @@ class CodeContext:
     clip_checks: tuple[tuple[str, ...], ...] = ()
     forward_clip_checks: tuple[tuple[str, ...], ...] = ()
     cli_clip_checks: tuple[tuple[str, ...], ...] = ()
+    # batch statistics (batch_mean nodes), name -> shape (a Python literal): train() stores
+    # them in params for predict(), computed over the training set with the final parameters
+    statistics: tuple[tuple[str, str], ...] = ()
 
 
 # ----- rendering -----
@@ -497,10 +505,11 @@ class _Builder:
     def code(self, expr) -> str:
         return layout(NumpyPrinter(PRINTER_SETTINGS).doprint(expr))
 
-    def function(self, items, sources, indent=4) -> Function:
+    def function(self, items, sources, indent=4, stored=frozenset()) -> Function:
         """Statements for ``items`` [(target, expr, comments, wrap)] after common subexpression
         elimination, and the loads of the symbols they use from ``sources``; each fits in a
-        line of LINE_LENGTH at ``indent`` (see :meth:`fitted`)."""
+        line of LINE_LENGTH at ``indent`` (see :meth:`fitted`). A target in ``stored`` (a
+        batch statistic) is computed in an ``else:`` branch, one level deeper."""
         exprs = [e for _, e, _, _ in items]
         names = naming.temporaries(self.taken)
         temps, reduced = sp.cse(exprs, symbols=names)
@@ -514,8 +523,10 @@ class _Builder:
                                                                  indent)]
                 defined.add(temp)
             pending = [t for t in pending if t[0] not in needed]
-            *parts, (name, text) = self.fitted(target, expr, wrap, names, indent)
-            body += [Statement(n, c) for n, c in parts] + [Statement(name, text, comments)]
+            deeper = indent + 4 if target in stored else indent
+            *parts, (name, text) = self.fitted(target, expr, wrap, names, deeper)
+            body += [Statement(n, c) for n, c in parts]
+            body.append(Statement(name, text, comments, target in stored))
             defined.add(target)
         used = set()
         for (_, _, _, wrap), expr in zip(items, reduced, strict=True):
@@ -603,7 +614,14 @@ class _Builder:
 
     def forward(self) -> Function:
         items = self.dropout_items(self.forward_nodes, self.masks)
-        return self.named_loads(self.function(items, self.sources(cache=False)))
+        stored = frozenset(s for s, _ in self.stored_statistics())
+        return self.named_loads(self.function(items, self.sources(cache=False), stored=stored))
+
+    def stored_statistics(self) -> list:
+        """[(symbol, shape)] of the nodes batch_mean(u), which train() keeps for predict();
+        the statistics computed from them are computed from the stored values."""
+        means = {n.name for n in self.model.nodes if isinstance(n.expr, batch_mean)}
+        return [(s, self.shapes[s]) for s, _ in self.forward_nodes if s.name in means]
 
     @staticmethod
     def dropout_items(nodes, masks) -> list:
@@ -832,11 +850,22 @@ class _Builder:
         if model.statistics:
             names = ", ".join(str(s) for s in model.statistics)
             out += [""] + _wrap_text(
-                f"Batch statistics ({names}): batch_mean is the mean over the m examples of "
-                "the batch given to forward(), and the gradients treat the statistics as "
-                "functions of every example of that batch. predict() normalizes with the "
-                "statistics of the batch it is given (no running averages are kept), so "
-                "predict on a batch of many examples: a single example has variance 0.")
+                f"Batch statistics ({names}): in training, batch_mean is the mean over the m "
+                "examples of the batch given to forward(), and the gradients treat the "
+                "statistics as functions of every example of that batch. For predict, "
+                "train() ends with one forward pass over the whole training set with the "
+                "final parameters (course 2 week 3, Batch Norm at test time: the exact "
+                "estimate, deterministic) and returns the statistics in params, under their "
+                f"names ({', '.join(s.name for s, _ in self.stored_statistics())}; "
+                "STATISTIC_SHAPES), beside the parameters. forward() normalizes with the "
+                "statistics params holds, else with the batch's own; so predict(), "
+                "compute_cost() and summary() on trained params (a validation set too) use "
+                "the training set's statistics, and one example is predicted as within any "
+                "batch. without_statistics(params) gives the parameters alone, and "
+                f"with_statistics(params, {'inputs' if self.named else 'X'}) the training "
+                "set's statistics again; train(), "
+                "propagate() and gradient_check() drop stored statistics, and `--save` "
+                "writes them.")
         rows = lambda v: f"{_size_text(v.shape[0])}, m"  # noqa: E731
         if self.named:
             arrays = ", ".join(f"{self.data[v.name]} = {where}[{v.name!r}] ({rows(v)})"
@@ -918,6 +947,8 @@ class _Builder:
             inputs=self.arrays(self.input_vars),
             labels=self.arrays(self.label_vars),
             **self.data_fields(),
+            statistics=tuple((s.name, "(" + ", ".join(_size_literal(d) for d in shape) + ")")
+                             for s, shape in self.stored_statistics()),
         )
 
 
