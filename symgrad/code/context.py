@@ -90,6 +90,7 @@ TEMPLATE_NAMES = frozenset({
     "at_least", "finite_number", "positive_number", "check_memory", "model_size",
     "read_arrays", "array_header", "load_data", "check_parameters", "load_parameters",
     "check_save", "save_parameters", "main", "INPUTS", "LABELS", "number_in", "rng", "time",
+    "SCALES", "WEIGHTS",
     # course 2's optimisers and learning-rate schedules, defined at the top level
     "OPTIMIZERS", "DECAYS", "gradient_key", "random_mini_batches", "update_parameters_with_gd",
     "initialize_velocity", "update_parameters_with_momentum", "initialize_rmsprop",
@@ -144,6 +145,7 @@ class Parameter:
     shape: str  # a Python literal: ("n_x", 1), or () for a float
     text: str  # for people: "(n_x, 1) array" or "float"
     fan_in: str | None = None  # a weight (a factor of a matmul): the units it reads; None: a bias
+    scale: bool = False  # not a weight, but a factor of a product with the data: starts at 1
 
 
 @dataclass(frozen=True)
@@ -910,6 +912,8 @@ class _Builder:
         features, hidden = self.dims()
         prediction, threshold, probability = self.prediction()
         fan_ins = weight_fan_ins([e for _, e in self.nodes], self.params)
+        scales = scale_parameters([e for _, e in self.nodes], self.params, fan_ins,
+                                  self.model.hyperparameters + self.constant_vars)
         has_matrix = any(v.shape[0] != 1 and v.shape[1] != 1 for v in self.params)
         return CodeContext(
             name=self.model.name,
@@ -917,7 +921,8 @@ class _Builder:
             docstring=self.docstring(label, grads),
             helpers=self.helpers(forward, cost, backward),
             parameters=tuple(Parameter(v.name, naming.adjoint(v.name), _shape_literal(v),
-                                       _param_text(v), fan_ins.get(v.name))
+                                       _param_text(v), fan_ins.get(v.name),
+                                       v.name in scales)
                              for v in self.params),
             **hyperparameter_fields(self.hyper, self.forward_hyper(), bool(self.masks)),
             **clip_fields(self.model, self.forward_hyper()),
@@ -1037,6 +1042,23 @@ def weight_fan_ins(exprs, params) -> dict[str, str]:
                 v = by_symbol.get(factor.args[0] if moved else factor)
                 if v is not None:  # the left factor sums over its columns, the right its rows
                     found.setdefault(v.name, _size_literal(v.shape[(1 - side) ^ moved]))
+    return found
+
+
+def scale_parameters(exprs, params, weights, fixed) -> set[str]:
+    """The parameters, not weights, that multiply what changes with the data (gamma in
+    ``gamma*zhat + beta``): initialize_parameters() starts them at 1, as Keras starts a batch
+    norm's gamma, since at 0 a scale zeroes its own gradient and that of what it multiplies.
+    ``fixed``: the hyperparameters and constants, which do not change with the data."""
+    by_symbol = {v.symbol: v for v in params if v.name not in weights}
+    unchanging = set(by_symbol) | {v.symbol for v in params} | {v.symbol for v in fixed}
+    found = set()
+    for expr in exprs:
+        for product in expr.atoms(sp.Mul):
+            for factor in product.args:
+                rest = [f for f in product.args if f is not factor]
+                if factor in by_symbol and any(f.free_symbols - unchanging for f in rest):
+                    found.add(by_symbol[factor].name)
     return found
 
 

@@ -70,14 +70,27 @@ def data():
 @pytest.fixture(scope="module")
 def trained(bn, data):
     X, Y = data
-    # gamma1 from 1, as batch normalization starts (initialize_parameters starts it at 0, a
-    # bias: then relu(beta1) = 0 and no gradient reaches W1, gamma1 or beta1)
     start = bn.initialize_parameters({"n_x": 3, "n_h": 5}, method="he", seed=1)
-    start["gamma1"] = np.ones((5, 1))
     params, _ = bn.train(X, Y, num_iterations=30, learning_rate=0.01, optimizer="adam",
                          mini_batch_size=32, params=start)
     assert not np.allclose(params["gamma1"], 1)
     return params
+
+
+def test_a_scale_starts_at_1_and_everything_learns(bn, data):
+    """gamma1 multiplies the data (gamma1*zhat1 + beta1): a scale, started at 1, as batch
+    normalization starts (at 0, relu(beta1) = 0 and no gradient would reach W1, gamma1 or
+    beta1); beta1 is a bias, at 0."""
+    assert bn.SCALES == {"gamma1"} and "gamma1" not in bn.WEIGHTS
+    start = bn.initialize_parameters({"n_x": 3, "n_h": 5}, method="he", seed=1)
+    assert np.array_equal(start["gamma1"], np.ones((5, 1)))
+    assert np.array_equal(start["beta1"], np.zeros((5, 1)))
+    X, Y = data
+    params, costs = bn.train(X, Y, num_iterations=20, learning_rate=0.05, seed=1,
+                             cost_every=1, dims={"n_h": 5}, method="he")
+    for name in ("W1", "gamma1", "beta1", "w2"):
+        assert not np.allclose(params[name], start[name]), name
+    assert costs[-1] < costs[0]
 
 
 def test_train_stores_the_training_sets_statistics(bn, data, trained):
