@@ -168,7 +168,7 @@ def test_save_and_predict_from_the_command_line(bn, data, tmp_path):
     np.savez(tmp_path / "old.npz", **arrays)
     refused = run("predict", "--params", "old.npz", "--data", "one.npz")
     assert refused.returncode == 2
-    assert refused.stderr.endswith("no batch statistic var1 (train --save writes it)\n")
+    assert refused.stderr.endswith("no batch statistic var1, saved by train --save\n")
     arrays["var1"] = np.ones((3, 1))  # n_h is 4
     np.savez(tmp_path / "wrong.npz", **arrays)
     wrong = run("predict", "--params", "wrong.npz", "--data", "one.npz")
