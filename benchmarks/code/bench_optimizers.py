@@ -13,9 +13,10 @@ standardised by the training part. Measured in one run, on one machine:
    scikit-learn's MLPClassifier (the same hidden layer, or none; solver "adam", batch_size 64,
    refitted for max_iter = 1, 2, 3, ...: the first fit at equal or better accuracy counts);
 2. 20 training epochs of the generated train() against a hand-written NumPy loop of the same
-   network, mini-batches and optimizer (the course's dict-of-arrays style), for every optimizer:
-   the best of --repeat runs each; and the optimizer's update alone (update_parameters_with_*
-   against the same course-style update in place).
+   network, mini-batches and optimizer (the course's dict-of-arrays style), for every optimizer,
+   each recording the cost of epoch 0 only (the generated train() with cost_every larger than
+   the epochs still records epoch 0): the best of --repeat runs each; and the optimizer's
+   update alone (update_parameters_with_* against the same course-style update in place).
 Ratios below 1 favour the generated module (or Adam over full-batch descent).
 """
 
@@ -113,8 +114,11 @@ def sklearn_time(hidden, X, y, X_test, y_test, target, limit=200):
 # ----- the hand-written loop: the course's style, for the network with 64 hidden units
 
 
-def hand_epoch(params, state, X, Y, optimizer, rate, seed, batch=64):
+def hand_epoch(params, state, X, Y, optimizer, rate, seed, batch=64, record=False):
+    """One epoch; with record, the cost of each mini-batch too (the course's model() adds
+    it up each epoch), as the generated train() records it at epoch 0."""
     m = X.shape[1]
+    cost = 0.0
     order = np.random.RandomState(seed).permutation(m)
     X, Y = X[:, order], Y[:, order]
     for k in range(0, m, batch):
@@ -125,6 +129,8 @@ def hand_epoch(params, state, X, Y, optimizer, rate, seed, batch=64):
         Z2 = params["W2"] @ A1 + params["b2"]
         E = np.exp(Z2 - Z2.max(axis=0, keepdims=True))
         A2 = E / E.sum(axis=0, keepdims=True)
+        if record:
+            cost += -np.sum(y * np.log(A2)) / m
         dZ2 = A2 - y
         dA1 = params["W2"].T @ dZ2
         dZ1 = dA1 * np.where(Z1 > 0, 1.0, 0.1)
@@ -170,7 +176,7 @@ def step_ratios(mod, params, X, Y, repeat, epochs=20):
             hand = dict(params)
             t0 = time.perf_counter()
             for epoch in range(epochs):
-                hand = hand_epoch(hand, state, X, Y, optimizer, rate, epoch)
+                hand = hand_epoch(hand, state, X, Y, optimizer, rate, epoch, record=epoch == 0)
             hand_best = min(hand_best, time.perf_counter() - t0)
         ratios[optimizer] = (generated_best, hand_best)
     return ratios

@@ -35,6 +35,7 @@ from ..model.escape import python_string
 from ..model.graph import M
 from ..model.ops import (
     Phi,
+    batch_mean,
     clip,
     colsum,
     dropout,
@@ -90,12 +91,15 @@ TEMPLATE_NAMES = frozenset({
     "at_least", "finite_number", "positive_number", "check_memory", "model_size",
     "read_arrays", "array_header", "load_data", "check_parameters", "load_parameters",
     "check_save", "save_parameters", "main", "INPUTS", "LABELS", "number_in", "rng", "time",
+    "SCALES", "WEIGHTS",
     # course 2's optimisers and learning-rate schedules, defined at the top level
     "OPTIMIZERS", "DECAYS", "gradient_key", "random_mini_batches", "update_parameters_with_gd",
     "initialize_velocity", "update_parameters_with_momentum", "initialize_rmsprop",
     "update_parameters_with_rmsprop", "initialize_adam", "update_parameters_with_adam",
     "update_lr", "schedule_lr_decay", "exponential_lr_decay", "learning_rate_schedule",
     "progress_line", "check_clip_bounds", "array_namespace", "astype", "xp",
+    # a model with batch statistics: what predict() normalizes with, kept in params
+    "STATISTIC_SHAPES", "without_statistics", "with_statistics",
 }) | frozenset(name for _, name in HELPERS) | frozenset(dir(builtins))
 # train()'s options and the names its loop and main() set: a hyperparameter (a keyword argument
 # of train()) or a size (an option, --n_h) may not take them; a parameter or a node may (their
@@ -106,7 +110,7 @@ TRAINING_NAMES = frozenset({
     "progress", "history", "decay", "velocity", "squares", "adam_steps", "epoch_rate",
     "epoch_cost", "batches", "best", "stale", "start", "shown", "stopped", "monitored",
     "m_total", "line", "validation_costs", "missing", "differ", "X_batch", "Y_batch",
-    "inputs_batch", "labels_batch", "err",
+    "inputs_batch", "labels_batch", "err", "trained",
 })
 # What a module of several inputs or labels takes and defines besides (it has no X and Y).
 NAMED_NAMES = frozenset({
@@ -125,6 +129,8 @@ class Statement:
     target: str
     code: str
     comments: tuple[str, ...] = ()  # comment lines written above the statement
+    # a batch statistic in forward(): taken from params where train() stored it there
+    stored: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,7 @@ class Parameter:
     shape: str  # a Python literal: ("n_x", 1), or () for a float
     text: str  # for people: "(n_x, 1) array" or "float"
     fan_in: str | None = None  # a weight (a factor of a matmul): the units it reads; None: a bias
+    scale: bool = False  # not a weight, but a factor of a product with the data: starts at 1
 
 
 @dataclass(frozen=True)
@@ -265,6 +272,10 @@ class CodeContext:
     features: str  # a Python literal: the rows of X, "n_x" or an int
     hidden_sizes: tuple[tuple[str, int], ...]  # dimensions that the data does not fix
     default_init: str  # how train() starts without params: "zeros", "random" or "he"
+    # method="course": the initialisation course 1 uses for this kind of model, as another
+    # method: "zeros" (logistic regression, week 2), "random" (randn * 0.01: the shallow
+    # network, week 3), "xavier" (randn / sqrt(n_prev): the L-layer model, week 4)
+    course_init: str
     random_scale: float
     label: Label
     forward: Function
@@ -308,6 +319,9 @@ class CodeContext:
     clip_checks: tuple[tuple[str, ...], ...] = ()
     forward_clip_checks: tuple[tuple[str, ...], ...] = ()
     cli_clip_checks: tuple[tuple[str, ...], ...] = ()
+    # batch statistics (batch_mean nodes), name -> shape (a Python literal): train() stores
+    # them in params for predict(), computed over the training set with the final parameters
+    statistics: tuple[tuple[str, str], ...] = ()
 
 
 # ----- rendering -----
@@ -495,10 +509,11 @@ class _Builder:
         scalars = frozenset(v.name for v in self.hyper)  # xp.where(Z > 0, 1, alpha)
         return layout(NumpyPrinter({**PRINTER_SETTINGS, "scalars": scalars}).doprint(expr))
 
-    def function(self, items, sources, indent=4) -> Function:
+    def function(self, items, sources, indent=4, stored=frozenset()) -> Function:
         """Statements for ``items`` [(target, expr, comments, wrap)] after common subexpression
         elimination, and the loads of the symbols they use from ``sources``; each fits in a
-        line of LINE_LENGTH at ``indent`` (see :meth:`fitted`)."""
+        line of LINE_LENGTH at ``indent`` (see :meth:`fitted`). A target in ``stored`` (a
+        batch statistic) is computed in an ``else:`` branch, one level deeper."""
         exprs = [e for _, e, _, _ in items]
         names = naming.temporaries(self.taken)
         temps, reduced = sp.cse(exprs, symbols=names)
@@ -512,8 +527,10 @@ class _Builder:
                                                                  indent)]
                 defined.add(temp)
             pending = [t for t in pending if t[0] not in needed]
-            *parts, (name, text) = self.fitted(target, expr, wrap, names, indent)
-            body += [Statement(n, c) for n, c in parts] + [Statement(name, text, comments)]
+            deeper = indent + 4 if target in stored else indent
+            *parts, (name, text) = self.fitted(target, expr, wrap, names, deeper)
+            body += [Statement(n, c) for n, c in parts]
+            body.append(Statement(name, text, comments, target in stored))
             defined.add(target)
         used = set()
         for (_, _, _, wrap), expr in zip(items, reduced, strict=True):
@@ -601,7 +618,14 @@ class _Builder:
 
     def forward(self) -> Function:
         items = self.dropout_items(self.forward_nodes, self.masks)
-        return self.named_loads(self.function(items, self.sources(cache=False)))
+        stored = frozenset(s for s, _ in self.stored_statistics())
+        return self.named_loads(self.function(items, self.sources(cache=False), stored=stored))
+
+    def stored_statistics(self) -> list:
+        """[(symbol, shape)] of the nodes batch_mean(u), which train() keeps for predict();
+        the statistics computed from them are computed from the stored values."""
+        means = {n.name for n in self.model.nodes if isinstance(n.expr, batch_mean)}
+        return [(s, self.shapes[s]) for s, _ in self.forward_nodes if s.name in means]
 
     @staticmethod
     def dropout_items(nodes, masks) -> list:
@@ -830,11 +854,22 @@ class _Builder:
         if model.statistics:
             names = ", ".join(str(s) for s in model.statistics)
             out += [""] + _wrap_text(
-                f"Batch statistics ({names}): batch_mean is the mean over the m examples of "
-                "the batch given to forward(), and the gradients treat the statistics as "
-                "functions of every example of that batch. predict() normalizes with the "
-                "statistics of the batch it is given (no running averages are kept), so "
-                "predict on a batch of many examples: a single example has variance 0.")
+                f"Batch statistics ({names}): in training, batch_mean is the mean over the m "
+                "examples of the batch given to forward(), and the gradients treat the "
+                "statistics as functions of every example of that batch. For predict, "
+                "train() ends with one forward pass over the whole training set with the "
+                "final parameters (course 2 week 3, Batch Norm at test time: the exact "
+                "estimate, deterministic) and returns the statistics in params, under their "
+                f"names ({', '.join(s.name for s, _ in self.stored_statistics())}; "
+                "STATISTIC_SHAPES), beside the parameters. forward() normalizes with the "
+                "statistics params holds, else with the batch's own; so predict(), "
+                "compute_cost() and summary() on trained params (a validation set too) use "
+                "the training set's statistics, and one example is predicted as within any "
+                "batch. without_statistics(params) gives the parameters alone, and "
+                f"with_statistics(params, {'inputs' if self.named else 'X'}) the training "
+                "set's statistics again; train(), "
+                "propagate() and gradient_check() drop stored statistics, and `--save` "
+                "writes them.")
         rows = lambda v: f"{_size_text(v.shape[0])}, m"  # noqa: E731
         if self.named:
             arrays = ", ".join(f"{self.data[v.name]} = {where}[{v.name!r}] ({rows(v)})"
@@ -879,6 +914,8 @@ class _Builder:
         features, hidden = self.dims()
         prediction, threshold, probability = self.prediction()
         fan_ins = weight_fan_ins([e for _, e in self.nodes], self.params)
+        scales = scale_parameters([e for _, e in self.nodes], self.params, fan_ins,
+                                  self.model.hyperparameters + self.constant_vars)
         has_matrix = any(v.shape[0] != 1 and v.shape[1] != 1 for v in self.params)
         return CodeContext(
             name=self.model.name,
@@ -886,13 +923,15 @@ class _Builder:
             docstring=self.docstring(label, grads),
             helpers=self.helpers(forward, cost, backward),
             parameters=tuple(Parameter(v.name, naming.adjoint(v.name), _shape_literal(v),
-                                       _param_text(v), fan_ins.get(v.name))
+                                       _param_text(v), fan_ins.get(v.name),
+                                       v.name in scales)
                              for v in self.params),
             **hyperparameter_fields(self.hyper, self.forward_hyper(), bool(self.masks)),
             **clip_fields(self.model, self.forward_hyper()),
             features=features,
             hidden_sizes=hidden,
             default_init="random" if has_matrix else "zeros",
+            course_init="random" if has_matrix else "zeros",
             random_scale=RANDOM_SCALE,
             label=label,
             forward=forward,
@@ -915,6 +954,8 @@ class _Builder:
             inputs=self.arrays(self.input_vars),
             labels=self.arrays(self.label_vars),
             **self.data_fields(),
+            statistics=tuple((s.name, "(" + ", ".join(_size_literal(d) for d in shape) + ")")
+                             for s, shape in self.stored_statistics()),
         )
 
 
@@ -1003,6 +1044,23 @@ def weight_fan_ins(exprs, params) -> dict[str, str]:
                 v = by_symbol.get(factor.args[0] if moved else factor)
                 if v is not None:  # the left factor sums over its columns, the right its rows
                     found.setdefault(v.name, _size_literal(v.shape[(1 - side) ^ moved]))
+    return found
+
+
+def scale_parameters(exprs, params, weights, fixed) -> set[str]:
+    """The parameters, not weights, that multiply what changes with the data (gamma in
+    ``gamma*zhat + beta``): initialize_parameters() starts them at 1, as Keras starts a batch
+    norm's gamma, since at 0 a scale zeroes its own gradient and that of what it multiplies.
+    ``fixed``: the hyperparameters and constants, which do not change with the data."""
+    by_symbol = {v.symbol: v for v in params if v.name not in weights}
+    unchanging = set(by_symbol) | {v.symbol for v in params} | {v.symbol for v in fixed}
+    found = set()
+    for expr in exprs:
+        for product in expr.atoms(sp.Mul):
+            for factor in product.args:
+                rest = [f for f in product.args if f is not factor]
+                if factor in by_symbol and any(f.free_symbols - unchanging for f in rest):
+                    found.add(by_symbol[factor].name)
     return found
 
 

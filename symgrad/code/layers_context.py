@@ -4,8 +4,8 @@ A stacked model has two derivations (see :mod:`symgrad.model.layers`): the hidde
 derived once with the general index ``l``, and the stack unrolled to a fixed depth. The code
 takes
 
-* the hidden layers' forward and backward statements from the block (``dZ = dA * (Z > 0)``,
-  ``dW = dZ @ A_prev.T / m``, and ``dA_prev = W.T @ dZ``, which becomes the next layer's
+* the hidden layers' forward and backward statements from the block
+  (``dZ = dA * astype(Z > 0, Z.dtype)``, ``dW = dZ @ A_prev.T / m``, and ``dA_prev = W.T @ dZ``, which becomes the next layer's
   ``dA``), inside ``for layer in ...``;
 * the output layer L and the cost from the unrolled derivation's last layer, its names
   written with the block's (``Z3`` -> ``Z``, ``A2`` -> ``A_prev``);
@@ -24,9 +24,9 @@ the unrolled derivation at several depths.
 >>> layers = build_layers_context(load("derivations/deep_network.toml").derive()).layers
 >>> for s in layers.hidden_backward.body + layers.hidden_backward.to_previous:
 ...     print(f"{s.target} = {s.code}")
-dZ = dA * (Z > 0)
+dZ = dA * astype(Z > 0, Z.dtype)
 dW = dZ @ A_prev.T / m
-db = np.sum(dZ, axis=1, keepdims=True) / m
+db = xp.sum(dZ, axis=1, keepdims=True) / m
 dA = W.T @ dZ
 """
 
@@ -473,6 +473,7 @@ class _LayersBuilder(_Builder):
             features=features,
             hidden_sizes=(),
             default_init="he",
+            course_init="xavier",
             random_scale=RANDOM_SCALE,
             label=label,
             forward=Function((), ()),

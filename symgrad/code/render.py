@@ -7,7 +7,8 @@ A derivation becomes a :class:`~symgrad.code.context.CodeContext` of plain strin
 >>> from symgrad import load
 >>> lines = render(load("derivations/logistic_regression.toml").derive()).splitlines()
 >>> start = lines.index("def backward(params, cache, X, Y):")
->>> print(*lines[start + 3:start + 11], sep="\n")
+>>> print(*lines[start + 3:start + 12], sep="\n")
+    xp = array_namespace(X)
     A = cache["A"]
     m = X.shape[1]
     # dZ = A - Y
@@ -15,7 +16,7 @@ A derivation becomes a :class:`~symgrad.code.context.CodeContext` of plain strin
     # dw = dJ/dw = (X @ dZ.T)/m
     dw = X @ dZ.T / m
     # db = dJ/db = sum(dZ)/m
-    db = np.sum(dZ) / m
+    db = xp.sum(dZ) / m
 """
 
 from __future__ import annotations

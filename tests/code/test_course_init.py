@@ -74,7 +74,9 @@ def circles():
 
 
 def test_the_shallow_networks_seeded_initialisation(shallow):
-    params = shallow.initialize_parameters({"n_x": 2, "n_h": 4}, "random", seed=2)
+    params = shallow.initialize_parameters({"n_x": 2, "n_h": 4}, "course", seed=2)
+    same = shallow.initialize_parameters({"n_x": 2, "n_h": 4}, "random", seed=2)
+    assert all(np.array_equal(params[k], same[k]) for k in params)  # course 1: randn * 0.01
     assert np.allclose(params["W1"], [[-0.00416758, -0.00056267], [-0.02136196, 0.01640271],
                                       [-0.01793436, -0.00841747], [0.00502881, -0.01245288]],
                        rtol=0, atol=1e-8)
@@ -86,7 +88,7 @@ def test_the_shallow_networks_seeded_initialisation(shallow):
 def test_the_shallow_networks_cost_table_on_the_planar_data(shallow):
     X, Y = planar_dataset()
     params, costs = shallow.train(X, Y, num_iterations=10000, learning_rate=1.2, seed=2,
-                                  dims={"n_h": 4}, method="random")
+                                  dims={"n_h": 4}, method="course")
     for i, published in PLANAR_COSTS.items():
         assert costs[i // 100] == pytest.approx(published, abs=5e-7), i
     assert costs[90] == pytest.approx(0.218607, abs=2e-6)  # the notebook's expected output
@@ -151,9 +153,9 @@ def test_course_2s_cost_tables_with_he_and_large_random_weights(deep):
 
 
 def test_an_unknown_method_is_refused(deep, shallow):
-    for call in (lambda: deep.initialize_parameters([2, 3, 1], "course"),
+    for call in (lambda: deep.initialize_parameters([2, 3, 1], "normal"),
                  lambda: shallow.initialize_parameters({"n_x": 2, "n_h": 3}, "uniform")):
-        with pytest.raises(ValueError, match="method must be one of zeros, random, he, xavier"):
+        with pytest.raises(ValueError, match="one of zeros, random, he, xavier, course, not"):
             call()
 
 
@@ -164,8 +166,15 @@ def test_the_l_layer_applications_initialisation(deep):
     (its cost table needs the cat images), so the recipe itself is run here."""
     layer_dims = [12288, 20, 7, 5, 1]
     rng = np.random.RandomState(1)
-    params = deep.initialize_parameters(layer_dims, "xavier", seed=1)
+    params = deep.initialize_parameters(layer_dims, "course", seed=1)  # "xavier" for a stack
     for l in range(1, len(layer_dims)):
         expected = rng.randn(layer_dims[l], layer_dims[l - 1]) / np.sqrt(layer_dims[l - 1])
         assert np.allclose(params[f"W{l}"], expected, rtol=1e-15, atol=0)
         assert params[f"b{l}"].shape == (layer_dims[l], 1) and not params[f"b{l}"].any()
+
+
+def test_logistic_regressions_course_initialisation_is_zeros(generated_script):
+    """Course 1, week 2, initialize_with_zeros(dim): w = np.zeros((dim, 1)), b = 0."""
+    logistic = load_module(generated_script("logistic_regression"))
+    params = logistic.initialize_parameters({"n_x": 3}, "course", seed=5)
+    assert params["w"].shape == (3, 1) and not params["w"].any() and params["b"] == 0

@@ -142,10 +142,13 @@ def relu(z):
 def weight_initializer(method, seed, scale=0.01, dtype=np.float64):
     """draw(shape, fan_in): a weight that reads fan_in units, its entries N(0, 1) times
     scale (method="random"), sqrt(2 / fan_in) ("he", for ReLU layers) or
-    sqrt(1 / fan_in) ("xavier"); method="zeros": 0. The numbers come from
+    sqrt(1 / fan_in) ("xavier"); method="zeros": 0; method="course": course 1's own
+    initialisation for this kind of model, "random" here. The numbers come from
     np.random.RandomState(seed), which draws those of the course's np.random.seed(seed)
     then np.random.randn(...), one draw after the other, and which NumPy keeps the same
     in every version."""
+    if method == "course":
+        method = "random"
     factors = {
         "zeros": lambda fan_in: 0.0,
         "random": lambda fan_in: scale,
@@ -153,7 +156,8 @@ def weight_initializer(method, seed, scale=0.01, dtype=np.float64):
         "xavier": lambda fan_in: np.sqrt(1 / fan_in),
     }
     if method not in factors:
-        raise ValueError(f"method must be one of {', '.join(factors)}, not {method!r}")
+        choices = ", ".join([*factors, "course"])
+        raise ValueError(f"method must be one of {choices}, not {method!r}")
     rng = np.random.RandomState(seed)
 
     def draw(shape, fan_in):
