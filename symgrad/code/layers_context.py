@@ -5,8 +5,8 @@ derived once with the general index ``l``, and the stack unrolled to a fixed dep
 takes
 
 * the hidden layers' forward and backward statements from the block
-  (``dZ = dA * astype(Z > 0, Z.dtype)``, ``dW = dZ @ A_prev.T / m``, and ``dA_prev = W.T @ dZ``, which becomes the next layer's
-  ``dA``), inside ``for layer in ...``;
+  (``dZ = dA * astype(Z > 0, Z.dtype)``, ``dW = dZ @ A_prev.T / m``, and
+  ``dA_prev = W.T @ dZ``, which becomes the next layer's ``dA``), inside ``for layer in ...``;
 * the output layer L and the cost from the unrolled derivation's last layer, its names
   written with the block's (``Z3`` -> ``Z``, ``A2`` -> ``A_prev``);
 
