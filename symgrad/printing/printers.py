@@ -240,9 +240,11 @@ class NumpyPrinter(_Readable, NumPyPrinter):
         if (self._settings["array_api"]
                 and all(v.name in scalars for v in yes.free_symbols | no.free_symbols)):
             # yes and no both numbers (alpha a hyperparameter): the standard's where takes
-            # one at most, the other as a 0-d array, of the float64 NumPy makes of two floats
+            # one at most, the other as a 0-d array, in u's float type where u is an array
+            # (float32 stays float32), else the float64 NumPy makes of two floats
             value = repr(float(yes)) if yes.is_Number else first
-            first = f"{self._module_format('numpy.asarray')}({value})"
+            dtype = f", dtype={self._print(u)}.dtype" if isinstance(u, Symbol) else ""
+            first = f"{self._module_format('numpy.asarray')}({value}{dtype})"
         return (f"{self._module_format('numpy.where')}({self._print(u)} > 0, "
                 f"{first}, {self._print(no)})")
 

@@ -245,17 +245,10 @@ def test_training_stays_on_the_arrays_device(module, name):
 
 # ----- float32 across the catalogue
 
-UPCASTS = {  # known: the derivative of leaky_relu prints np.where(Z > 0, 1, 0.1), a float64 array
-    "leaky_relu_network",
-}
-
-
 @pytest.mark.parametrize("path", CATALOGUE, ids=[p.stem for p in CATALOGUE])
 def test_every_catalogue_model_trains_in_float32(path, tmp_path):
     """Two steps in float32 from the same parameters as two in float64: every parameter array
     stays float32 (no constant, helper or scalar upcasts it), and the costs agree."""
-    if path.stem in UPCASTS:
-        pytest.xfail("np.where of two Python numbers is float64")
     module, data, params0, hyper = catalogue_case(path, tmp_path)
     kwargs = dict(num_iterations=2, learning_rate=0.01, **hyper)
     params, costs = module.train(*data, params=dict(params0), dtype=np.float32, **kwargs)
