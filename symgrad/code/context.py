@@ -91,7 +91,7 @@ TEMPLATE_NAMES = frozenset({
     "at_least", "finite_number", "positive_number", "check_memory", "model_size",
     "read_arrays", "array_header", "load_data", "check_parameters", "load_parameters",
     "check_save", "save_parameters", "main", "INPUTS", "LABELS", "number_in", "rng", "time",
-    "SCALES", "WEIGHTS",
+    "SCALES", "WEIGHTS", "types", "NUMPY", "reduce_sum", "reduce_max",
     # course 2's optimisers and learning-rate schedules, defined at the top level
     "OPTIMIZERS", "DECAYS", "gradient_key", "random_mini_batches", "update_parameters_with_gd",
     "initialize_velocity", "update_parameters_with_momentum", "initialize_rmsprop",
