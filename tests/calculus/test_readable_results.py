@@ -48,7 +48,7 @@ def test_leaky_relu_slope_prints_as_where():
     assert example_str(d.per_example["dz"]) == "where(z > 0, 1, alpha)*(a - y)"
     assert batch_str(d.batch["dZ"]) == "where(Z > 0, 1, alpha)*(A - Y)"
     code = symgrad.codegen(d)  # its self-check included
-    assert "dZ = xp.where(Z > 0, xp.asarray(1.0), alpha) * (A - Y)" in code
+    assert "dZ = xp.where(Z > 0, xp.asarray(1.0, dtype=Z.dtype), alpha) * (A - Y)" in code
 
 
 def test_where_only_for_two_nonzero_cases():
