@@ -226,6 +226,9 @@ def main():
     }
     for name, (mod, n_h, hidden) in models.items():
         target, params = TARGETS[name], start(mod, n_h)
+        for optimizer, batch in (("gd", None), ("adam", 64)):  # warm up: BLAS's threads, caches
+            mod.train(X, Y, num_iterations=2, params=params, optimizer=optimizer,
+                      mini_batch_size=batch)
         gd, gd_epochs = gd_time(mod, params, X, Y, X_test, y_test, target, rate=0.5)
         adam, adam_epochs = adam_time(mod, params, X, Y, X_test, y_test, target)
         mlp, mlp_epochs = sklearn_time(hidden, X, y, X_test, y_test, target)
