@@ -7,22 +7,10 @@ import pytest
 
 from symgrad.claims.checker import Checker
 from symgrad.model.errors import SpecError
-from symgrad.model.graph import Model
 
 
-def checker():
-    model = Model.build(
-        "bn_layer", dims={"n": "features"}, inputs={"x": "vector(n)", "g": "vector(n)"},
-        parameters={"W": "matrix(n, n)", "gamma1": "vector(n)", "beta1": "vector(n)"},
-        hyperparameters={"eps": {"default": 1e-5, "domain": "positive"}},
-        graph={"z": "W @ x", "mu": "batch_mean(z)", "v": "batch_mean((z - mu)**2)",
-               "zh": "(z - mu)/sqrt(v + eps)", "zt": "gamma1*zh + beta1", "L": "sum(g*zt)"},
-        cost={"J": "mean(L)"})
-    return Checker(model)
-
-
-def test_batch_claims():
-    c = checker()
+def test_batch_claims(bn_layer):
+    c = Checker(bn_layer())
     three_terms = ("gamma1/(m*sqrt(v + eps))*(m*dZt - sum(dZt, axis=1) "
                    "- Zh*sum(dZt*Zh, axis=1))")
     assert c.check("dZ", three_terms).status == "proven"
@@ -31,8 +19,8 @@ def test_batch_claims():
     assert c.check("dgamma1", "sum(Zh*dZt, axis=1)/m").status == "proven"
 
 
-def test_per_example_claims():
-    c = checker()
+def test_per_example_claims(bn_layer):
+    c = Checker(bn_layer())
     assert c.check("dzh", "gamma1*g").status == "proven"  # after the statistics: it exists
     for name in ("dz", "dW"):
         with pytest.raises(SpecError, match=f"'{name}' has no per-example form: .* couple the "

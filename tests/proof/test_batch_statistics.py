@@ -8,23 +8,12 @@ import time
 import pytest
 
 import symgrad
-from symgrad.model.graph import Model
 from symgrad.proof import document
 from symgrad.proof.steps import build_plain
 
 
-def layer():
-    return Model.build(
-        "bn_layer", dims={"n": "features"}, inputs={"x": "vector(n)", "g": "vector(n)"},
-        parameters={"W": "matrix(n, n)", "gamma1": "vector(n)", "beta1": "vector(n)"},
-        hyperparameters={"eps": {"default": 1e-5, "domain": "positive"}},
-        graph={"z": "W @ x", "mu": "batch_mean(z)", "v": "batch_mean((z - mu)**2)",
-               "zh": "(z - mu)/sqrt(v + eps)", "zt": "gamma1*zh + beta1", "L": "sum(g*zt)"},
-        cost={"J": "mean(L)"})
-
-
-def test_sections_say_why():
-    proof = build_plain(layer().derive())
+def test_sections_say_why(bn_layer):
+    proof = build_plain(bn_layer().derive())
     text = document.render(proof, "markdown")
     assert "No per-example form exists for $W$ and $z$" in text
     assert "they couple the examples" in text
@@ -37,7 +26,7 @@ def test_sections_say_why():
 
 
 @pytest.mark.slow
-def test_every_line_checks():
+def test_every_line_checks(bn_layer):
     start = time.perf_counter()
-    proof = symgrad.prove(layer().derive())  # raises ProofError on a line that does not hold
+    proof = symgrad.prove(bn_layer().derive())  # raises ProofError on a line that does not hold
     assert proof.title and time.perf_counter() - start < 120
