@@ -187,6 +187,12 @@ def _inline(expr, results, graph, shapes):
             if broadcast or _sums(assumed) < _sums(structural) or \
                     size(assumed) <= size(structural):
                 unmask[hole] = opened
+    # a name that stays inside a sum stays a name beside it too: dZ1 = (dZhat1 -
+    # sum(dZhat1, axis=1)/m - ...)/..., not dZhat1's result beside its own name
+    named = {s for e in (*unmask.values(), *subs.values())
+             for part in sp.preorder_traversal(e) if isinstance(part, (colsum, rowsum, total))
+             for s in part.free_symbols}
+    subs = {s: value for s, value in subs.items() if s not in named}
     return masked.xreplace(subs).xreplace(unmask)
 
 

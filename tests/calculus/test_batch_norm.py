@@ -24,12 +24,15 @@ the dx of the paper's per-batch loss; the statistics' dmu and dvar likewise.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
 import sympy as sp
 
+import symgrad
 from symgrad.calculus import numeric
 from symgrad.model.graph import M, Model
 from symgrad.model.ops import rowsum
@@ -147,3 +150,11 @@ def test_no_per_example_form():
     assert "dz" not in d.per_example and "dW" not in d.per_example
     assert {"dzt", "dzh", "dgamma1", "dbeta1"} <= set(d.per_example)
     assert d.to_json()["batch_statistics"] == ["mu", "v"]
+
+
+def test_the_three_terms_print_with_names_only():
+    """The catalogue's network: dZhat1 stays a name in every term, as it does inside the sums
+    (its result is not written in beside its own name)."""
+    d = symgrad.load(Path(__file__).parents[1] / "catalogue" / "batchnorm_network.toml").derive()
+    assert d.to_json()["batch"]["dZ1"] == (
+        "(dZhat1 - sum(dZhat1, axis=1)/m - Zhat1*sum(Zhat1*dZhat1, axis=1)/m)/sqrt(eps + var1)")
