@@ -554,7 +554,12 @@ def train(
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
     decay = learning_rate_schedule(learning_rate_decay, time_interval)
-    velocity, squares = initialize_adam(params)
+    # the optimizer's own state only: momentum's v, RMSprop's s, both for Adam
+    velocity = squares = None
+    if optimizer in ("momentum", "adam"):
+        velocity = initialize_velocity(params)
+    if optimizer in ("rmsprop", "adam"):
+        squares = initialize_rmsprop(params)
     adam_steps = 0
     m_total = X.shape[1]
     costs, validation_costs, iterations = [], [], []
