@@ -154,7 +154,7 @@ class Checker:
             with limit(self.time_limit):
                 return _judge(space, claim, step, expr)
         except OutOfTime as out:
-            return Verdict(claim.name, claim.text, NOT_PROVEN, space.batch,
+            return Verdict(claim.name, claim.written, NOT_PROVEN, space.batch,
                            space.show(step.result),
                            reason=f"Not proven: gave up after {out.seconds:g} s, the time limit.")
 
@@ -189,7 +189,7 @@ class Checker:
 
 def _judge(space, claim, step, expr) -> Verdict:
     derived = step.result
-    verdict = Verdict(claim.name, claim.text, REFUTED, space.batch, space.show(derived))
+    verdict = Verdict(claim.name, claim.written, REFUTED, space.batch, space.show(derived))
     due = space.shapes[step.var]
     try:
         shape = space.shape(expr)

@@ -58,6 +58,7 @@ from ..model import naming
 from ..model.errors import SpecError
 from ..model.limits import MAX_CLAIMS, MAX_LENGTH
 from ..model.parse import indexed, syntax_tree
+from .notation import standard, standard_name
 
 INDEX = "l"  # the general layer index of layer notation
 _LAYER_NAME = re.compile(rf"^([A-Za-z][A-Za-z0-9_]*)\[{INDEX}(-1)?\]$")
@@ -68,9 +69,15 @@ class Claim:
     """A claimed derivative: ``name = text``, read over m examples if ``batch`` (None: decide)."""
 
     name: str
-    text: str
+    text: str  # the right side in the claim grammar
     batch: bool | None = None
     where: dict = field(default_factory=dict, compare=False)  # file, line, key for errors
+    written: str = field(default="", compare=False)  # the right side as written ("": text)
+    output: str | None = None  # the output written on the left (dJ/dW2: "J"); None for dW2
+
+    def __post_init__(self):
+        if not self.written:
+            object.__setattr__(self, "written", self.text)
 
     @classmethod
     def read(cls, text, batch=None) -> Claim:
@@ -90,8 +97,12 @@ class Claim:
     @classmethod
     def of(cls, name, text, batch=None, where=None) -> Claim:
         _check_length(str(name), text if isinstance(text, str) else "", where=where)
+        where = where or {"key": f"claim {' '.join(str(name).split())[:40]}"}
+        try:
+            name, output = standard_name(str(name))
+        except SpecError as err:
+            raise err.located(**where) from None
         name = "".join(str(name).split()) if "[" in str(name) else " ".join(str(name).split())
-        where = where or {"key": f"claim {name[:40]}"}
         if not (naming.is_valid(name) or _LAYER_NAME.match(name)):
             raise SpecError(f"'{name[:40]}' on the left is not the name of a derivative; "
                             f"expected a name such as dz or dw (or dZ[{INDEX}] for layer "
@@ -99,7 +110,12 @@ class Claim:
         if not isinstance(text, str) or not text.strip():
             raise SpecError(f"nothing claimed for {name}; expected an expression, such as "
                             "a - y", **where)
-        return cls(name, " ".join(text.split()), batch, where)
+        written = " ".join(text.split())
+        try:
+            standard_text = standard(written)
+        except SpecError as err:
+            raise err.located(**where) from None
+        return cls(name, standard_text, batch, where, written, output)
 
     @property
     def layer(self) -> bool:
@@ -107,7 +123,7 @@ class Claim:
         return "[" in self.name
 
     def __str__(self) -> str:
-        return f"{self.name} = {self.text}"
+        return f"{self.name} = {self.written}"
 
 
 def _check_length(*parts, where=None) -> None:
