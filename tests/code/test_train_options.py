@@ -228,8 +228,35 @@ def test_the_command_line_options(generated_script, shallow, data):
     assert shallow.compute_cost(params, X[:, 200:], Y[:, 200:]) < 0.3
 
 
+def test_the_schedule_and_cost_options_reach_train(generated_script, shallow, data):
+    """--learning-rate-decay, --decay-rate, --time-interval, --cost-every and --tol train
+    exactly as train() does with the same keywords."""
+    script, save = generated_script("shallow_network"), data / "decayed.npz"
+    result = command(script, "train", "--data", data / "train.npz", "--iterations", 101,
+                     "--learning-rate", 0.5, "--learning-rate-decay", "exponential",
+                     "--decay-rate", 0.5, "--time-interval", 10, "--cost-every", 50,
+                     "--tol", 0, "--save", save)
+    assert result.returncode == 0, result.stderr
+    printed = [line for line in result.stdout.splitlines() if line.startswith("Cost after")]
+    assert [line.split(":")[0] for line in printed] == [
+        f"Cost after iteration {i}" for i in (0, 50, 100)]
+    X, Y = circles(m=300)
+    expected, costs = shallow.train(X[:, :200], Y[:, :200], num_iterations=101,
+                                    learning_rate=0.5, seed=0,
+                                    learning_rate_decay="exponential", decay_rate=0.5,
+                                    time_interval=10, cost_every=50, tol=0)
+    assert len(costs) == 3
+    saved = shallow.load_parameters(save)
+    for name, value in expected.items():
+        np.testing.assert_allclose(saved[name], value, rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize(("argv", "message"), [
     (["--optimizer", "sgd"], "argument --optimizer: invalid choice: 'sgd'"),
+    (["--learning-rate-decay", "step"], "argument --learning-rate-decay: invalid choice"),
+    (["--decay-rate", "0"], "argument --decay-rate: expected a number > 0"),
+    (["--cost-every", "0"], "argument --cost-every: expected a whole number >= 1"),
+    (["--tol", "-1"], "argument --tol: expected a number >= 0"),
     (["--mini-batch-size", "0"], "argument --mini-batch-size: expected a whole number >= 1"),
     (["--early-stopping", "x"], "argument --early-stopping: expected a whole number >= 1"),
     (["--validation", "{folder}/wide.npz"], "the examples' sizes differ from those of --data"),

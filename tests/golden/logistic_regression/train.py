@@ -908,6 +908,14 @@ def positive_number(text):
     return number
 
 
+def non_negative_number(text):
+    """An argparse type: a finite number >= 0."""
+    number = finite_number(text)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, not {text!r}")
+    return number
+
+
 def check_memory(dims, m, what):
     """Refuse, before they are allocated, sizes whose training would take more than
     MEMORY_LIMIT bytes. The estimate: 8 bytes a number, for the parameters three times
@@ -952,14 +960,46 @@ def main(argv=None):
         help="examples a step (default: all of them)",
     )
     fit.add_argument(
+        "--learning-rate-decay",
+        choices=DECAYS,
+        help="lower the learning rate as the epochs go by (default: keep it)",
+    )
+    fit.add_argument(
+        "--decay-rate",
+        type=positive_number,
+        default=1.0,
+        help="of --learning-rate-decay (default 1)",
+    )
+    fit.add_argument(
+        "--time-interval",
+        type=at_least(1),
+        default=1000,
+        metavar="N",
+        help="the decay steps once every N epochs (default 1000)",
+    )
+    fit.add_argument(
         "--validation",
         help="labelled examples, as --data, to print the cost on while training",
+    )
+    fit.add_argument(
+        "--cost-every",
+        type=at_least(1),
+        default=100,
+        metavar="N",
+        help="record and print the cost every N iterations (default 100)",
     )
     fit.add_argument(
         "--early-stopping",
         type=at_least(1),
         metavar="N",
-        help="stop once N costs in a row, one every 100 iterations, have not improved",
+        help="stop once N costs in a row, one every --cost-every iterations, have not "
+        "improved by --tol",
+    )
+    fit.add_argument(
+        "--tol",
+        type=non_negative_number,
+        default=1e-4,
+        help="the least improvement that counts, for --early-stopping (default 0.0001)",
     )
     fit.add_argument(
         "--save",
@@ -1021,8 +1061,13 @@ def main(argv=None):
                 dtype=args.dtype,
                 optimizer=args.optimizer,
                 mini_batch_size=args.mini_batch_size,
+                learning_rate_decay=args.learning_rate_decay,
+                decay_rate=args.decay_rate,
+                time_interval=args.time_interval,
                 validation=validation,
                 early_stopping=args.early_stopping,
+                tol=args.tol,
+                cost_every=args.cost_every,
                 progress=True,
                 history=history,
             )
