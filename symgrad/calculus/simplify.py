@@ -397,15 +397,16 @@ def shortest(expr, binary=frozenset(), onehot=frozenset()):
     expr = apply_assumptions(expr, binary, onehot)
     masked, unmask = mask(expr)
     best, label = masked, "as derived"
+    best_size = size(best)  # measured once a candidate, not again at every comparison
     for name, simplifier in affordable(SIMPLIFIERS, masked):
         candidate = apply_assumptions(simplifier(masked), binary, onehot)
-        if size(candidate) < size(best):
-            best, label = candidate, name
+        if (measured := size(candidate)) < best_size:
+            best, label, best_size = candidate, name, measured
     # a second pass: after expansion, cancelling or factoring may shorten further
     for name, simplifier in affordable(SIMPLIFIERS[:2] + SIMPLIFIERS[-1:], best):
         candidate = apply_assumptions(simplifier(best), binary, onehot)
-        if size(candidate) < size(best):
-            best, label = candidate, f"{label}, then {name}"
+        if (measured := size(candidate)) < best_size:
+            best, label, best_size = candidate, f"{label}, then {name}", measured
     return one_step_each(best.xreplace(unmask)), label
 
 
