@@ -12,6 +12,7 @@ import sympy as sp
 
 from ..model import naming
 from ..model.errors import SpecError
+from ..model.extensions import Extensible
 from ..model.graph import Graph, M, Model
 from ..model.layers import PREVIOUS
 from ..printing.printers import batch_str, text_report
@@ -20,7 +21,7 @@ from .chain import Step, sweep
 
 
 @dataclass
-class Derivation:
+class Derivation(Extensible):
     model: Model
     per_example_graph: Graph
     per_example_steps: dict[sp.Symbol, Step]

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 from ..model.errors import SpecError
-from ..model.naming import is_valid
 from ..printing.files import Outputs
 from ..printing.resources import shipped_specs
 
@@ -22,6 +21,8 @@ def add_spec_argument(parser) -> None:
 
 def shipped() -> dict[str, Path]:
     """The shipped specs by bare name (the file's stem)."""
+    from ..model.naming import is_valid  # here, so that --help and --version need no SymPy
+
     return {path.stem: path for path in shipped_specs() if is_valid(path.stem)}
 
 
@@ -34,6 +35,8 @@ def resolve_spec(spec: str) -> str:
     >>> Path(resolve_spec("logistic_regression")).name
     'logistic_regression.toml'
     """
+    from ..model.naming import is_valid
+
     path = Path(spec)
     if path.exists() and not path.is_dir():
         return spec

@@ -22,6 +22,7 @@ import sympy as sp
 from . import naming
 from .domains import LABEL_DOMAINS, REAL, VECTOR_ONLY, Domain, hyperparameter
 from .errors import SpecError
+from .extensions import Extensible
 from .layers import build_stacked, unroll
 from .limits import MAX_NAMES, MAX_NODES, dimension
 from .ops import (
@@ -105,7 +106,7 @@ class Graph:
 
 
 @dataclass
-class Model:
+class Model(Extensible):
     """A model: built by :func:`symgrad.load` from a spec file, or in Python with :meth:`build`.
 
     >>> model = Model.build("tiny", parameters={"a": "scalar", "b": "scalar"},
@@ -609,8 +610,8 @@ class Model:
         """A model with [layers], unrolled to ``depth`` layers."""
         return unroll(self, depth)
 
-    # derive, check and the notebook's _repr_svg_ are attached by symgrad/__init__.py, the
-    # one module above every stage, so that this one imports nothing from above it.
+    # derive, check and the notebook's _repr_svg_ are registered by symgrad/__init__.py, the
+    # one module above every stage (model/extensions.py), so this one imports nothing above it.
 
 
 def _statistic_in_cost(arg):
