@@ -195,7 +195,7 @@ def test_signatures(generated):
         "update_parameters": "(params, grads, learning_rate)",
         "train": "(X, Y, num_iterations=2000, learning_rate=0.005, print_cost=False, "
                  "params=None, seed=0, dims=None, method='zeros', "
-                 "dtype=<class 'numpy.float64'>, *, optimizer='gd', mini_batch_size=None, "
+                 "dtype=None, *, optimizer='gd', mini_batch_size=None, "
                  "beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-08, learning_rate_decay=None, "
                  "decay_rate=1.0, time_interval=1000, validation=None, early_stopping=None, "
                  "tol=0.0001, cost_every=100, progress=False, history=None)",

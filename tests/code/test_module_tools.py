@@ -159,6 +159,34 @@ def test_float32_stays_float32(module, name):
     assert costs == pytest.approx(costs64, rel=1e-4)
 
 
+@pytest.mark.parametrize("name", ["logistic_regression", "deep_network"])
+def test_the_dtype_follows_the_data(module, name):
+    """With no dtype, float32 data trains in float32 (no upcast at every product, issue 16)
+    and anything else in float64; dtype= still decides when given."""
+    mod = module(name)
+    X, Y = data(name)
+    trained, _ = mod.train(X.astype(np.float32), Y, num_iterations=3)
+    assert {value.dtype for value in trained.values() if np.ndim(value)} == {np.dtype("float32")}
+    for given in (X.round().astype(np.int64), X):
+        trained, _ = mod.train(given, Y, num_iterations=3)
+        assert {v.dtype for v in trained.values() if np.ndim(v)} == {np.dtype("float64")}
+    trained, _ = mod.train(X.astype(np.float32), Y, num_iterations=3, dtype=np.float64)
+    assert {v.dtype for v in trained.values() if np.ndim(v)} == {np.dtype("float64")}
+
+
+def test_the_command_line_keeps_float32_data(generated_script, files, run):
+    mod = load_module(generated_script("shallow_network"))
+    with np.load(files / "train.npz") as arrays:
+        np.savez(files / "train32.npz", X=arrays["X"].astype(np.float32), Y=arrays["Y"])
+    for data_file, expected in (("train32.npz", np.float32), ("train.npz", np.float64)):
+        saved = files / f"from-{data_file}"
+        code, out, err = run(mod, "train", "--data", str(files / data_file), "--iterations",
+                             "5", "--save", str(saved))
+        assert code == 0, err
+        with np.load(saved) as arrays:
+            assert {arrays[name].dtype for name in arrays.files} == {np.dtype(expected)}
+
+
 def test_the_command_lines_dtype(generated_script, files, run):
     mod = load_module(generated_script("shallow_network"))
     saved = files / "params.npz"

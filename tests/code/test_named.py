@@ -145,7 +145,7 @@ def test_signatures(generated):
         "propagate": "(params, inputs, labels, marg=1.0)",
         "train": "(inputs, labels, num_iterations=2000, learning_rate=0.005, print_cost=False, "
                  "params=None, seed=0, dims=None, method='random', "
-                 "dtype=<class 'numpy.float64'>, marg=1.0, *, optimizer='gd', "
+                 "dtype=None, marg=1.0, *, optimizer='gd', "
                  "mini_batch_size=None, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-08, "
                  "learning_rate_decay=None, "
                  "decay_rate=1.0, time_interval=1000, validation=None, early_stopping=None, "

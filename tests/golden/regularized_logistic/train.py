@@ -160,6 +160,15 @@ def weight_initializer(method, seed, scale=0.01, dtype=np.float64):
     return draw
 
 
+def data_dtype(value):
+    """The dtype that training keeps for the data value (an array or a dict of them):
+    float32 where the data is all float32 (it trains in float32, with no upcast), else
+    float64 (integers and booleans included)."""
+    arrays = value.values() if isinstance(value, dict) else [value]
+    names = {str(getattr(a, "dtype", "")).rsplit(".", 1)[-1] for a in arrays}
+    return np.float32 if names == {"float32"} else np.float64
+
+
 def as_dtype(value, dtype):
     """value (an array, a dict of arrays, a float or None) in dtype, where it is an array
     of another dtype: converted where it lies (a CuPy array stays on its GPU), to its
@@ -475,7 +484,7 @@ def train(
     seed=0,
     dims=None,
     method="zeros",
-    dtype=np.float64,
+    dtype=None,
     lambd=0.0,
     *,
     optimizer="gd",
@@ -498,9 +507,10 @@ def train(
     recorded at iterations 0, cost_every, 2 cost_every, ... before that iteration's
     update. Without params, training starts from initialize_parameters(dims,
     method, seed), dims from the data, from the dims given ({"n_h": 16}) and from
-    HIDDEN_SIZES. The data and the parameters are kept in dtype (np.float32 halves
-    memory and time) and stay on the device of the arrays given (CuPy arrays train
-    on the GPU).
+    HIDDEN_SIZES. The data and the parameters are kept in dtype, by default the
+    data's (float32 data trains in float32, which halves memory and time; other data
+    in float64), and stay on the device of the arrays given (CuPy arrays train on the
+    GPU).
 
     An iteration is an epoch, a pass over the examples: one step of the optimizer
     (optimizer="gd", "momentum" with beta, "rmsprop" with beta2 and epsilon, or
@@ -519,6 +529,7 @@ def train(
     "iterations", "costs", "validation_costs", and how training "stopped"
     ("completed", "early stopping" or "interrupted").
     """
+    dtype = data_dtype(X) if dtype is None else dtype
     X, Y = as_dtype(X, dtype), as_dtype(Y, dtype)
     if params is None:
         dims = {**HIDDEN_SIZES, **(dims or {}), **data_dims(X, Y)}
@@ -703,7 +714,8 @@ def read_arrays(path, what):
                     raise DataError(f"{path}: {name} needs {floats} bytes, {too_big}")
                 with archive.open(info) as member:
                     array = np.lib.format.read_array(member, allow_pickle=False)
-                arrays[name] = np.asarray(array, dtype=float)
+                kept = np.float32 if array.dtype == np.float32 else np.float64
+                arrays[name] = np.asarray(array, dtype=kept)
     except DataError:
         raise
     except OSError as err:
@@ -1020,8 +1032,7 @@ def main(argv=None):
     fit.add_argument(
         "--dtype",
         choices=["float32", "float64"],
-        default="float64",
-        help="the numbers' type in training (default float64)",
+        help="the numbers' type (default: float32 for float32 data, else float64)",
     )
     fit.add_argument(
         "--lambd",
@@ -1060,7 +1071,8 @@ def main(argv=None):
             dims = {**hidden, **data_dims(X, Y)}
             sizes = "".join(f" --{name} {size}" for name, size in hidden.items())
             check_memory(dims, X.shape[1], f"{args.data}{sizes}")
-            params = initialize_parameters(dims, seed=args.seed, dtype=args.dtype)
+            dtype = args.dtype or data_dtype(X)
+            params = initialize_parameters(dims, seed=args.seed, dtype=dtype)
             history = {}
             params, _ = train(
                 X,
