@@ -118,8 +118,11 @@ class Checker:
                             else (d.per_example_graph, d.per_example_steps))
             rename = layer_index_names(d) if layer else None
             hyper = [v.name for v in self.model.hyperparameters]
+            labels = [v.name for v in self.model.labels]
+            if batch:
+                labels = [self.model.stacked_names().get(n, n) for n in labels]
             self._spaces[batch, layer] = Space(graph, steps, batch, d.batch_graph is not None,
-                                               rename, exponents=hyper)
+                                               rename, exponents=hyper, labels=labels)
         return self._spaces[batch, layer]
 
     def check(self, claim, text=None, *, batch=None) -> Verdict:

@@ -32,6 +32,7 @@ from ..model.errors import SpecError
 from ..model.graph import M
 from ..model.ops import ELEMENTWISE, Structural, as_expr, colsum, matmul, rowsum, total, transpose
 from ..model.shapes import SCALAR
+from .scope import unkept
 
 POINTS = 5  # random points at which a repair must agree
 MAX_MESSAGES = 2
@@ -56,7 +57,34 @@ _FACTORS = (
 def diagnose(space, step, expr, broken=False) -> list[str]:
     """At most two messages naming the slips that explain ``expr`` (``broken``: its shapes do
     not fit, so only repairs of its structure and names are tried)."""
-    return _Diagnosis(space, step, expr).run(broken)
+    notes, kept = _keepdims(space, expr)
+    if not notes:
+        return _Diagnosis(space, step, expr).run(broken)
+    diagnosis = _Diagnosis(space, step, kept)
+    if diagnosis.fits(kept) and diagnosis.same(kept, step.result):
+        return notes  # keepdims=True is all that is missing
+    return notes + diagnosis.run(not diagnosis.fits(kept))[:MAX_MESSAGES - 1]
+
+
+def _keepdims(space, expr):
+    """Messages for NumPy's sums along the rows without keepdims=True where that changes the
+    shape (a 1-D array of n > 1 entries broadcasts as a row, not the column n x 1), and
+    ``expr`` with keepdims=True."""
+    notes, fixes = [], {}
+    for part in expr.atoms(unkept):
+        summed = part.args[0]
+        try:
+            rows = space.shape(summed)[0]
+        except SpecError:
+            continue
+        if rows == 1:
+            continue  # shape (1,) broadcasts as (1, 1): no difference
+        fixes[part] = summed
+        shown = space.show(summed.args[0])
+        notes.append(f"keepdims=True is missing: np.sum({shown}, axis=1) is a 1-D array of "
+                     f"{rows} entries, which NumPy broadcasts as a row (1, {rows}), not the "
+                     f"column ({rows}, 1) that keepdims=True keeps.")
+    return notes[:1], expr.xreplace(fixes)
 
 
 class _Diagnosis:
