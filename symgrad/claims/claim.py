@@ -61,6 +61,7 @@ from ..model.parse import indexed, syntax_tree
 from .notation import standard, standard_name
 
 INDEX = "l"  # the general layer index of layer notation
+_PREVIOUS = ("dA_prev", "da_prev")  # the course's names of dA[l-1], da[l-1] (Space's aliases)
 _LAYER_NAME = re.compile(rf"^([A-Za-z][A-Za-z0-9_]*)\[{INDEX}(-1)?\]$")
 
 
@@ -119,8 +120,9 @@ class Claim:
 
     @property
     def layer(self) -> bool:
-        """True for a claim in layer notation (``dZ[l] = ...``)."""
-        return "[" in self.name
+        """True for a claim in layer notation (``dZ[l] = ...``, or the course's
+        ``dA_prev = ...`` for ``dA[l-1]``)."""
+        return "[" in self.name or self.name in _PREVIOUS
 
     def __str__(self) -> str:
         return f"{self.name} = {self.written}"
