@@ -129,7 +129,7 @@ class _Diagnosis:
     def run(self, broken=False) -> list[str]:
         found = []
         kinds = [self.structure, self.names] if broken else [
-            self.structure, self.factors, self.swaps, self.chain, self.other, self.names,
+            self.structure, self.masks, self.factors, self.swaps, self.chain, self.other, self.names,
             self.sums, self.ratio]
         for kind in kinds:
             if found and kind == self.swaps:
@@ -182,6 +182,17 @@ class _Diagnosis:
                 fixed = expr.xreplace({part: new})
                 if self.fits(fixed) and self.same(fixed, derived):
                     yield message
+
+    def masks(self):
+        """A 0/1 mask the wrong way round: ``(Z < 0)`` or ``np.where(Z > 0, 0, dA)`` where
+        ``(Z > 0)`` belongs (the complement of H(u, k) is H(-u, 1 - k))."""
+        for step in sorted(self.expr.atoms(sp.Heaviside), key=sp.default_sort_key):
+            u, at = step.args[0], (step.args[1] if len(step.args) > 1 else sp.Integer(0))
+            flipped = sp.Heaviside(-u, 1 - at)
+            fixed = self.expr.xreplace({step: flipped})
+            if self.same(fixed, self.derived):
+                yield (f"The mask is the wrong way round: with {self.show(flipped)} in place of "
+                       f"{self.show(step)} your claim is right.")
 
     def factors(self):
         for factor, message in _FACTORS:

@@ -151,7 +151,10 @@ class TextPrinter(_Readable, StrPrinter):
         return f"sum({self._print(expr.args[0])}, axis=1)"
 
     def _print_Heaviside(self, expr):
-        return f"({self._print(expr.args[0])} {_step(expr)} 0)"
+        arg, op = expr.args[0], _step(expr)
+        if arg.could_extract_minus_sign():  # Heaviside(-z) as the mask (z < 0)
+            arg, op = -arg, op.replace(">", "<")
+        return f"({self._print(arg)} {op} 0)"
 
     def _print_Abs(self, expr):
         return f"abs({self._print(expr.args[0])})"
