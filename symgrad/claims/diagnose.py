@@ -30,9 +30,10 @@ from ..calculus.simplify import to_node_variables
 from ..model import naming
 from ..model.errors import SpecError
 from ..model.graph import M
+from ..model.layers import PREVIOUS_UNITS, UNITS
 from ..model.ops import ELEMENTWISE, Structural, as_expr, colsum, matmul, rowsum, total, transpose
 from ..model.shapes import SCALAR
-from .scope import unkept
+from .scope import squeezed, unkept
 
 POINTS = 5  # random points at which a repair must agree
 MAX_MESSAGES = 2
@@ -80,6 +81,13 @@ def _keepdims(space, expr):
         if rows == 1:
             continue  # shape (1,) broadcasts as (1, 1): no difference
         fixes[part] = summed
+        if space.layer:
+            rows = str(rows).replace(PREVIOUS_UNITS, "n[l-1]").replace(UNITS, "n[l]")
+        if isinstance(part, squeezed):
+            notes.append(f"np.squeeze({space.show(summed)}) makes a 1-D array of {rows} "
+                         f"entries, which NumPy broadcasts as a row (1, {rows}), not the column "
+                         f"({rows}, 1): leave out np.squeeze.")
+            continue
         shown = space.show(summed.args[0])
         notes.append(f"keepdims=True is missing: np.sum({shown}, axis=1) is a 1-D array of "
                      f"{rows} entries, which NumPy broadcasts as a row (1, {rows}), not the "
@@ -129,8 +137,8 @@ class _Diagnosis:
     def run(self, broken=False) -> list[str]:
         found = []
         kinds = [self.structure, self.names] if broken else [
-            self.structure, self.masks, self.factors, self.swaps, self.chain, self.other, self.names,
-            self.sums, self.ratio]
+            self.structure, self.masks, self.factors, self.swaps, self.chain, self.other,
+            self.names, self.sums, self.ratio]
         for kind in kinds:
             if found and kind == self.swaps:
                 break  # a transpose or a constant factor explains the claim: that is the slip

@@ -56,10 +56,10 @@ CASTS = {"int", "float", "int8", "int16", "int32", "int64", "float16", "float32"
 CONSTANTS = {"pi": ast.Name("pi"), "e": ast.Call(ast.Name("exp"), [ast.Constant(1)], [])}
 SUMS = ("sum", "mean")
 ALLOWED = ("np.dot np.matmul np.outer np.multiply np.divide np.add np.subtract np.power "
-           "np.square np.negative np.sum np.mean np.transpose np.where np.maximum np.minimum "
-           "np.clip np.heaviside np.int64 np.float64, the elementwise functions (np.exp, np.log, "
-           "np.sqrt, np.tanh, ...), np.pi, np.e, .T, .dot, .sum, .mean, .transpose(), .astype, "
-           "X.shape[1] and comparisons with one operator (Z > 0)")
+           "np.square np.negative np.sum np.mean np.squeeze np.transpose np.where np.maximum "
+           "np.minimum np.clip np.heaviside np.int64 np.float64, the elementwise functions "
+           "(np.exp, np.log, np.sqrt, np.tanh, ...), np.pi, np.e, .T, .dot, .sum, .mean, "
+           ".transpose(), .astype, X.shape[1] and comparisons with one operator (Z > 0)")
 _COMPARE = {ast.Gt: (1, False), ast.GtE: (1, True), ast.Lt: (-1, False), ast.LtE: (-1, True)}
 _FLIP = {ast.Gt: ast.Lt, ast.GtE: ast.LtE, ast.Lt: ast.Gt, ast.LtE: ast.GtE}
 _NEGATE = {ast.Gt: ast.LtE, ast.GtE: ast.Lt, ast.Lt: ast.GtE, ast.LtE: ast.Gt}
@@ -237,6 +237,9 @@ class _Translator(ast.NodeTransformer):
                 return _call("relu", args[1])
             if _number(args[1]) == 0:
                 return _call("relu", args[0])
+        if name == "squeeze":
+            self.arity(name, args, 1)
+            return _call("squeeze", args[0])
         if name == "heaviside" and len(args) == 2 and _number(args[1]) == 0:
             return _call("heaviside", args[0])  # NumPy's second argument: the value at 0
         if name in FUNCTIONS:
@@ -255,6 +258,8 @@ class _Translator(ast.NodeTransformer):
             return ast.Attribute(self.visit(value), "T", ast.Load())
         if name == "copy" and not args:
             return self.visit(value)
+        if name == "squeeze" and not args:
+            return _call("squeeze", self.visit(value))
         raise self.refuse(f"method '.{name}()'")
 
     def arity(self, name, args, n):
@@ -327,9 +332,11 @@ def _dtype(node) -> bool:
 
 
 def _unkept(node) -> bool:
-    """``sum(x, axis=k, keepdims=0)``: NumPy's 1-D result of a sum along an axis."""
-    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-        and node.func.id in SUMS and any(k.arg == "keepdims" for k in node.keywords)
+    """``sum(x, axis=k, keepdims=0)`` or ``squeeze(x)``: a 1-D array in NumPy."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        return False
+    return node.func.id == "squeeze" or node.func.id in SUMS and any(
+        k.arg == "keepdims" for k in node.keywords)
 
 
 def _refuse_transposed_1d(tree, text) -> None:
@@ -346,6 +353,10 @@ def _refuse_transposed_1d(tree, text) -> None:
             under = node.args
         for part in under:
             hit = next((n for n in ast.walk(part) if _unkept(n)), None)
+            if hit is not None and hit.func.id == "squeeze":
+                raise SpecError(f"np.squeeze({ast.unparse(hit.args[0])}) in '{text[:60]}' may "
+                                "be a 1-D array, which .T leaves as it is and @ treats as a "
+                                "vector; expected the array without np.squeeze")
             if hit is not None:
                 raise SpecError(f"'{ast.unparse(hit.args[0])}' summed along axis "
                                 f"{ast.unparse(hit.keywords[0].value)} without keepdims=True "

@@ -147,7 +147,7 @@ class Space:
                             "one of these names in its place")
         functions = {**ELEMENTWISE, "sum": self._sum, "transpose": self._transpose,
                      "softmax": softmax, "heaviside": _heaviside, "sign": sp.sign,
-                     "mean": self._mean}
+                     "mean": self._mean, "squeeze": self._squeeze}
         names = {"pi": sp.pi, **self.names}  # a name the model declares comes first
         sums = ["axis", "keepdims"]  # keepdims=0: NumPy's 1-D sum (numpy_notation)
         return parse(text, names=names, functions=functions, matmul=self._matmul,
@@ -167,6 +167,11 @@ class Space:
         if axis == 0:  # NumPy's 1-D (c,) broadcasts as the row (1, c): the same either way
             return colsum(arg)
         return rowsum(arg) if keepdims else unkept(rowsum(arg))
+
+    def _squeeze(self, arg):
+        """NumPy's squeeze: a column (n, 1) becomes the 1-D (n,), which broadcasts as a row."""
+        rows, cols = self.shape(arg)
+        return squeezed(arg) if cols == 1 and rows != 1 else arg
 
     def _mean(self, arg, axis=None, keepdims=1):
         """NumPy's mean: the sum divided by the number of entries summed (m over the
@@ -290,12 +295,16 @@ class Space:
 
 
 class unkept(transpose):
-    """NumPy's ``np.sum(u, axis=1)`` without ``keepdims=True``: the 1-D array of the row sums,
-    which broadcasts as the row ``rowsum(u).T`` (its value and shape here); kept apart so that
-    a verdict can name the missing ``keepdims=True``."""
+    """A column that NumPy holds as a 1-D array (``np.sum(u, axis=1)`` without
+    ``keepdims=True``, ``np.squeeze(c)``): it broadcasts as the row ``c.T`` (its value and shape
+    here); kept apart so that a verdict can name the cause."""
 
     def definition(self):
         return transpose(self.args[0])
+
+
+class squeezed(unkept):
+    """``np.squeeze(c)`` of a column c: the 1-D array, which broadcasts as the row ``c.T``."""
 
 
 def _heaviside(z, at=0):
@@ -315,7 +324,7 @@ class _Printer(NumpyPrinter):
     def _print_transpose(self, expr):
         return f"{self._module_format('numpy.transpose')}({self._print(expr.args[0])})"
 
-    _print_unkept = _print_transpose
+    _print_unkept = _print_squeezed = _print_transpose
 
 
 def compile_expr(expr):
