@@ -53,7 +53,8 @@ OPERATORS = {"multiply": ast.Mult, "divide": ast.Div, "true_divide": ast.Div, "a
 # casts, which leave a 0/1 mask or a number as it is: np.int64(A > 0), (A > 0).astype(float)
 CASTS = {"int", "float", "int8", "int16", "int32", "int64", "float16", "float32", "float64",
          "double", "single", "uint8", "bool_", "intc"}
-CONSTANTS = {"pi": ast.Name("pi"), "e": ast.Call(ast.Name("exp"), [ast.Constant(1)], [])}
+CONSTANTS = {"pi": ast.Name("pi", ast.Load()),
+             "e": ast.Call(ast.Name("exp", ast.Load()), [ast.Constant(1)], [])}
 SUMS = ("sum", "mean")
 ALLOWED = ("np.dot np.matmul np.outer np.multiply np.divide np.add np.subtract np.power "
            "np.square np.negative np.sum np.mean np.squeeze np.transpose np.where np.maximum "
@@ -88,7 +89,7 @@ def _module(node) -> bool:
 
 
 def _call(name, *args, **keywords) -> ast.Call:
-    return ast.Call(ast.Name(name), list(args),
+    return ast.Call(ast.Name(name, ast.Load()), list(args),
                     [ast.keyword(k, v) for k, v in keywords.items()])
 
 
@@ -134,7 +135,7 @@ class _Translator(ast.NodeTransformer):
         if isinstance(value, ast.Attribute) and value.attr == "shape":
             at = _number(node.slice)
             if at in (1, -1):
-                return ast.Name(M)  # X.shape[1]: the examples are the columns
+                return ast.Name(M, ast.Load())  # X.shape[1]: the examples are the columns
             if at in (0, -2):
                 raise SpecError(f"'{ast.unparse(node)}' in '{self.text[:60]}' is a number of "
                                 "rows (units or features), which a claim cannot name; expected "
