@@ -56,6 +56,12 @@ CASTS = {"int", "float", "int8", "int16", "int32", "int64", "float16", "float32"
 CONSTANTS = {"pi": ast.Name("pi", ast.Load()),
              "e": ast.Call(ast.Name("exp", ast.Load()), [ast.Constant(1)], [])}
 SUMS = ("sum", "mean")
+# what else a NumPy array has: refused by name (anything else is the grammar's to refuse)
+ARRAY_ATTRIBUTES = {
+    "shape", "size", "ndim", "dtype", "reshape", "flatten", "ravel", "squeeze", "copy", "astype",
+    "max", "min", "argmax", "argmin", "std", "var", "prod", "cumsum", "clip", "item", "tolist",
+    "sum", "mean", "dot", "transpose", "round", "fill", "resize", "swapaxes", "view", "all",
+    "any", "nonzero", "sort", "argsort", "trace", "diagonal", "conj", "real", "imag", "flat"}
 ALLOWED = ("np.dot np.matmul np.outer np.multiply np.divide np.add np.subtract np.power "
            "np.square np.negative np.sum np.mean np.squeeze np.transpose np.where np.maximum "
            "np.minimum np.clip np.heaviside np.int64 np.float64, the elementwise functions "
@@ -126,9 +132,9 @@ class _Translator(ast.NodeTransformer):
             raise self.refuse(f"'{node.value.id}.{node.attr}'")
         if isinstance(node.value, ast.Attribute) and _module(node.value.value):
             raise self.refuse(f"'{ast.unparse(node)}'")  # np.random.rand, np.linalg.norm
-        if node.attr == "T":
-            return ast.Attribute(self.visit(node.value), "T", ast.Load())
-        raise self.refuse(f"attribute '.{node.attr}'")
+        if node.attr in ARRAY_ATTRIBUTES:
+            raise self.refuse(f"attribute '.{node.attr}'")
+        return self.generic_visit(node)  # .T, or what the grammar refuses
 
     def visit_Subscript(self, node):
         value = node.value
@@ -205,8 +211,6 @@ class _Translator(ast.NodeTransformer):
             raise self.refuse(f"'{ast.unparse(f)}'")
         if isinstance(f, ast.Attribute):
             return self.method_call(f.value, f.attr, node)
-        if isinstance(f, ast.Name) and f.id in SUMS:  # the grammar's: keepdims unless told
-            return self.reduction(f.id, node.args, node.keywords, kept=True)
         return self.generic_visit(node)
 
     def numpy_call(self, name, node):
@@ -261,14 +265,16 @@ class _Translator(ast.NodeTransformer):
             return self.visit(value)
         if name == "squeeze" and not args:
             return _call("squeeze", self.visit(value))
-        raise self.refuse(f"method '.{name}()'")
+        if name in ARRAY_ATTRIBUTES:
+            raise self.refuse(f"method '.{name}()'")
+        return self.generic_visit(node)  # the grammar refuses it
 
     def arity(self, name, args, n):
         if len(args) != n:
             raise SpecError(f"np.{name}() in '{self.text[:60]}' takes {n} argument"
                             f"{'s' if n > 1 else ''}, found {len(args)}")
 
-    def reduction(self, name, args, keywords, kept=False):
+    def reduction(self, name, args, keywords):
         """``np.sum`` / ``np.mean``: ``sum(x)``, ``sum(x, axis=k)`` where NumPy keeps the
         dimensions, ``sum(x, axis=k, keepdims=0)`` for NumPy's 1-D result."""
         given = {k.arg: k.value for k in keywords}
@@ -278,7 +284,7 @@ class _Translator(ast.NodeTransformer):
                             f"keepdims=; found {', '.join(unknown) or 'other arguments'}")
         x = self.visit(args[0])
         axis = given.get("axis", args[1] if len(args) == 2 else None)
-        keep = given.get("keepdims", ast.Constant(kept))
+        keep = given.get("keepdims", ast.Constant(False))
         if _number(keep) is None:
             raise self.refuse(f"keepdims={ast.unparse(keep)}")
         if axis is None or _number(axis) is None and isinstance(axis, ast.Constant):

@@ -158,7 +158,11 @@ class Space:
     def shape(self, expr):
         return shape_of(expr, self.shapes)
 
-    def _sum(self, arg, axis=None, keepdims=1):
+    def _sum(self, arg, axis=None, keepdims=None):
+        if axis is None and keepdims is not None:
+            raise SpecError("sum(..., keepdims=...) without axis=: the keyword argument "
+                            "keepdims is for a sum along an axis; expected sum(A) or "
+                            "sum(A, axis=1)")
         if axis is None:
             return total(arg)
         if axis not in (0, 1):
@@ -166,14 +170,14 @@ class Space:
                             "(along the rows)")
         if axis == 0:  # NumPy's 1-D (c,) broadcasts as the row (1, c): the same either way
             return colsum(arg)
-        return rowsum(arg) if keepdims else unkept(rowsum(arg))
+        return unkept(rowsum(arg)) if keepdims == 0 else rowsum(arg)
 
     def _squeeze(self, arg):
         """NumPy's squeeze: a column (n, 1) becomes the 1-D (n,), which broadcasts as a row."""
         rows, cols = self.shape(arg)
         return squeezed(arg) if cols == 1 and rows != 1 else arg
 
-    def _mean(self, arg, axis=None, keepdims=1):
+    def _mean(self, arg, axis=None, keepdims=None):
         """NumPy's mean: the sum divided by the number of entries summed (m over the
         examples); a mean over units or features, whose number a claim cannot name, is
         refused."""
