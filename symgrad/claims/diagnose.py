@@ -89,9 +89,10 @@ def _keepdims(space, expr):
                          f"({rows}, 1): leave out np.squeeze.")
             continue
         shown = space.show(summed.args[0])
-        notes.append(f"keepdims=True is missing: np.sum({shown}, axis=1) is a 1-D array of "
-                     f"{rows} entries, which NumPy broadcasts as a row (1, {rows}), not the "
-                     f"column ({rows}, 1) that keepdims=True keeps.")
+        notes.append(f"keepdims=True is missing: without it the sum (or mean) of {shown} "
+                     f"along axis 1 is a 1-D array of {rows} entries, which NumPy broadcasts "
+                     f"as a row (1, {rows}), not the column ({rows}, 1) that keepdims=True "
+                     "keeps.")
     return notes[:1], expr.xreplace(fixes)
 
 

@@ -182,7 +182,7 @@ class Space:
         examples); a mean over units or features, whose number a claim cannot name, is
         refused."""
         shape = self.shape(arg)
-        counts = shape if axis is None else [shape[1 - axis]] if axis in (0, 1) else None
+        counts = shape if axis is None else [shape[axis]] if axis in (0, 1) else None
         if counts is None:
             return self._sum(arg, axis, keepdims)  # reports the axis
         count = sp.Mul(*counts)

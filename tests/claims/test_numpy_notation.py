@@ -311,7 +311,7 @@ def test_the_corpus_is_large_enough():
 def test_missing_keepdims_names_the_shapes():
     text = checker("shallow_network").check("db1 = np.sum(dZ1, axis=1) / m").text()
     assert "Wrong shape: your db1 is matrix(1, n_h), the correct db1 is a vector(n_h)" in text
-    assert "np.sum(dZ1, axis=1) is a 1-D array of n_h entries" in text
+    assert "the sum (or mean) of dZ1 along axis 1 is a 1-D array of n_h entries" in text
     assert "row (1, n_h), not the column (n_h, 1)" in text
 
 
@@ -346,6 +346,30 @@ def test_what_symgrad_derive_prints_is_accepted_as_a_claim(capsys):
     name, _, text = printed[-1].partition("=")  # over m examples: dZ[l] = dA[l]*(Z[l] > 0)
     assert text.strip() == "dA[l]*(Z[l] > 0)"
     assert checker("deep_network").check(name.strip(), text.strip()).status == PROVEN
+
+
+MEANS = [
+    ("shallow_network", "db1 = np.mean(dZ1, axis=1, keepdims=True)", PROVEN),
+    ("shallow_network", "db1 = dZ1.mean(axis=1, keepdims=True)", PROVEN),
+    ("shallow_network", "db2 = np.mean(dZ2)", PROVEN),
+    ("logistic_regression", "db = np.mean(A - Y)", PROVEN),
+    ("logistic_regression", "dw = np.dot(X, (A - Y).T) / X.shape[1]", PROVEN),
+    ("shallow_network", "db1 = np.mean(dZ1, axis=1)", REFUTED),  # 1-D: keepdims missing
+]
+
+
+@pytest.mark.parametrize("spec, claim, status", MEANS)
+def test_np_mean_divides_by_the_number_of_examples(spec, claim, status):
+    assert checker(spec).check(claim).status == status
+
+
+def test_a_mean_over_units_is_refused():
+    with pytest.raises(SpecError) as err:
+        checker("shallow_network").check("db1 = np.mean(dZ1, axis=0, keepdims=True)")
+    assert "mean over n_h entries: a claim cannot name that number" in str(err.value)
+    with pytest.raises(SpecError) as err:
+        checker("shallow_network").check("db1 = np.mean(dZ1)")
+    assert "mean over m*n_h entries" in str(err.value)
 
 
 # ----- the course's names: AL, A0, A_prev, yhat -----
