@@ -240,9 +240,9 @@ def _at_zero(space, expr, derived) -> str:
         return ""
     shown = ", ".join(space.show(h) for h in steps)
     zeros = ", ".join(f"{space.show(h.args[0])} = 0" for h in steps)
-    return (f"Equal except where {zeros}: your {shown} is 1 there, symgrad's step is 0 (relu's "
-            "derivative at 0, where it has none, is a convention; symgrad takes 0, as the "
-            "course's dZ[Z <= 0] = 0 does).")
+    return (f"Equal except where {zeros}: your {shown} is 1 there, symgrad's step is 0 (the "
+            "derivative at a kink, where there is none, is a convention; symgrad takes the step "
+            "as 0 there, as the course's dZ[Z <= 0] = 0 does).")
 
 
 def _compare(space, step, expr, points):

@@ -19,7 +19,7 @@ model: what a name means is the checker's business. What it translates:
 * ``X.shape[1]`` (any name's) -> ``m``;
 * ``Z > 0`` -> ``heaviside(Z)``, ``Z >= 0`` -> ``heaviside(Z, 1)`` (1 at 0), ``Z < 0``,
   ``Z <= 0`` alike; the casts ``np.int64(...)``, ``np.float64(...)``, ``.astype(int)`` drop;
-  ``np.where(Z > 0, u, v)`` -> ``heaviside(Z)*u + heaviside(-Z, 1)*v``.
+  ``np.where(Z > 0, u, v)`` -> ``heaviside(Z)*u + (1 - heaviside(Z))*v``.
 
 Anything else NumPy-looking (``np.random``, ``np.linalg``, slicing, ``.reshape``) is refused
 with one SpecError that names it.
@@ -224,7 +224,10 @@ class _Translator(ast.NodeTransformer):
         args = [self.visit(a) for a in args]
         if name in OPERATORS:
             self.arity(name, args, 2)
-            return ast.BinOp(args[0], OPERATORS[name](), args[1])
+            op = OPERATORS[name]
+            if name == "dot" and any(_number(a) is not None for a in args):
+                op = ast.Mult  # np.dot with a number multiplies
+            return ast.BinOp(args[0], op(), args[1])
         if name == "square":
             self.arity(name, args, 1)
             return ast.BinOp(args[0], ast.Pow(), ast.Constant(2))
@@ -301,7 +304,8 @@ class _Translator(ast.NodeTransformer):
         return _call(name, x, axis=ast.Constant(k), keepdims=ast.Constant(0))
 
     def where(self, node):
-        """``np.where(C, u, v)`` for a comparison C: ``heaviside(C)*u + heaviside(not C)*v``."""
+        """``np.where(C, u, v)`` for a comparison C: ``heaviside(C)*u + (1 - heaviside(C))*v``,
+    with C turned round to ``z > 0`` or ``z >= 0``."""
         if len(node.args) != 3 or node.keywords:
             raise SpecError(f"np.where() in '{self.text[:60]}' takes a condition and two "
                             "values: np.where(Z > 0, u, v)")
@@ -311,13 +315,15 @@ class _Translator(ast.NodeTransformer):
                               "(a comparison such as Z > 0 is what a condition may be)")
         u, v = self.visit(node.args[1]), self.visit(node.args[2])
         z, op = condition
-        terms = [(_heaviside(z, op), u), (_heaviside(z, _NEGATE[op]), v)]
+        if op in (ast.Lt, ast.LtE):  # where(z <= 0, u, v) is where(z > 0, v, u)
+            op, u, v = _NEGATE[op], v, u
+        step = _heaviside(z, op)
         out = None
-        for h, value in terms:
+        for mask, value in ((step, u), (ast.BinOp(ast.Constant(1), ast.Sub(), step), v)):
             n = _number(value)
             if n == 0:
                 continue
-            term = h if n == 1 else ast.BinOp(h, ast.Mult(), value)
+            term = mask if n == 1 else ast.BinOp(mask, ast.Mult(), value)
             out = term if out is None else ast.BinOp(out, ast.Add(), term)
         return out if out is not None else ast.Constant(0)
 

@@ -32,6 +32,7 @@ def checker(spec) -> Checker:
 
 TRANSLATIONS = [
     ("np.dot(W2.T, dZ2)", "W2.T @ dZ2"),
+    ("np.dot(0.5, dZ2)", "0.5 * dZ2"),
     ("np.matmul(dZ, A_prev.T)", "dZ @ A_prev.T"),
     ("A.dot(B)", "A @ B"),
     ("W.dot(A).T", "(W @ A).T"),
@@ -80,8 +81,10 @@ TRANSLATIONS = [
     ("np.heaviside(Z, 1)", "heaviside(Z, 1)"),
     ("np.where(Z > 0, dA, 0)", "heaviside(Z) * dA"),
     ("np.where(Z <= 0, 0, dA)", "heaviside(Z) * dA"),
-    ("np.where(Z > 0, 1, 0.01)", "heaviside(Z) + heaviside(-Z, 1) * 0.01"),
-    ("np.where(Z >= 0, u, v)", "heaviside(Z, 1) * u + heaviside(-Z) * v"),
+    ("np.where(Z > 0, 1, 0.01)", "heaviside(Z) + (1 - heaviside(Z)) * 0.01"),
+    ("np.where(Z >= 0, u, v)", "heaviside(Z, 1) * u + (1 - heaviside(Z, 1)) * v"),
+    ("np.where(Z < 0, u, v)", "heaviside(Z, 1) * v + (1 - heaviside(Z, 1)) * u"),
+    ("np.where(Z > 0, dA, dA)", "heaviside(Z) * dA + (1 - heaviside(Z)) * dA"),
     ("np.pi * np.e", "pi * exp(1)"),
 ]
 
@@ -333,6 +336,8 @@ def test_a_step_that_is_one_at_zero_is_not_proven_and_says_why():
     verdict = checker("deep_network").check("dZ[l] = dA[l] * (Z[l] >= 0)")
     assert verdict.status == NOT_PROVEN
     assert "Equal except where Z[l] = 0: your (Z[l] >= 0) is 1 there" in verdict.text()
+    leaky = checker("leaky_relu_network").check("dZ1 = W2.T @ dZ2 * np.where(Z1 >= 0, 1, 0.1)")
+    assert leaky.status == NOT_PROVEN and "Equal except where Z1 = 0" in leaky.text()
     # where the step's argument cannot be 0 there is nothing to say: a plain "not proven"
     wrong = checker("deep_network").check("dZ[l] = dA[l] * (Z[l] >= 0) * 2")
     assert wrong.status == REFUTED
@@ -356,6 +361,19 @@ MEANS = [
     ("logistic_regression", "dw = np.dot(X, (A - Y).T) / X.shape[1]", PROVEN),
     ("shallow_network", "db1 = np.mean(dZ1, axis=1)", REFUTED),  # 1-D: keepdims missing
 ]
+
+WHERE = [  # the catalogue's leaky relu network, alpha = 0.1
+    ("dZ1 = W2.T @ dZ2 * np.where(Z1 > 0, 1, 0.1)", PROVEN),
+    ("dZ1 = np.where(Z1 <= 0, 0.1, 1) * np.dot(W2.T, dZ2)", PROVEN),
+    ("dZ1 = np.where(Z1 > 0, np.dot(W2.T, dZ2), 0.1 * np.dot(W2.T, dZ2))", PROVEN),
+    ("dZ1 = W2.T @ dZ2 * np.where(Z1 > 0, 1, 0.01)", REFUTED),
+    ("dZ1 = W2.T @ dZ2 * np.where(Z1 < 0, 1, 0.1)", REFUTED),
+]
+
+
+@pytest.mark.parametrize("claim, status", WHERE)
+def test_np_where_reads_as_a_step(claim, status):
+    assert checker("leaky_relu_network").check(claim).status == status
 
 
 @pytest.mark.parametrize("spec, claim, status", MEANS)
