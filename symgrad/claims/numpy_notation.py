@@ -16,7 +16,8 @@ model: what a name means is the checker's business. What it translates:
   ``keepdims=True`` is NumPy's 1-D array, kept as ``sum(x, axis=1, keepdims=0)``: the checker
   reads it as the row it broadcasts as, and names the missing ``keepdims=True`` where that
   changes the result;
-* ``X.shape[1]`` (any name's) -> ``m``;
+* ``X.shape[1]`` -> ``shape(X, 1)``, which the checker reads as ``m`` where X's columns are
+  the examples (and refuses where it is a number of units or features a claim cannot name);
 * ``Z > 0`` -> ``heaviside(Z)``, ``Z >= 0`` -> ``heaviside(Z, 1)`` (1 at 0), ``Z < 0``,
   ``Z <= 0`` alike; the casts ``np.int64(...)``, ``np.float64(...)``, ``.astype(int)`` drop;
   ``np.where(Z > 0, u, v)`` -> ``heaviside(Z)*u + (1 - heaviside(Z))*v``.
@@ -40,7 +41,6 @@ from ..model.errors import SpecError
 from ..model.parse import syntax_tree
 
 MODULES = ("np", "numpy")
-M = "m"  # the number of examples, as the claim grammar names it
 
 # np.NAME(x) -> NAME(x) (or the grammar's name for it)
 FUNCTIONS = {name: name for name in (
@@ -139,15 +139,11 @@ class _Translator(ast.NodeTransformer):
     def visit_Subscript(self, node):
         value = node.value
         if isinstance(value, ast.Attribute) and value.attr == "shape":
-            at = _number(node.slice)
-            if at in (1, -1):
-                return ast.Name(M, ast.Load())  # X.shape[1]: the examples are the columns
-            if at in (0, -2):
-                raise SpecError(f"'{ast.unparse(node)}' in '{self.text[:60]}' is a number of "
-                                "rows (units or features), which a claim cannot name; expected "
-                                f"{ast.unparse(value.value)}.shape[1] for m, the number of "
-                                "examples, or the formula without the size")
-            raise self.refuse(f"'{ast.unparse(node)}'")
+            at = {0: 0, 1: 1, -1: 1, -2: 0}.get(_number(node.slice))
+            if at is None:
+                raise self.refuse(f"'{ast.unparse(node)}'")
+            # X.shape[1]: m where X's columns are the examples; the checker knows the shapes
+            return _call("shape", self.visit(value.value), ast.Constant(at))
         if isinstance(node.slice, (ast.Slice, ast.Tuple, ast.Compare)):
             raise self.refuse(f"indexing or slicing '{ast.unparse(node)}'")
         return node  # layer notation (W[l], A[l-1]): the grammar's business

@@ -147,7 +147,7 @@ class Space:
                             "one of these names in its place")
         functions = {**ELEMENTWISE, "sum": self._sum, "transpose": self._transpose,
                      "softmax": softmax, "heaviside": _heaviside, "sign": sp.sign,
-                     "mean": self._mean, "squeeze": self._squeeze}
+                     "mean": self._mean, "squeeze": self._squeeze, "shape": self._size}
         names = {"pi": sp.pi, **self.names}  # a name the model declares comes first
         sums = ["axis", "keepdims"]  # keepdims=0: NumPy's 1-D sum (numpy_notation)
         return parse(text, names=names, functions=functions, matmul=self._matmul,
@@ -171,6 +171,16 @@ class Space:
         if axis == 0:  # NumPy's 1-D (c,) broadcasts as the row (1, c): the same either way
             return colsum(arg)
         return unkept(rowsum(arg)) if keepdims == 0 else rowsum(arg)
+
+    def _size(self, arg, axis):
+        """NumPy's ``arg.shape[axis]``: m for the examples' axis, or a number; a number of
+        units or features, which a claim has no name for, is refused."""
+        size = self.shape(arg)[axis] if axis in (0, 1) else None
+        if size == M or isinstance(size, sp.Integer):
+            return size
+        what = "rows" if axis == 0 else "columns"
+        raise SpecError(f"the number of {what} of {self.show(arg)} is {size}, which a claim "
+                        "cannot name; expected X.shape[1] for m, the number of examples")
 
     def _squeeze(self, arg):
         """NumPy's squeeze: a column (n, 1) becomes the 1-D (n,), which broadcasts as a row."""
@@ -313,8 +323,8 @@ class squeezed(unkept):
 
 def _heaviside(z, at=0):
     """``heaviside(z)``: 1 where z > 0, else 0; ``heaviside(z, 1)``: 1 at 0 too (``z >= 0``)."""
-    if at not in (0, 1, sp.Rational(1, 2)):
-        raise SpecError(f"heaviside(z, {at}): the value at 0 must be 0, 1 or 1/2")
+    if at not in (0, 1):
+        raise SpecError(f"heaviside(z, {at}): the value at 0 must be 0 (z > 0) or 1 (z >= 0)")
     return sp.Heaviside(z, at)
 
 

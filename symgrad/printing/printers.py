@@ -159,6 +159,14 @@ class TextPrinter(_Readable, StrPrinter):
     def _print_Abs(self, expr):
         return f"abs({self._print(expr.args[0])})"
 
+    # a claim's NumPy 1-D arrays (symgrad.claims.scope), as NumPy writes them
+    def _print_unkept(self, expr):
+        (arg,) = expr.args
+        return f"np.sum({self._print(arg.args[0])}, axis=1)"
+
+    def _print_squeezed(self, expr):
+        return f"np.squeeze({self._print(expr.args[0])})"
+
 
 class PerExamplePrinter(TextPrinter):
     """Per example a vector's sum is just ``sum(v)``."""

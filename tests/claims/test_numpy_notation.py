@@ -65,7 +65,8 @@ TRANSLATIONS = [
     ("np.sum(dZ1, axis=1, keepdims=False)", "sum(dZ1, axis=1, keepdims=0)"),
     ("np.mean(dZ, axis=1, keepdims=True)", "mean(dZ, axis=1)"),
     ("np.squeeze(db)", "squeeze(db)"),
-    ("1 / X.shape[1] * np.sum(A - Y)", "1 / m * sum(A - Y)"),
+    ("1 / X.shape[1] * np.sum(A - Y)", "1 / shape(X, 1) * sum(A - Y)"),
+    ("A_prev.shape[-1]", "shape(A_prev, 1)"),
     ("1./m * np.dot(dZ, A_prev.T)", "1.0 / m * (dZ @ A_prev.T)"),
     ("dA[l]*(Z[l] > 0)", "dA[l] * heaviside(Z[l])"),
     ("Z >= 0", "heaviside(Z, 1)"),
@@ -108,7 +109,7 @@ REFUSED = [
     ("A[:, 0]", "indexing or slicing 'A[:, 0]'"),
     ("A.reshape(3, 1)", "method '.reshape()'"),
     ("A.shape", "attribute '.shape'"),
-    ("X.shape[0] * W", "'X.shape[0]'"),
+    ("X.shape[2]", "'X.shape[2]'"),
     ("Z == 0", "comparison 'Z == 0'"),
     ("0 < Z < 1", "comparison '0 < Z < 1'"),
     ("np.where(D1, dA, 0)", "np.where() with the condition 'D1'"),
@@ -379,6 +380,30 @@ def test_np_where_reads_as_a_step(claim, status):
 @pytest.mark.parametrize("spec, claim, status", MEANS)
 def test_np_mean_divides_by_the_number_of_examples(spec, claim, status):
     assert checker(spec).check(claim).status == status
+
+
+SIZES = [
+    ("logistic_regression", "dw = np.dot(X, (A - Y).T) / X.shape[1]", PROVEN),
+    ("logistic_regression", "db = np.sum(A - Y) / Y.shape[1]", PROVEN),
+    ("shallow_network", "db2 = np.sum(dZ2, axis=1, keepdims=True) * Y.shape[0] / A1.shape[1]",
+     PROVEN),  # Y has one row
+    ("deep_network", "dW[l] = 1./m * np.dot(dZ[l], A[l-1].T)", PROVEN),
+    ("deep_network", "dW[l] = np.dot(dZ[l], A_prev.T) / A_prev.shape[1]", PROVEN),
+]
+
+
+@pytest.mark.parametrize("spec, claim, status", SIZES)
+def test_shape_reads_as_the_number_of_examples(spec, claim, status):
+    assert checker(spec).check(claim).status == status
+
+
+@pytest.mark.parametrize("claim, size", [("dW1 = dZ1 @ X.T / W1.shape[1]", "is n_x"),
+                                         ("dW1 = dZ1 @ X.T / X.shape[0]", "is n_x")])
+def test_a_size_a_claim_cannot_name_is_refused(claim, size):
+    # W1.shape[1] is n_x, not m: read as m it would prove NumPy code that divides by n_x
+    with pytest.raises(SpecError) as err:
+        checker("shallow_network").check(claim)
+    assert size in str(err.value) and "cannot name" in str(err.value)
 
 
 def test_a_mean_over_units_is_refused():
