@@ -36,6 +36,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import sympy as sp
+
 from ..calculus.budget import CLAIM_LIMIT, OutOfTime, limit
 from ..calculus.derivation import derive, layer_index_names
 from ..model import naming
@@ -118,8 +120,11 @@ class Checker:
                             else (d.per_example_graph, d.per_example_steps))
             rename = layer_index_names(d) if layer else None
             hyper = [v.name for v in self.model.hyperparameters]
+            labels = [v.name for v in self.model.labels]
+            if batch:
+                labels = [self.model.stacked_names().get(n, n) for n in labels]
             self._spaces[batch, layer] = Space(graph, steps, batch, d.batch_graph is not None,
-                                               rename, exponents=hyper)
+                                               rename, exponents=hyper, labels=labels)
         return self._spaces[batch, layer]
 
     def check(self, claim, text=None, *, batch=None) -> Verdict:
@@ -212,8 +217,9 @@ def _judge(space, claim, step, expr) -> Verdict:
     if bad is None and compared:
         verdict.status = PROVEN if proven else NOT_PROVEN
         if not proven:
-            verdict.reason = (f"SymPy could not reduce the difference to 0, but the two agree at "
-                              f"{compared} random points: evidence, not a proof.")
+            verdict.reason = _at_zero(space, expr, derived) or (
+                f"SymPy could not reduce the difference to 0, but the two agree at "
+                f"{compared} random points: evidence, not a proof.")
         return verdict
     if bad is None:
         verdict.status = NOT_PROVEN
@@ -223,6 +229,20 @@ def _judge(space, claim, step, expr) -> Verdict:
     verdict.diagnosis = diagnose(space, step, expr)
     verdict.counterexample = find(space, step, expr, bad)
     return verdict
+
+
+def _at_zero(space, expr, derived) -> str:
+    """Why a claim with a step that is 1 at 0 (NumPy's ``Z >= 0``) is not proven where the
+    same claim with ``Z > 0`` is: the two differ only where the step's argument is 0."""
+    steps = [h for h in expr.atoms(sp.Heaviside) if len(h.args) > 1 and h.args[1] == 1]
+    if not steps or not space.equal(expr.xreplace({h: sp.Heaviside(h.args[0], 0)
+                                                   for h in steps}), derived):
+        return ""
+    shown = ", ".join(space.show(h) for h in steps)
+    zeros = ", ".join(f"{space.show(h.args[0])} = 0" for h in steps)
+    return (f"Equal except where {zeros}: your {shown} is 1 there, symgrad's step is 0 (the "
+            "derivative at a kink, where there is none, is a convention; symgrad takes the step "
+            "as 0 there, as the course's dZ[Z <= 0] = 0 does).")
 
 
 def _compare(space, step, expr, points):

@@ -17,7 +17,11 @@ examples (``dZ``, ``dA``, ``dw``, ``db``). EXPRESSION may use
 * ``A @ B`` (of two column vectors, their inner product ``A.T @ B``, as in specs); ``A.T`` or
   ``transpose(A)``; ``sum(A)``, the sum of all entries; ``sum(A, axis=0)`` and ``sum(A, axis=1)``
   (or ``sum(A, 0)``, ``sum(A, 1)``), NumPy's sums with ``keepdims=True``: the notation that
-  ``symgrad derive`` prints.
+  ``symgrad derive`` prints; ``mean(A, axis=1)``, the sum divided by m; ``heaviside(z, 1)``,
+  1 at 0 too (``z >= 0``);
+* NumPy spelling (``np.dot(X, dZ.T)``, ``np.sum(dZ, axis=1, keepdims=True)``, ``X.shape[1]``,
+  ``(Z > 0)``): see :mod:`symgrad.claims.numpy_notation`; and the course's names ``AL``,
+  ``A0``, ``A_prev``, ``yhat`` for the model's (:class:`symgrad.claims.scope.Space`).
 
 Every symbol is an array; ``*`` is elementwise and broadcasts as in NumPy. A network's layers
 are names like any other: ``dW1 = dZ1 @ X.T / m``, ``dZ1 = W2.T @ dZ2 * (1 - A1**2)``.
@@ -61,6 +65,7 @@ from ..model.parse import indexed, syntax_tree
 from .notation import standard, standard_name
 
 INDEX = "l"  # the general layer index of layer notation
+_PREVIOUS = ("dA_prev", "da_prev")  # the course's names of dA[l-1], da[l-1] (Space's aliases)
 _LAYER_NAME = re.compile(rf"^([A-Za-z][A-Za-z0-9_]*)\[{INDEX}(-1)?\]$")
 
 
@@ -119,8 +124,9 @@ class Claim:
 
     @property
     def layer(self) -> bool:
-        """True for a claim in layer notation (``dZ[l] = ...``)."""
-        return "[" in self.name
+        """True for a claim in layer notation (``dZ[l] = ...``, or the course's
+        ``dA_prev = ...`` for ``dA[l-1]``)."""
+        return "[" in self.name or self.name in _PREVIOUS
 
     def __str__(self) -> str:
         return f"{self.name} = {self.written}"

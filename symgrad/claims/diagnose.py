@@ -30,8 +30,10 @@ from ..calculus.simplify import to_node_variables
 from ..model import naming
 from ..model.errors import SpecError
 from ..model.graph import M
+from ..model.layers import PREVIOUS_UNITS, UNITS
 from ..model.ops import ELEMENTWISE, Structural, as_expr, colsum, matmul, rowsum, total, transpose
 from ..model.shapes import SCALAR
+from .scope import squeezed, unkept
 
 POINTS = 5  # random points at which a repair must agree
 MAX_MESSAGES = 2
@@ -56,7 +58,42 @@ _FACTORS = (
 def diagnose(space, step, expr, broken=False) -> list[str]:
     """At most two messages naming the slips that explain ``expr`` (``broken``: its shapes do
     not fit, so only repairs of its structure and names are tried)."""
-    return _Diagnosis(space, step, expr).run(broken)
+    notes, kept = _keepdims(space, expr)
+    if not notes:
+        return _Diagnosis(space, step, expr).run(broken)
+    diagnosis = _Diagnosis(space, step, kept)
+    if diagnosis.fits(kept) and diagnosis.same(kept, step.result):
+        return notes  # keepdims=True is all that is missing
+    return notes + diagnosis.run(not diagnosis.fits(kept))[:MAX_MESSAGES - 1]
+
+
+def _keepdims(space, expr):
+    """Messages for NumPy's sums along the rows without keepdims=True where that changes the
+    shape (a 1-D array of n > 1 entries broadcasts as a row, not the column n x 1), and
+    ``expr`` with keepdims=True."""
+    notes, fixes = [], {}
+    for part in expr.atoms(unkept):
+        summed = part.args[0]
+        try:
+            rows = space.shape(summed)[0]
+        except SpecError:
+            continue
+        if rows == 1:
+            continue  # shape (1,) broadcasts as (1, 1): no difference
+        fixes[part] = summed
+        if space.layer:
+            rows = str(rows).replace(PREVIOUS_UNITS, "n[l-1]").replace(UNITS, "n[l]")
+        if isinstance(part, squeezed):
+            notes.append(f"np.squeeze({space.show(summed)}) makes a 1-D array of {rows} "
+                         f"entries, which NumPy broadcasts as a row (1, {rows}), not the column "
+                         f"({rows}, 1): leave out np.squeeze.")
+            continue
+        shown = space.show(summed.args[0])
+        notes.append(f"keepdims=True is missing: without it the sum (or mean) of {shown} "
+                     f"along axis 1 is a 1-D array of {rows} entries, which NumPy broadcasts "
+                     f"as a row (1, {rows}), not the column ({rows}, 1) that keepdims=True "
+                     "keeps.")
+    return notes[:1], expr.xreplace(fixes)
 
 
 class _Diagnosis:
@@ -101,8 +138,8 @@ class _Diagnosis:
     def run(self, broken=False) -> list[str]:
         found = []
         kinds = [self.structure, self.names] if broken else [
-            self.structure, self.factors, self.swaps, self.chain, self.other, self.names,
-            self.sums, self.ratio]
+            self.structure, self.masks, self.factors, self.swaps, self.chain, self.other,
+            self.names, self.sums, self.ratio]
         for kind in kinds:
             if found and kind == self.swaps:
                 break  # a transpose or a constant factor explains the claim: that is the slip
@@ -154,6 +191,17 @@ class _Diagnosis:
                 fixed = expr.xreplace({part: new})
                 if self.fits(fixed) and self.same(fixed, derived):
                     yield message
+
+    def masks(self):
+        """A 0/1 mask the wrong way round: ``(Z < 0)`` or ``np.where(Z > 0, 0, dA)`` where
+        ``(Z > 0)`` belongs (the complement of H(u, k) is H(-u, 1 - k))."""
+        for step in sorted(self.expr.atoms(sp.Heaviside), key=sp.default_sort_key):
+            u, at = step.args[0], (step.args[1] if len(step.args) > 1 else sp.Integer(0))
+            flipped = sp.Heaviside(-u, 1 - at)
+            fixed = self.expr.xreplace({step: flipped})
+            if self.same(fixed, self.derived):
+                yield (f"The mask is the wrong way round: with {self.show(flipped)} in place of "
+                       f"{self.show(step)} your claim is right.")
 
     def factors(self):
         for factor, message in _FACTORS:

@@ -24,6 +24,7 @@ from ..calculus.budget import checkpoint
 from ..calculus.canonical_form import Canonical
 from ..calculus.chain import adjoint_symbol
 from ..calculus.numeric import concrete, lambdify, random_leaves
+from ..model import naming
 from ..model.errors import SpecError
 from ..model.graph import M
 from ..model.ops import (
@@ -39,7 +40,7 @@ from ..model.ops import (
 from ..model.parse import parse
 from ..model.shapes import SCALAR, shape_of
 from ..printing.printers import NumpyPrinter, batch_str, example_str
-from .claim import INDEX
+from .claim import INDEX, names_in
 
 RTOL, ATOL = 1e-7, 1e-9
 
@@ -51,7 +52,7 @@ class Space:
     ``exponents`` names the hyperparameters a claim's exponents may use (``(1 - p)**g``).
     """
 
-    def __init__(self, graph, steps, batch, has_m, rename=None, exponents=()):
+    def __init__(self, graph, steps, batch, has_m, rename=None, exponents=(), labels=()):
         self.graph, self.steps, self.batch = graph, steps, batch
         self.exponents = tuple(exponents)
         self.rename = rename or {}
@@ -78,6 +79,8 @@ class Space:
         self.names.update({name: step.adjoint for name, step in self.adjoints.items()})
         if has_m:
             self.names["m"] = M
+        self.ambiguous = {}  # alias -> the names it could stand for (a question, not a guess)
+        self._add_aliases(labels)
         self.depends = {}  # node -> every symbol it is computed from
         for sym, expr in self.nodes:
             used = expr.free_symbols
@@ -91,6 +94,43 @@ class Space:
 
     # names and text
 
+    def _add_aliases(self, labels) -> None:
+        """The course's other names for the model's: ``A0`` for ``X``, ``AL`` (``ZL``, ``dAL``,
+        ``dZL``) for the last layer's, ``A_prev`` (``dA_prev``) for ``A[l-1]`` in layer
+        notation, ``yhat`` (``y_hat``; ``Yhat``, ``Y_hat`` over m examples) for the prediction,
+        the last node without the label that the loss reads. A name the model declares wins."""
+        a, z, x = ("A", "Z", "X") if self.batch else ("a", "z", "x")
+        d = naming.adjoint("")
+        targets = {f"{a}0": x} if f"{a}1" in self.names else {}
+        numbered = [int(n[1:]) for n in self.names if n[:1] == a and n[1:].isdigit()]
+        if numbered:
+            for p in (a, z, d + a, d + z):
+                targets[f"{p}L"] = f"{p}{max(numbered)}"
+        if self.layer:
+            targets.update({f"{a}_prev": f"{a}[{INDEX}-1]", f"{d}{a}_prev": f"{d}{a}[{INDEX}-1]"})
+        hats = ("Yhat", "Y_hat") if self.batch else ("yhat", "y_hat")
+        found = self._predictions({self.names[n] for n in labels if n in self.names})
+        for hat in hats:
+            if len(found) == 1:
+                targets[hat] = self.label(found[0])
+            elif found:
+                self.ambiguous[hat] = [self.label(s) for s in found]
+        for alias, target in targets.items():
+            if alias in self.names or target not in self.names:
+                continue
+            self.names[alias] = self.names[target]
+            if target in self.adjoints:
+                self.adjoints[alias] = self.adjoints[target]
+
+    def _predictions(self, labels) -> list:
+        """The nodes without a label that the nodes reading a label read: the prediction."""
+        if not labels:
+            return []
+        loss = [e for s, e in self.nodes if e.free_symbols & labels]
+        reading = {s for s, e in self.nodes if e.free_symbols & labels}
+        used = set().union(*(e.free_symbols for e in loss))
+        return [s for s in self.node_symbols if s in used and s not in reading]
+
     def label(self, symbol) -> str:
         """How messages name ``symbol``: its name, or with the layer index (``A[l-1]``)."""
         return self.rename.get(symbol, symbol).name
@@ -100,25 +140,66 @@ class Space:
         return (batch_str if self.batch else example_str)(expr.xreplace(self.rename))
 
     def parse(self, text) -> sp.Expr:
+        asked = sorted(names_in(text) & self.ambiguous.keys())
+        if asked:
+            options = " or ".join(self.ambiguous[asked[0]])
+            raise SpecError(f"which node is '{asked[0]}'? The loss reads {options}; expected "
+                            "one of these names in its place")
         functions = {**ELEMENTWISE, "sum": self._sum, "transpose": self._transpose,
-                     "softmax": softmax, "heaviside": lambda z: sp.Heaviside(z, 0),
-                     "sign": sp.sign}
+                     "softmax": softmax, "heaviside": _heaviside, "sign": sp.sign,
+                     "mean": self._mean, "squeeze": self._squeeze, "shape": self._size}
         names = {"pi": sp.pi, **self.names}  # a name the model declares comes first
+        sums = ["axis", "keepdims"]  # keepdims=0: NumPy's 1-D sum (numpy_notation)
         return parse(text, names=names, functions=functions, matmul=self._matmul,
-                     transpose=self._transpose, keywords={"sum": ["axis"]},
+                     transpose=self._transpose, keywords={"sum": sums, "mean": sums},
                      index=INDEX if self.layer else None,
                      exponents=[n for n in self.exponents if n in self.names])
 
     def shape(self, expr):
         return shape_of(expr, self.shapes)
 
-    def _sum(self, arg, axis=None):
+    def _sum(self, arg, axis=None, keepdims=None):
+        if axis is None and keepdims is not None:
+            raise SpecError("sum(..., keepdims=...) without axis=: the keyword argument "
+                            "keepdims is for a sum along an axis; expected sum(A) or "
+                            "sum(A, axis=1)")
         if axis is None:
             return total(arg)
         if axis not in (0, 1):
             raise SpecError(f"sum(..., axis={axis}): axis must be 0 (down the columns) or 1 "
                             "(along the rows)")
-        return colsum(arg) if axis == 0 else rowsum(arg)
+        if axis == 0:  # NumPy's 1-D (c,) broadcasts as the row (1, c): the same either way
+            return colsum(arg)
+        return unkept(rowsum(arg)) if keepdims == 0 else rowsum(arg)
+
+    def _size(self, arg, axis):
+        """NumPy's ``arg.shape[axis]``: m for the examples' axis, or a number; a number of
+        units or features, which a claim has no name for, is refused."""
+        size = self.shape(arg)[axis] if axis in (0, 1) else None
+        if size == M or isinstance(size, sp.Integer):
+            return size
+        what = "rows" if axis == 0 else "columns"
+        raise SpecError(f"the number of {what} of {self.show(arg)} is {size}, which a claim "
+                        "cannot name; expected X.shape[1] for m, the number of examples")
+
+    def _squeeze(self, arg):
+        """NumPy's squeeze: a column (n, 1) becomes the 1-D (n,), which broadcasts as a row."""
+        rows, cols = self.shape(arg)
+        return squeezed(arg) if cols == 1 and rows != 1 else arg
+
+    def _mean(self, arg, axis=None, keepdims=None):
+        """NumPy's mean: the sum divided by the number of entries summed (m over the
+        examples); a mean over units or features, whose number a claim cannot name, is
+        refused."""
+        shape = self.shape(arg)
+        counts = shape if axis is None else [shape[axis]] if axis in (0, 1) else None
+        if counts is None:
+            return self._sum(arg, axis, keepdims)  # reports the axis
+        count = sp.Mul(*counts)
+        if not (count.free_symbols <= {M}):
+            raise SpecError(f"mean over {count} entries: a claim cannot name that number; "
+                            "expected a mean over the examples (axis=1) or sum(...)/size")
+        return self._sum(arg, axis, keepdims) / count
 
     def _transpose(self, arg):
         if isinstance(arg, transpose):
@@ -227,6 +308,26 @@ class Space:
         return concrete(self.shapes[step.var], env["sizes"])
 
 
+class unkept(transpose):
+    """A column that NumPy holds as a 1-D array (``np.sum(u, axis=1)`` without
+    ``keepdims=True``, ``np.squeeze(c)``): it broadcasts as the row ``c.T`` (its value and shape
+    here); kept apart so that a verdict can name the cause."""
+
+    def definition(self):
+        return transpose(self.args[0])
+
+
+class squeezed(unkept):
+    """``np.squeeze(c)`` of a column c: the 1-D array, which broadcasts as the row ``c.T``."""
+
+
+def _heaviside(z, at=0):
+    """``heaviside(z)``: 1 where z > 0, else 0; ``heaviside(z, 1)``: 1 at 0 too (``z >= 0``)."""
+    if at not in (0, 1):
+        raise SpecError(f"heaviside(z, {at}): the value at 0 must be 0 (z > 0) or 1 (z >= 0)")
+    return sp.Heaviside(z, at)
+
+
 class _Printer(NumpyPrinter):
     """Every operand of @ and .T in parentheses: a claim's operands may be sums or numbers."""
 
@@ -236,6 +337,8 @@ class _Printer(NumpyPrinter):
 
     def _print_transpose(self, expr):
         return f"{self._module_format('numpy.transpose')}({self._print(expr.args[0])})"
+
+    _print_unkept = _print_squeezed = _print_transpose
 
 
 def compile_expr(expr):

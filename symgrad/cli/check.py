@@ -21,6 +21,11 @@ EPILOG = """claims:
   Networks: the layers' names (dW1 = dZ1 @ X.T / m). For a model with [layers], hidden layer l
   in general, every name with the index [l] or [l-1] (dW[l] = dZ[l] @ A[l-1].T / m;
   dA[l] is what flows back into layer l).
+  NumPy as the course writes it: np.dot(W2.T, dZ2), A.dot(B), np.multiply, np.power(A1, 2),
+  np.exp, np.sum(dZ, axis=1, keepdims=True), np.mean, X.shape[1] (m), np.int64(A > 0) and
+  (Z > 0) masks, np.where(Z > 0, dA, 0), np.maximum(0, Z); AL, A0, A_prev, dA_prev, yhat.
+  A sum along axis 1 without keepdims=True is NumPy's 1-D array: refuted where that changes
+  the shape, and the verdict says so.
   A claims file (--claims) is TOML:
     [claims]
     dz = "a - y"
@@ -36,6 +41,7 @@ examples:
   symgrad check derivations/logistic_regression.toml --claims mine.toml --format json
   symgrad check derivations/shallow_network.toml --claim "dZ1 = W2.T @ dZ2 * (1 - A1**2)"
   symgrad check derivations/deep_network.toml --claim "dZ[l] = dA[l] * heaviside(Z[l])"
+  symgrad check deep_network --claim "db[l] = 1./m * np.sum(dZ[l], axis=1, keepdims=True)"
 
 exit status: 0 if every claim is proven, 1 if any is refuted or not proven, 2 for bad input.
 """

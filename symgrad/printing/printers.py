@@ -89,6 +89,11 @@ def two_cases(expr):
 TWO_CASES_LIMIT = 40  # operations: a larger expression is not looked at for two cases
 
 
+def _step(expr) -> str:
+    """The comparison a Heaviside step prints as: ``>`` (0 at 0), ``>=`` for ``Heaviside(z, 1)``."""
+    return ">=" if len(expr.args) > 1 and expr.args[1] == 1 else ">"
+
+
 class _Readable:
     """What the text and NumPy printers share: decimals (:func:`decimal`, which the LaTeX
     printer keeps too) and two cases of a step function as one ``where`` (:func:`two_cases`)."""
@@ -146,10 +151,21 @@ class TextPrinter(_Readable, StrPrinter):
         return f"sum({self._print(expr.args[0])}, axis=1)"
 
     def _print_Heaviside(self, expr):
-        return f"({self._print(expr.args[0])} > 0)"
+        arg, op = expr.args[0], _step(expr)
+        if (-arg).is_Symbol:  # Heaviside(-z) as the mask (z < 0)
+            arg, op = -arg, op.replace(">", "<")
+        return f"({self._print(arg)} {op} 0)"
 
     def _print_Abs(self, expr):
         return f"abs({self._print(expr.args[0])})"
+
+    # a claim's NumPy 1-D arrays (symgrad.claims.scope), as NumPy writes them
+    def _print_unkept(self, expr):
+        (arg,) = expr.args
+        return f"np.sum({self._print(arg.args[0])}, axis=1)"
+
+    def _print_squeezed(self, expr):
+        return f"np.squeeze({self._print(expr.args[0])})"
 
 
 class PerExamplePrinter(TextPrinter):
@@ -285,8 +301,9 @@ class NumpyPrinter(_Readable, NumPyPrinter):
     def _print_Heaviside(self, expr):
         arg = expr.args[0]
         if self._settings["array_api"]:
-            return f"astype({self._print(arg)} > 0, {self.parenthesize(arg, 1000)}.dtype)"
-        return f"({self._print(arg)} > 0)"
+            return (f"astype({self._print(arg)} {_step(expr)} 0, "
+                    f"{self.parenthesize(arg, 1000)}.dtype)")
+        return f"({self._print(arg)} {_step(expr)} 0)"
 
     def _print_sigmoid(self, expr):
         return f"sigmoid({self._print(expr.args[0])})"
