@@ -61,6 +61,14 @@ KEPT = {"sigmoid", "relu", "tanh", "exp", "log", "sqrt", "abs", "maximum", "mini
         "float", "sum", "mean", "transpose", "heaviside"}
 
 
+class _Container:
+    """An argument or unpacked name that is none of the model's (``cache``, ``parameters``):
+    what it holds is read by its subscripts and unpacking."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
 class _Unreadable(Exception):
     """A name or expression whose value cannot be read statically; ``what`` names it."""
 
@@ -91,7 +99,8 @@ class Line:
             body = self.verdict.text().splitlines()
             body[0] = body[0][2:]  # the verdict's mark is the line's
             return "\n".join([terminal_text(head)] + [f"    {b}" for b in body])
-        return terminal_text(f"{head}\n    {self.status}: {self.reason}")
+        return "\n".join([terminal_text(head),
+                          terminal_text(f"    {self.status} ({self.name}): {self.reason}")])
 
     def to_json(self) -> dict:
         return {"line": self.line, "source": self.source, "name": self.name,
@@ -118,8 +127,9 @@ class Report:
         out += [line.text() for line in self.lines]
         checked = [line for line in self.lines if line.checked]
         proven = sum(line.status == PROVEN for line in checked)
+        rest = len(self.lines) - len(checked)
         out.append(f"{proven} of {len(checked)} checked gradient lines proven"
-                   f"{'' if len(checked) == len(self.lines) else f'; {len(self.lines) - len(checked)} not checked'}.")
+                   + (f"; {rest} not checked." if rest else "."))
         return "\n".join(out)
 
     def to_json(self) -> dict:
@@ -268,7 +278,7 @@ class _Follower:
 
     def run(self, function, body, report) -> Report:
         for arg in function.args.posonlyargs + function.args.args + function.args.kwonlyargs:
-            self.env[arg.arg] = self.names.model(arg.arg) or ast.Name(arg.arg, ast.Load())
+            self.env[arg.arg] = self.names.model(arg.arg) or _Container(arg.arg)
         for i, stmt in enumerate(body):
             if isinstance(stmt, ast.Return):
                 break
@@ -338,13 +348,12 @@ class _Follower:
                 if name:
                     self.bind(stmt, name, elt, rest, report)
             return
-        if isinstance(value, ast.Name) and not self.names.model(value.id) \
-                and not isinstance(self.env.get(value.id), (_Unreadable, ast.expr)) \
+        if isinstance(value, ast.Name) and isinstance(self.env.get(value.id), _Container) \
                 and None not in names:
             # a cache unpacked: each name stands for the model's name it spells
             items = []
             for name in names:
-                self.env[name] = self.names.model(name) or ast.Name(name, ast.Load())
+                self.env[name] = self.names.model(name) or _Container(name)
                 items.append(self.env[name])
                 if self.names.gradient(name):
                     report.lines.append(Line(stmt.lineno, self.source(stmt), name, NOT_CHECKED,
@@ -379,8 +388,10 @@ class _Follower:
             self.env[name] = err
             self.gradient_line(stmt, name, None, rest, report, err)
             return
-        if isinstance(expr, tuple):
-            self.env[name] = expr
+        if isinstance(expr, (tuple, _Container)):
+            model = self.names.model(name)  # Z = cache: the model's Z
+            self.env[name] = model if model is not None and isinstance(expr, _Container) \
+                else expr
             return
         self.env[name] = expr
         self.gradient_line(stmt, name, expr, rest, report)
@@ -429,6 +440,8 @@ class _Follower:
                 raise value
             if value is None:
                 return ast.Name(node.id, ast.Load())  # a global: the checker judges the name
+            if isinstance(value, _Container):
+                return value
             return copy.deepcopy(value) if isinstance(value, ast.expr) else value
         if isinstance(node, ast.Constant):
             if isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
@@ -457,7 +470,7 @@ class _Follower:
 
     def expr(self, node) -> ast.expr:
         out = self.resolve(node)
-        if isinstance(out, tuple):
+        if isinstance(out, (tuple, _Container)):
             raise _Unreadable(_short(node))
         return out
 
@@ -471,14 +484,10 @@ class _Follower:
                     and type(at.value) is int and -len(held) <= at.value < len(held):
                 return copy.deepcopy(held[at.value])  # cache[0]
             if isinstance(at, ast.Constant) and isinstance(at.value, str) \
-                    and held is not None and not isinstance(held, _Unreadable) \
-                    and self.names.model(node.value.id) is None:
+                    and isinstance(held, _Container):
                 model = self.names.model(at.value)  # parameters["W1"], cache["A1"]
                 if model is not None:
                     return model
-        if isinstance(at, (ast.Name, ast.BinOp)) and isinstance(node.value, ast.Name) \
-                and self.names.model(node.value.id) is None:
-            pass
         raise _Unreadable(_short(node))
 
     def call(self, node):
@@ -491,6 +500,9 @@ class _Follower:
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
                 and func.value.id in MODULES and func.attr == "array" and node.args:
             return self.expr(node.args[0])  # np.array(dA, copy=True): dA
+        if isinstance(func, ast.Attribute) and func.attr == "reshape" and len(node.args) == 1 \
+                and isinstance(node.args[0], ast.Attribute) and node.args[0].attr == "shape":
+            return self.expr(func.value)  # Y.reshape(AL.shape): Y, its shape checked later
         if isinstance(func, ast.Name) and func.id not in KEPT:
             raise _Unreadable(f"{func.id}()")
         if isinstance(func, ast.Attribute) and not (
@@ -517,7 +529,7 @@ class _Follower:
             held = self.env.get(node.id)
             if isinstance(held, _Unreadable):
                 raise held
-            if isinstance(held, ast.expr) and self.names.model(node.id) is not None:
+            if isinstance(held, ast.expr):
                 return copy.deepcopy(held)
         z = self.names.model("Z")
         if z is None:
