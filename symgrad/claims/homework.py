@@ -286,6 +286,10 @@ class _Follower:
         return report
 
     def statement(self, stmt, rest, report) -> None:
+        if isinstance(stmt, ast.Expr) and not _harmless(stmt):
+            for name in _mutated(stmt):  # dZ.fill(0), np.copyto(dZ, x): changed in place
+                self.env[name] = _Unreadable(f"{name} (changed in place on line {stmt.lineno})")
+            return
         if isinstance(stmt, (ast.Expr, ast.Assert, ast.Pass, ast.Import, ast.ImportFrom,
                              ast.Global, ast.Nonlocal)):
             return  # docstrings, print(...), asserts: no values
@@ -407,6 +411,12 @@ class _Follower:
             return
         text = ast.unparse(expr)
         later = _next_use(name, rest)
+        if later is not None and name in _mutated(later):
+            report.lines.append(Line(stmt.lineno, source, name, NOT_CHECKED, text,
+                                     reason=f"{name} is changed in place on line "
+                                            f"{later.lineno}, which could not be read"))
+            self.env[name] = _Unreadable(f"{name} (changed in place on line {later.lineno})")
+            return
         if later is not None and _changes(later, name):
             report.lines.append(Line(stmt.lineno, source, name, STEP, text,
                                      reason=f"{name} is changed on line {later.lineno} before it "
@@ -515,6 +525,8 @@ class _Follower:
         args = [self.expr(a) for a in node.args if not isinstance(a, ast.Starred)]
         if len(args) != len(node.args):
             raise _Unreadable(_short(node))
+        if any(k.arg in (None, "out") for k in node.keywords):
+            raise _Unreadable(_short(node))  # out= writes into an array; **kwargs unknown
         keywords = [ast.keyword(k.arg, self.resolve_keyword(k.value)) for k in node.keywords]
         return ast.Call(new_func, args, keywords)
 
@@ -602,6 +614,27 @@ def _next_use(name, rest):
                 isinstance(n, ast.Name) and n.id == name for n in ast.walk(stmt)):
             return stmt
     return None
+
+
+def _harmless(stmt) -> bool:
+    """A docstring, or a call of print: an expression statement that changes no array."""
+    value = stmt.value
+    if isinstance(value, ast.Constant):
+        return True
+    return isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
+        and value.func.id == "print"
+
+
+def _mutated(stmt) -> set:
+    """The names that ``stmt`` may change in place: those an expression statement mentions
+    (``dZ.fill(0)``, ``np.copyto(dZ, x)``) and those given as ``out=``."""
+    found = set()
+    if isinstance(stmt, ast.Expr) and not _harmless(stmt):
+        found |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name)} - set(MODULES)
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.keyword) and node.arg == "out":
+            found |= {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+    return found
 
 
 def _changes(stmt, name) -> bool:

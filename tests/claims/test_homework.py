@@ -164,6 +164,14 @@ def test_an_attribute_of_an_object_is_unknown():
     assert "self.w" in rep.lines[0].reason
 
 
+def test_an_array_changed_in_place_is_not_taken_for_its_assignment():
+    rep = report("logistic_regression", "flow", "in_place")  # dZ.fill(0); out=A
+    assert [(x.line, x.status) for x in rep.lines] == [(56, NOT_CHECKED), (58, NOT_CHECKED),
+                                                       (60, NOT_CHECKED)]
+    assert "changed in place on line 57" in rep.lines[0].reason
+    assert "uses A (changed in place on line 59)" in rep.lines[2].reason
+
+
 def test_a_gradient_inside_a_loop_is_reported_not_followed():
     rep = report("logistic_regression", "flow", "in_a_loop")
     assert statuses(rep) == {(31, "dZ"): PROVEN, (33, "dw"): NOT_FOLLOWED, (35, "db"): PROVEN}
@@ -226,7 +234,7 @@ def test_a_missing_function_lists_those_found():
         report("logistic_regression", "flow", "propagate")
     message = str(err.value)
     assert "no function 'propagate'" in message
-    assert "reassigned, unknown_helper, in_a_loop, attribute" in message
+    assert "reassigned, unknown_helper, in_a_loop, attribute, in_place" in message
     assert "no_gradient" not in message  # it assigns no gradient
 
 

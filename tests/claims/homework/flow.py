@@ -47,3 +47,15 @@ def attribute(self, X, Y):
 
 def no_gradient(X):
     return X.shape[1]
+
+
+def in_place(w, b, X, Y):
+    """dZ changed in place by a method: what the code computes is not what was assigned."""
+    m = X.shape[1]
+    A = sigmoid(np.dot(w.T, X) + b)
+    dZ = A - Y
+    dZ.fill(0)
+    dw = np.dot(X, dZ.T) / m
+    np.multiply(A, 2, out=A)
+    db = np.sum(A - Y) / m
+    return dw, db
