@@ -46,7 +46,7 @@ MODULES = ("np", "numpy")
 FUNCTIONS = {name: name for name in (
     "exp", "log", "sqrt", "tanh", "sin", "cos", "cosh", "sinh", "log1p", "expm1", "abs",
     "sign", "maximum", "minimum", "clip", "heaviside")}
-FUNCTIONS.update({"absolute": "abs", "fabs": "abs"})
+FUNCTIONS.update({"absolute": "abs", "fabs": "abs", "diag": "diag", "diagflat": "diag"})
 # np.NAME(a, b) -> a OP b
 OPERATORS = {"multiply": ast.Mult, "divide": ast.Div, "true_divide": ast.Div, "add": ast.Add,
              "subtract": ast.Sub, "power": ast.Pow, "dot": ast.MatMult, "matmul": ast.MatMult}

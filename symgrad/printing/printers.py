@@ -152,7 +152,7 @@ class TextPrinter(_Readable, StrPrinter):
 
     def _print_Heaviside(self, expr):
         arg, op = expr.args[0], _step(expr)
-        if arg.could_extract_minus_sign():  # Heaviside(-z) as the mask (z < 0)
+        if (-arg).is_Symbol:  # Heaviside(-z) as the mask (z < 0)
             arg, op = -arg, op.replace(">", "<")
         return f"({self._print(arg)} {op} 0)"
 
