@@ -50,6 +50,7 @@ from .claim import INDEX, Claim
 MAX_FILE_BYTES = 200_000  # a homework file; a notebook exported whole is far below
 MAX_FILE_NESTING = 100  # levels of its syntax tree
 MAX_STATEMENTS = 2000  # statements of the checked function
+MAX_NODES = 1000  # terms of one name's expression, once the names it uses are substituted
 STEP, NOT_CHECKED, NOT_FOLLOWED = "step", "not checked", "not followed"
 MARK = {PROVEN: "✓", REFUTED: "✗", NOT_PROVEN: "?", STEP: "·", NOT_CHECKED: "-",
         NOT_FOLLOWED: "-"}
@@ -259,7 +260,7 @@ def check_homework(model, path, function: str, *, time_limit=None, checker=None)
     names = _Names(checker)
     node = find_function(tree, function, shown, names.gradient)
     body = list(node.body)
-    if sum(1 for _ in ast.walk(node)) > MAX_STATEMENTS * 20:
+    if sum(isinstance(n, ast.stmt) for n in ast.walk(node)) > MAX_STATEMENTS:
         raise SpecError(f"function '{function}' is too long to follow; expected a homework "
                         "function", file=shown)
     return _Follower(checker, names, shown, lines).run(node, body, Report(shown, function))
@@ -389,6 +390,12 @@ class _Follower:
         try:
             expr = self.resolve(value)
         except _Unreadable as err:
+            self.env[name] = err
+            self.gradient_line(stmt, name, None, rest, report, err)
+            return
+        if isinstance(expr, ast.expr) and (sum(1 for _ in ast.walk(expr)) > MAX_NODES
+                                           or _depth(expr) > MAX_FILE_NESTING):
+            err = _Unreadable(f"{name} (its expression grows past {MAX_NODES} terms)")
             self.env[name] = err
             self.gradient_line(stmt, name, None, rest, report, err)
             return

@@ -229,6 +229,16 @@ def test_a_large_or_deep_file_is_refused_before_it_is_read(tmp_path):
         read_module(deep)
 
 
+def test_an_expression_that_doubles_on_each_line_is_cut_short(tmp_path):
+    path = tmp_path / "grow.py"
+    path.write_text("def f(w, b, X, Y):\n    a = X\n" + "    a = a + a\n" * 40
+                    + "    dw = np.dot(a, Y.T) / X.shape[1]\n")
+    c = checker("logistic_regression")
+    rep = check_homework(c.model, path, "f", checker=c)
+    assert [(x.line, x.status) for x in rep.lines] == [(43, NOT_CHECKED)]
+    assert "grows past 1000 terms" in rep.lines[0].reason
+
+
 def test_a_missing_function_lists_those_found():
     with pytest.raises(SpecError) as err:
         report("logistic_regression", "flow", "propagate")
