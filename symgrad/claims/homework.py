@@ -270,6 +270,7 @@ class _Follower:
     def __init__(self, checker, names, shown, lines):
         self.checker, self.names, self.shown, self.lines = checker, names, shown, lines
         self.env = {}  # local name -> ast.expr, tuple of them, or _Unreadable
+        self.aliases = {}  # dZ = dA (no copy): dZ -> dA, one array under two names
 
     def source(self, stmt) -> str:
         first = self.lines[stmt.lineno - 1].strip() if stmt.lineno <= len(self.lines) else ""
@@ -288,7 +289,10 @@ class _Follower:
 
     def statement(self, stmt, rest, report) -> None:
         if isinstance(stmt, ast.Expr) and not _harmless(stmt):
-            for name in _mutated(stmt):  # dZ.fill(0), np.copyto(dZ, x): changed in place
+            changed = _mutated(stmt)  # dZ.fill(0), np.copyto(dZ, x): changed in place
+            changed |= {a for a, b in self.aliases.items() if b in changed or a in changed}
+            changed |= {self.aliases[a] for a in changed if a in self.aliases}
+            for name in changed:
                 self.env[name] = _Unreadable(f"{name} (changed in place on line {stmt.lineno})")
             return
         if isinstance(stmt, (ast.Expr, ast.Assert, ast.Pass, ast.Import, ast.ImportFrom,
@@ -384,9 +388,19 @@ class _Follower:
                                _Unreadable(f"{_short(target)} = {_short(value)}"))
             return
         expr = ast.BinOp(ast.Name(name, ast.Load()), ast.Mult(), mask)
+        shared = {a for a, b in self.aliases.items() if b == name} | (
+            {self.aliases[name]} if name in self.aliases else set())
         self.bind(stmt, name, expr, rest, report)
+        for other in shared:  # the mask changed the array both names hold
+            self.env[other] = _Unreadable(f"{other} (changed in place on line {stmt.lineno}, "
+                                          f"through {name})")
+            self.aliases.pop(other, None)
+
 
     def bind(self, stmt, name, value, rest, report) -> None:
+        self.aliases.pop(name, None)
+        if isinstance(value, ast.Name) and value.id != name:
+            self.aliases[name] = value.id  # no copy: the same array
         try:
             expr = self.resolve(value)
         except _Unreadable as err:
@@ -520,6 +534,8 @@ class _Follower:
         if isinstance(func, ast.Attribute) and func.attr == "reshape" and len(node.args) == 1 \
                 and isinstance(node.args[0], ast.Attribute) and node.args[0].attr == "shape":
             return self.expr(func.value)  # Y.reshape(AL.shape): Y, its shape checked later
+        if isinstance(func, ast.Attribute) and func.attr == "copy" and not node.args:
+            return self.expr(func.value)  # dA.copy()
         if isinstance(func, ast.Name) and func.id not in KEPT:
             raise _Unreadable(f"{func.id}()")
         if isinstance(func, ast.Attribute) and not (

@@ -172,6 +172,15 @@ def test_an_array_changed_in_place_is_not_taken_for_its_assignment():
     assert "uses A (changed in place on line 59)" in rep.lines[2].reason
 
 
+def test_a_mask_on_an_array_shared_without_a_copy_changes_both_names():
+    rep = report("deep_network", "flow", "relu_backward_no_copy")  # dZ = dA; dZ[Z <= 0] = 0
+    assert [(x.line, x.name, x.status) for x in rep.lines] == [
+        (67, "dZ", STEP), (68, "dZ", PROVEN), (69, "dA_prev", NOT_CHECKED)]
+    assert "uses dA (changed in place on line 68, through dZ)" in rep.lines[2].reason
+    rep = report("deep_network", "flow", "relu_backward_copy")  # dZ = dA.copy()
+    assert [(x.line, x.status) for x in rep.lines] == [(76, STEP), (77, PROVEN)]
+
+
 def test_a_gradient_inside_a_loop_is_reported_not_followed():
     rep = report("logistic_regression", "flow", "in_a_loop")
     assert statuses(rep) == {(31, "dZ"): PROVEN, (33, "dw"): NOT_FOLLOWED, (35, "db"): PROVEN}
@@ -244,7 +253,8 @@ def test_a_missing_function_lists_those_found():
         report("logistic_regression", "flow", "propagate")
     message = str(err.value)
     assert "no function 'propagate'" in message
-    assert "reassigned, unknown_helper, in_a_loop, attribute, in_place" in message
+    assert ("reassigned, unknown_helper, in_a_loop, attribute, in_place, "
+            "relu_backward_no_copy, relu_backward_copy") in message
     assert "no_gradient" not in message  # it assigns no gradient
 
 

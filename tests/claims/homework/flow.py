@@ -59,3 +59,20 @@ def in_place(w, b, X, Y):
     np.multiply(A, 2, out=A)
     db = np.sum(A - Y) / m
     return dw, db
+
+
+def relu_backward_no_copy(dA, cache, dA_used):
+    """dZ = dA without a copy: the mask changes dA too (the course warns of it)."""
+    Z = cache
+    dZ = dA
+    dZ[Z <= 0] = 0
+    dA_prev = dA
+    return dZ, dA_prev
+
+
+def relu_backward_copy(dA, cache):
+    """dA.copy(): the mask changes dZ only."""
+    Z = cache
+    dZ = dA.copy()
+    dZ[Z <= 0] = 0
+    return dZ
