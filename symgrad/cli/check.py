@@ -56,6 +56,11 @@ def register(subparsers) -> None:
                     "proven (SymPy cannot decide; the numbers agree at random points).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_spec_argument(p)
+    p.add_argument("file", nargs="?", metavar="FILE",
+                   help="a homework function to check line by line: a .py file, read "
+                        "statically (never run), with --function NAME")
+    p.add_argument("--function", metavar="NAME",
+                   help="the function of a .py FILE to check (such as propagate)")
     p.add_argument("--claim", action="append", default=[], metavar='"NAME = EXPR"',
                    help='a claimed derivative, such as "dz = a - y" (repeatable)')
     p.add_argument("--claims", metavar="FILE",
@@ -76,6 +81,8 @@ def run(args) -> int:
     from ..model.limits import MAX_CLAIMS
     from ..model.spec import load
 
+    if getattr(args, "file", None) and str(args.file).lower().endswith(".py"):
+        return _check_homework(args)
     claims = [Claim.read(text, True if args.batch else None) for text in args.claim]
     if args.claims:
         claims += read_claims(args.claims)
@@ -102,6 +109,37 @@ def run(args) -> int:
             text += f"\n{proven} of {len(verdicts)} claims proven."
         print(_printable(text))
     return 0 if proven == len(verdicts) else 1
+
+
+def _check_homework(args) -> int:
+    """A student's function in a .py file: each gradient line checked (never run)."""
+    from ..claims import homework
+    from ..model.spec import load
+
+    if args.claim or args.claims:
+        raise SpecError(f"{args.file}: a homework file is checked on its own; expected no "
+                        "--claim or --claims with it")
+    if not args.time_limit > 0:
+        raise SpecError(f"--time-limit {args.time_limit:g}: expected a positive number of "
+                        "seconds")
+    model = load(args.spec)
+    if not args.function:
+        from ..claims.checker import Checker
+
+        tree, _ = homework.read_module(args.file)
+        names = homework._Names(Checker(model))
+        found = [f.name for f in homework.functions_in(tree)
+                 if homework._assigns_gradient(f, names.gradient)]
+        raise SpecError(f"which function? expected --function NAME, one of the functions that "
+                        f"assign a gradient: {', '.join(found) or '(none)'}", file=args.file)
+    report = homework.check_homework(model, args.file, args.function,
+                                     time_limit=args.time_limit)
+    if args.format == "json":
+        print(json.dumps({"spec": args.spec, "model": model.name, **report.to_json()},
+                         indent=2))
+    else:
+        print(_printable(report.text()))
+    return 0 if report.all_proven else 1
 
 
 def _printable(text: str) -> str:
