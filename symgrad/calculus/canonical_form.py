@@ -148,7 +148,8 @@ class Canonical:
         """A block of 1s (0s) that only broadcasts, in a product (sum) whose other factors
         (terms) already have the shape, is the number 1 (0); a product with a block of 0s is
         one."""
-        if not isinstance(expr, (sp.Add, sp.Mul)) or not expr.has(ones, zeros):
+        if not isinstance(expr, (sp.Add, sp.Mul)) or not any(
+                isinstance(f, (ones, zeros)) for a in expr.args for f in sp.Mul.make_args(a)):
             return expr
         full = self._shape(expr)
         if isinstance(expr, sp.Mul):

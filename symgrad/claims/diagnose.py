@@ -207,6 +207,10 @@ class _Diagnosis:
         var, show = self.var, self.show
         param = var in self.space.graph.leaves and self.space.shape(var) != SCALAR
         hyper = {self.space.names[n] for n in self.space.exponents if n in self.space.names}
+        penalty = set()  # the hyperparameters of the derivation's L2 term (lambd*W/m)
+        for term in sp.Add.make_args(sp.expand(self.derived)):
+            if var in sp.Mul.make_args(term):
+                penalty |= hyper & set(sp.Mul.make_args(term))
         for part in sp.preorder_traversal(self.expr):
             if not isinstance(part, sp.Add):
                 continue
@@ -214,7 +218,7 @@ class _Diagnosis:
                 if t.is_Number:
                     continue
                 others = [u for u in part.args if u is not t]
-                kind = "L2 term" if t.free_symbols & hyper else "term"
+                kind = "L2 term" if t.free_symbols & penalty else "term"
                 if part != self.expr and len(show(part)) <= 40:
                     kind += f" {show(t)} in"
                     t_shown = show(part)
