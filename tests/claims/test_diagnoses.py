@@ -55,6 +55,13 @@ WRONG_CLAIMS = [
     ("shallow_network", "dZ1 = (W2.T @ dZ2) * (1 - A1)**2", "Your tanh'(Z1) is (1 - A1)**2"),
     ("shallow_network", "dz1 = W2.T * dz2 * (1 - a1)", "Your tanh'(z1) is 1 - a1"),
     ("shallow_network", "dZ2 = dA2 * A2*(1 + A2)", "Your sigma'(Z2) is A2*(1 + A2)"),
+    # sigmoid's slope in a tanh network: the line dz1 = np.dot(w2.T, dz2) * a1*(1-a1) of a
+    # sigmoid network (vishwagw/Building-Deep-learning-algorithms-from-scratch,
+    # forward_propogation.py), written where the hidden layer is tanh
+    ("shallow_network", "dZ1 = W2.T @ dZ2 * A1*(1 - A1)", "Your tanh'(Z1) is A1*(1 - A1)"),
+    ("two_layer_mixed", "dZ1 = W2.T @ dZ2 * A1", "Your softplus'(Z1) is A1"),
+    ("two_layer_mixed", "dZ1 = W2.T @ dZ2 * sigmoid(Z1)*(1 - sigmoid(Z1))",
+     "softplus'(Z1) = sigmoid(Z1)"),
     ("tanh_mse", "dZ = dA * (1 - A)", "Your tanh'(Z) is 1 - A"),
     ("tanh_mse", "dZ = (A - Y) * (1 + A**2)", "Your tanh'(Z) is 1 + A**2"),
     ("deep_network", "dZ3 = dA3 * A3*(1 + A3)", "Your sigma'(Z3) is A3*(1 + A3)"),
@@ -75,6 +82,7 @@ WRONG_CLAIMS = [
     ("softmax_regression", "dW = dZ * X.T / m", "'*' where '@' belongs: with dZ @ X.T"),
     ("deep_network", "dW[l] = dZ[l] * A[l-1].T / m", "'*' where '@' belongs"),
     # a gradient where the parameter belongs
+    # a real confusion: course notes insist "dZ1 = np.dot(W2.T, dZ2) * (Z1 > 0) uses W2, not dW2"
     ("shallow_network", "dA1 = dW2.T @ dZ2", "uses dW2, a gradient, where W2 belongs"),
     ("shallow_network", "dZ1 = dW2.T @ dZ2 * (1 - A1**2)",
      "uses dW2, a gradient, where W2 belongs"),
@@ -118,6 +126,8 @@ RIGHT_CLAIMS = [
     ("logistic_regression", "da = -y/a + (1 - y)/(1 - a)"),
     ("logistic_regression", "dz = da * a*(1 - a)"),
     ("logistic_regression", "dZ = dA * sigmoid(Z)*(1 - sigmoid(Z))"),
+    # np.dot(W2.T, dZ2) * (1 - np.power(A1, 2)) in hvsbombay/SOC-2025-DEEP-LEARNING-2025,
+    # Week3/Hidden_Layer_Neural_Network/Exercise6.py
     ("shallow_network", "dZ1 = W2.T @ dZ2 * (1 - A1**2)"),
     ("shallow_network", "dZ1 = W2.T @ dZ2 * (1 - tanh(Z1)**2)"),
     ("shallow_network", "dW2 = dZ2 @ A1.T / m"),
