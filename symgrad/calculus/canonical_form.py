@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..model.errors import SpecError
 from ..model.ops import (
     Structural,
     colsum,
@@ -151,7 +152,10 @@ class Canonical:
         if not isinstance(expr, (sp.Add, sp.Mul)) or not any(
                 isinstance(f, (ones, zeros)) for a in expr.args for f in sp.Mul.make_args(a)):
             return expr
-        full = self._shape(expr)
+        try:
+            full = self._shape(expr)
+        except SpecError:
+            return expr  # shapes that do not fit: the caller's to find, as without blocks
         if isinstance(expr, sp.Mul):
             if any(isinstance(f, zeros) for f in expr.args):
                 return _block(0, full)
