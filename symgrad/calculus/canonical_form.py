@@ -13,7 +13,11 @@ found to be 0 is 0; one that is not found may still be (then the callers compare
 * Matrix products and sums are split over the terms of their arguments, with the factors that
   are constant along the product or sum taken out: ``(f*G) @ B = f*(G @ B)`` for f with one
   column. A term with fewer rows or columns than its sum (broadcast) stands in a product for a
-  block of equal rows or columns, and in a sum counts as often.
+  block of equal rows or columns, and in a sum counts as often; a product of two such terms
+  keeps its inner size (``1 @ 1`` over k is k times a block of 1s).
+* Blocks of 1s and 0s (:class:`symgrad.model.ops.ones`) are summed and multiplied out, and are
+  the numbers 1 and 0 where the rest of a sum or product already has their shape.
+* A sum of all the entries of a transpose is the sum of the entries (``sum(dZ.T) = sum(dZ)``).
 * Products are grouped to the right (``(A @ B) @ C = A @ (B @ C)``).
 * ``A @ q.T = sum(A*q, axis=1)`` for a row q; a column times a row is the broadcast product;
   of ``u.T @ v`` and ``v.T @ u`` (a (1, 1) result) one is kept, always the same.
@@ -39,7 +43,19 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..model.ops import Structural, colsum, mask, matmul, relu, rowsum, total, transpose
+from ..model.errors import SpecError
+from ..model.ops import (
+    Structural,
+    colsum,
+    mask,
+    matmul,
+    ones,
+    relu,
+    rowsum,
+    total,
+    transpose,
+    zeros,
+)
 from ..model.shapes import SCALAR, shape_of
 from .budget import checkpoint
 from .simplify import apply_assumptions, expanded_size
@@ -80,7 +96,9 @@ class Canonical:
         diff = self.of(expr)
         if diff == 0:
             return True
-        masked, _ = mask(diff)
+        masked, holes = mask(diff)  # entry by entry, a block of 1s (0s) is 1 (0)
+        masked = masked.xreplace({h: {ones: 1, zeros: 0}[type(u)] for h, u in holes.items()
+                                  if isinstance(u, (ones, zeros))})
         if masked.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or sp.count_ops(masked) > SIMPLIFY_LIMIT \
                 or expanded_size(masked) > CANCEL_LIMIT:
             return False
@@ -118,12 +136,43 @@ class Canonical:
         return shape_of(expr, self.shapes)
 
     def _structural(self, expr):
+        if isinstance(expr, (ones, zeros)):
+            return expr
         if isinstance(expr, Structural):
             args = [self._rational(self._structural(a)) for a in expr.args]
             return self._linear(expr.func, args)
         if expr.is_Atom or not expr.args:
             return expr
-        return expr.func(*[self._structural(a) for a in expr.args])
+        return self._blocks(expr.func(*[self._structural(a) for a in expr.args]))
+
+    def _blocks(self, expr):
+        """A block of 1s (0s) that only broadcasts, in a product (sum) whose other factors
+        (terms) already have the shape, is the number 1 (0); a product with a block of 0s is
+        one."""
+        if not isinstance(expr, (sp.Add, sp.Mul)) or not any(
+                isinstance(f, (ones, zeros)) for a in expr.args for f in sp.Mul.make_args(a)):
+            return expr
+        try:
+            full = self._shape(expr)
+        except SpecError:
+            return expr  # shapes that do not fit: the caller's to find, as without blocks
+        if isinstance(expr, sp.Mul):
+            if any(isinstance(f, zeros) for f in expr.args):
+                return _block(0, full)
+            for f in expr.args:
+                if isinstance(f, ones) and self._shape(_without(expr, f)) == full:
+                    return self._blocks(_without(expr, f))
+            return expr
+        for term in expr.args:
+            rest = self._shape(_without(expr, term))
+            if rest != full:
+                continue
+            if isinstance(term, zeros):
+                return self._blocks(_without(expr, term))
+            for f in sp.Mul.make_args(term):
+                if isinstance(f, ones):
+                    return self._blocks(expr.xreplace({term: _without(term, f)}))
+        return expr
 
     def _split(self, expr, keep):
         """Terms of ``expr``, each as (factors that ``keep`` takes outside, the rest)."""
@@ -173,6 +222,8 @@ class Canonical:
         for c, rest in self._split(u, lambda f: self._shape(f) == SCALAR):
             if rest == 1 or self._shape(rest) == SCALAR:
                 out.append(c * rest)
+            elif isinstance(rest, (ones, zeros)):
+                out.append(c * rest.func(*reversed(rest.args)))
             elif isinstance(rest, transpose):
                 out.append(c * rest.args[0])
             elif isinstance(rest, matmul):
@@ -188,8 +239,18 @@ class Canonical:
     def _product(self, a, b, full_a, full_b):
         """``a @ b`` where ``a`` and ``b`` are terms of operands of shapes full_a, full_b."""
         sa, sb = (SCALAR if a == 1 else self._shape(a)), (SCALAR if b == 1 else self._shape(b))
-        if sa != full_a and sb != full_b:
-            return matmul(a, b)  # both broadcast: left as it is (agreement at random points)
+        (r, k), c = full_a, full_b[1]
+        if isinstance(a, zeros) or isinstance(b, zeros):
+            return _block(0, (r, c))
+        if sa == SCALAR and sb == SCALAR and (sa != full_a and sb != full_b or
+                                              isinstance(a, ones) and isinstance(b, ones)):
+            return _block(a * b * k, (r, c))  # a sum of k products, in each entry
+        if sa != full_a and sb != full_b:  # both broadcast: the inner size kept in the blocks
+            return matmul(_block(a, full_a), _block(b, full_b))
+        if isinstance(a, ones):  # equal rows: b's column sums, in each row
+            return self._full(self._sum(colsum, b), (r, c))
+        if isinstance(b, ones):
+            return self._full(self._sum(rowsum, a), (r, c))
         if sa != full_a:  # a block of equal entries: its rows (or all) times b's column sums
             return matmul(a, b) if sa[0] == 1 and sa[1] != 1 else a * self._sum(colsum, b)
         if sb != full_b:
@@ -207,8 +268,19 @@ class Canonical:
                        key=sp.default_sort_key)
         return matmul(a, b)
 
+    def _full(self, expr, shape):
+        """``expr`` broadcast to ``shape``."""
+        return expr if self._shape(expr) == shape else _block(expr, shape)
+
     def _sum(self, op, arg):
         r, c = self._shape(arg)
+        if isinstance(arg, zeros):
+            return 0
+        if isinstance(arg, ones):  # r*c, r in each column, c in each row
+            return {total: r * c, colsum: r * _block(1, (1, c)),
+                    rowsum: c * _block(1, (r, 1))}[op]
+        if isinstance(arg, transpose) and (op is total or (r, c)[op is colsum] == 1):
+            return self._sum(total, arg.args[0])  # sum(u.T) = sum(u), a number
         if op is total:
             if arg in self.onehot:
                 return c  # each column sums to 1
@@ -216,6 +288,20 @@ class Canonical:
         if (op is rowsum and c == 1) or (op is colsum and r == 1):
             return arg
         return op(arg)
+
+
+def _block(value, shape):
+    """``value`` broadcast to ``shape``: a block of 1s (0s) times it."""
+    if shape == SCALAR:
+        return value
+    return zeros(*shape) if value == 0 else value * ones(*shape)
+
+
+def _without(expr, arg):
+    """A sum or product without one of its arguments."""
+    args = list(expr.args)
+    args.remove(arg)
+    return expr.func(*args)
 
 
 def _nesting(expr) -> int:

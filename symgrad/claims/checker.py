@@ -23,6 +23,7 @@ one the proof writer checks its lines in) and their difference simplified under 
 assumptions (a binary label is 0 or 1, a one-hot or probability label's columns sum to 1).
 
 * **proven**: the difference simplifies to 0 *and* the two agree numerically at random points;
+  a proof that needs a premise about the labels says so ("proven, using y in {0, 1}");
 * **refuted**: the two differ at some point; the counterexample shown prefers small, simple
   values (:mod:`symgrad.claims.counterexample`);
 * **not proven**: SymPy could not decide, but the two agree at every random point tried. Said
@@ -69,6 +70,7 @@ class Verdict:
     diagnosis: list = field(default_factory=list)
     counterexample: Counterexample | None = None
     points: int = 0  # random points at which the two sides were compared
+    premises: list = field(default_factory=list)  # what a proof assumed about the labels
 
     @property
     def proven(self) -> bool:
@@ -77,6 +79,8 @@ class Verdict:
     def text(self) -> str:
         scope = " (over m examples)" if self.batch else ""
         verb = {PROVEN: "is proven", REFUTED: "is false", NOT_PROVEN: "is not proven"}
+        if self.premises:
+            verb[PROVEN] += ", using " + " and ".join(self.premises)
         lines = [f"{MARK[self.status]} {self.name} = {self.claim}{scope} {verb[self.status]}. "
                  f"symgrad derives {self.name} = {self.derived}."]
         lines += [f"  {line}" for line in ([self.reason] if self.reason else []) + self.diagnosis]
@@ -90,6 +94,7 @@ class Verdict:
         return {"name": self.name, "claim": self.claim, "verdict": self.status,
                 "over_m_examples": self.batch, "derived": self.derived, "reason": self.reason,
                 "diagnosis": self.diagnosis, "points_compared": self.points,
+                "premises": self.premises,
                 "counterexample": self.counterexample and self.counterexample.to_json()}
 
 
@@ -209,13 +214,15 @@ def _judge(space, claim, step, expr) -> Verdict:
         return verdict
     # the numbers first: a claim they refute needs no proof attempt
     compared, bad = _compare(space, step, expr, space.points(PROOF_POINTS))
-    proven = bad is None and space.equal(expr, derived)
+    premises = space.proof(expr, derived) if bad is None else None
+    proven = premises is not None
     if bad is None and not proven:
         more, bad = _compare(space, step, expr, space.points(EVIDENCE_POINTS)[PROOF_POINTS:])
         compared += more
     verdict.points = compared
     if bad is None and compared:
         verdict.status = PROVEN if proven else NOT_PROVEN
+        verdict.premises = premises or []
         if not proven:
             verdict.reason = _at_zero(space, expr, derived) or (
                 f"SymPy could not reduce the difference to 0, but the two agree at "

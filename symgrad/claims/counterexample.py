@@ -73,7 +73,8 @@ class _Search:
         if not differs(claimed, correct, self.space.due(self.step, env)):
             return None
         shape = self.space.due(self.step, env)
-        values = {self.space.label(s): np.asarray(env[s] if s is not M else env["sizes"][M])
+        values = {self.space.label(s): np.asarray(env[s] if s in env and s is not M
+                                                            else env["sizes"][s])
                   for s in self.shown}
         claimed = (np.broadcast_to(claimed, shape) if claimed is not None
                    else np.full(shape, np.nan))

@@ -7,6 +7,12 @@ they are tried:
 * structure: a transpose missing or extra, the factors of ``@`` swapped, a sum along the wrong
   axis;
 * factors: a flipped sign, a factor 1/m missing or extra, a factor 2 or 1/2;
+* formulas: a wrong formula for an activation's derivative (sigma'(z) written ``a*(1 + a)``,
+  tanh'(z) written ``1 - a``), read from the model's activations and their ``fdiff``;
+* terms: one term of a sum with the wrong sign or factor (``-y/a - (1 - y)/(1 - a)``, the L2 term
+  ``- lambd/m * W``), or missing the parameter (``+ lambd/m`` for ``+ lambd/m * W``);
+* operators: ``@`` where ``*`` belongs, or the reverse;
+* gradients: a gradient where its parameter belongs (``dW2.T @ dZ2`` for ``W2.T @ dZ2``);
 * swaps: two names exchanged (``a`` and ``y``);
 * chain: an activation g(Z) where its derivative g'(Z) belongs, a chain-rule factor left out or
   one too many (read from the derivation's recorded steps: ``dZ1 = W2.T @ dZ2`` lacks
@@ -15,7 +21,7 @@ they are tried:
 * names: one name where another belongs (``A2`` where ``A1`` belongs, ``A[l]`` for ``A[l-1]``),
   when nothing before explains the claim;
 * sums: a sum over the examples missing;
-* ratio: a constant multiple of the correct result.
+* ratio: a constant multiple of the correct result, at every entry.
 """
 
 from __future__ import annotations
@@ -136,18 +142,25 @@ class _Diagnosis:
             return False
 
     def run(self, broken=False) -> list[str]:
-        found = []
-        kinds = [self.structure, self.names] if broken else [
-            self.structure, self.masks, self.factors, self.swaps, self.chain, self.other,
-            self.names, self.sums, self.ratio]
+        found, used = [], []
+        if not broken and self.same(self.expr, self.derived):
+            return found  # right at every diagnosis point: there is no slip to name
+        kinds = [self.structure, self.operators, self.names] if broken else [
+            self.structure, self.masks, self.factors, self.formulas, self.terms,
+            self.operators,
+            self.gradients, self.swaps, self.chain, self.other, self.names, self.sums,
+            self.ratio]
         for kind in kinds:
             if found and kind == self.swaps:
                 break  # a transpose or a constant factor explains the claim: that is the slip
             if found and kind == self.names:
                 continue  # a wrong name is a last guess
+            if kind == self.terms and self.formulas in used:
+                continue  # a wrong slope's sign is said as a wrong slope
             for message in kind():
                 if message not in found:
                     found.append(message)
+                    used.append(kind)
                 break  # the first of each kind
             if len(found) == MAX_MESSAGES:
                 break
@@ -211,6 +224,103 @@ class _Diagnosis:
                 message += " Per example there is no 1/m: it comes from averaging over m examples."
             if self.same(self.expr, factor * self.derived):
                 yield message
+
+    def right_with(self, part, new) -> bool:
+        """The claim with ``new`` in place of its subexpression ``part`` is right (and that
+        changes its value: a repair that changes nothing names no slip)."""
+        fixed = self.expr.xreplace({part: new})
+        return (fixed != self.expr and self.fits(fixed) and self.same(fixed, self.derived)
+                and not self.same(fixed, self.expr))
+
+    def formulas(self):
+        """A wrong formula for an activation's derivative: sigma'(z) = a*(1 + a)."""
+        space = self.space
+        for sym, forward in space.nodes:
+            if type(forward) not in _ACTIVATIONS or forward.func is sp.Heaviside:
+                continue
+            slope = to_node_variables(forward.fdiff(), space.nodes)
+            own = {sym} | forward.free_symbols  # the node, and what its argument is made of
+            name = _PRIME.get(forward.func, forward.func.__name__)
+            for part, whole, new in _factor_groups(self.expr, own):
+                if type(part) in _ACTIVATIONS or any(
+                        sp.cancel(to_node_variables(part, space.nodes) - slope**k) == 0
+                        for k in (0, 1, 2, 3)):
+                    continue  # g(z) for g'(z), the right slope, or it twice: said by chain
+                if self.right_with(whole, new(slope)):
+                    arg = self.show(forward.args[0])
+                    yield (f"Your {name}'({arg}) is {self.show(part)}; {name}'({arg}) = "
+                           f"{self.show(slope)}.")
+
+    def terms(self):
+        """One term of a sum with the wrong sign or factor, or without the parameter."""
+        var, show = self.var, self.show
+        param = var in self.space.graph.leaves and self.space.shape(var) != SCALAR
+        hyper = {self.space.names[n] for n in self.space.exponents if n in self.space.names}
+        penalty = set()  # the hyperparameters of the derivation's L2 term (lambd*W/m)
+        for term in sp.Add.make_args(sp.expand(self.derived)):
+            if var in sp.Mul.make_args(term):
+                penalty |= hyper & set(sp.Mul.make_args(term))
+        for part in sp.preorder_traversal(self.expr):
+            if not isinstance(part, sp.Add):
+                continue
+            for t in part.args:
+                if t.is_Number:
+                    continue
+                others = [u for u in part.args if u is not t]
+                kind = "L2 term" if t.free_symbols & penalty else "term"
+                if part != self.expr and len(show(part)) <= 40:
+                    kind += f" {show(t)} in"
+                    t_shown = show(part)
+                else:
+                    t_shown = show(t)
+                for factor, what in _TERM_FACTORS:
+                    if as_expr(factor).has(M) and "m" not in self.space.names:
+                        continue
+                    new = factor * t
+                    if self.right_with(part, sp.Add(*others, new)):
+                        yield (f"The {kind} {t_shown} {what}: with {show(new)} in place of "
+                               f"{show(t)} your claim is right.")
+                if param and var not in t.free_symbols and t.free_symbols - {M}:
+                    new = t * var
+                    if self.right_with(part, sp.Add(*others, new)):
+                        yield (f"The {kind} {t_shown} lacks {self.label(var)}: with "
+                               f"{show(new)} in place of {show(t)} your claim is right.")
+
+    def operators(self):
+        """``@`` where ``*`` belongs, or ``*`` where ``@`` belongs."""
+        show = self.show
+        for part in sp.preorder_traversal(self.expr):
+            if isinstance(part, matmul):
+                a, b = part.args
+                if self.right_with(part, a * b):
+                    yield (f"'@' where '*' belongs: with {show(a * b)} in place of "
+                           f"{show(part)} your claim is right (* is elementwise).")
+            elif isinstance(part, sp.Mul):
+                arrays = [f for f in part.args if not f.is_Number and self._array(f)]
+                if not 2 <= len(arrays) <= 4:
+                    continue
+                for a, b in itertools.permutations(arrays, 2):
+                    rest = [f for f in part.args if f is not a and f is not b]
+                    if self.right_with(part, sp.Mul(*rest) * matmul(a, b)):
+                        yield (f"'*' where '@' belongs: with {show(matmul(a, b))} in place of "
+                               f"{show(a * b)} your claim is right (@ is the matrix product).")
+
+    def _array(self, f) -> bool:
+        try:
+            return self.space.shape(f) != SCALAR
+        except SpecError:
+            return True
+
+    def gradients(self):
+        """A gradient where its parameter (or node) belongs: dW2 for W2."""
+        for s in sorted(self.expr.free_symbols, key=str):
+            step = self.space.adjoints.get(self.label(s))
+            if step is None or step.adjoint != s or step is self.step:
+                continue
+            if self.right_with(s, step.var):
+                name, var = self.label(s), self.label(step.var)
+                yield (f"Your claim uses {name}, a gradient, where {var} belongs: with {var} "
+                       f"in place of {name} your claim is right.")
 
     def swaps(self):
         symbols = sorted((s for s in self.expr.free_symbols
@@ -296,19 +406,59 @@ class _Diagnosis:
                            "examples is missing.")
 
     def ratio(self):
-        """The claim is a constant multiple of the derivation."""
-        ratios = []
+        """The claim is a constant multiple of the derivation, at every entry (where the
+        correct value is 0 too)."""
+        pairs = []
         for env in self.points:
             u, v = self.values(self.expr, self.derived, env)
             if u is None:
                 return
-            ok = np.isfinite(u) & np.isfinite(v) & (np.abs(v) > 1e-9)
-            ratios.extend((u[ok] / v[ok]).ravel())
-        if len(ratios) < 2 or not np.allclose(ratios, ratios[0], rtol=1e-7):
+            if np.any(np.isfinite(u) != np.isfinite(v)):
+                return
+            ok = np.isfinite(v)
+            pairs.append((u[ok], v[ok]))
+        big = [(u, v) for u, v in pairs if np.any(np.abs(v) > 1e-9)]
+        if len(big) < 2:
             return
-        c = sp.nsimplify(ratios[0], rational=True, tolerance=1e-9)
+        u, v = big[0]
+        i = int(np.argmax(np.abs(v)))
+        c = float(u.ravel()[i] / v.ravel()[i])
+        for u, v in pairs:  # every entry: u = c*v
+            scale = max(1.0, float(np.max(np.abs(v), initial=0.0)))
+            if not np.allclose(u, c * v, rtol=1e-7, atol=1e-9 * scale):
+                return
+        c = sp.nsimplify(c, rational=True, tolerance=1e-9)
         if c not in (0, 1) and max(abs(c.p), abs(c.q)) <= 1000:
             yield f"Your claim is {c} times the correct one."
+
+
+_PRIME = {"sigmoid": "sigma"}  # how a derivative's name is written: sigma'(z)
+_PRIME = {f: _PRIME.get(f.__name__, f.__name__) for f in _ACTIVATIONS}
+
+_TERM_FACTORS = (
+    (-1, "has the wrong sign"),
+    (1 / M, "is m times too large (the factor 1/m is missing there)"),
+    (M, "has an extra factor 1/m"),
+    (sp.Rational(1, 2), "is twice too large (a stray factor 2)"),
+    (2, "is half what it should be (a factor 2 missing, or a stray 1/2)"),
+)
+MAX_GROUP = 3  # factors of a product taken together as one activation's slope
+
+
+def _factor_groups(expr, own):
+    """Parts of ``expr`` made of the symbols ``own`` only: (part, the subexpression it is in,
+    a function giving that subexpression with something else in place of the part)."""
+    for node in sp.preorder_traversal(expr):
+        if node.free_symbols and node.free_symbols <= own and not isinstance(node, sp.Symbol):
+            yield node, node, lambda new: new
+        if not isinstance(node, sp.Mul):
+            continue
+        mine = [f for f in node.args if f.free_symbols and f.free_symbols <= own]
+        rest = [f for f in node.args if f not in mine]
+        for k in range(1, min(len(mine), MAX_GROUP) + 1):
+            for group in itertools.combinations(mine, k):
+                others = [f for f in mine if f not in group] + rest
+                yield sp.Mul(*group), node, lambda new, o=others: sp.Mul(*o, new)
 
 
 # ----- chain-rule factors, from the derivation's recorded steps -----

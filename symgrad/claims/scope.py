@@ -29,6 +29,7 @@ from ..model.errors import SpecError
 from ..model.graph import M
 from ..model.ops import (
     ELEMENTWISE,
+    block,
     colsum,
     matmul,
     rowsum,
@@ -38,11 +39,12 @@ from ..model.ops import (
     written_out,
 )
 from ..model.parse import parse
-from ..model.shapes import SCALAR, shape_of
+from ..model.shapes import SCALAR, broadcast, shape_of
 from ..printing.printers import NumpyPrinter, batch_str, example_str
 from .claim import INDEX, names_in
 
 RTOL, ATOL = 1e-7, 1e-9
+SIZES_OF_M = (2, 3, 6, 4, 5, 7)  # m at the random points, in turn (every third beyond 5)
 
 
 class Space:
@@ -71,7 +73,9 @@ class Space:
         self.results = {s.adjoint: s.result for s in steps.values()}
         if not self.free_seed:
             self.results[seed] = graph.seed
-        self.shapes = {**graph.shapes, M: SCALAR}
+        dims = {d for shape in graph.shapes.values() for n in shape
+                for d in getattr(n, "free_symbols", ())}  # a block of 1s names its sizes
+        self.shapes = {**{d: SCALAR for d in dims}, **graph.shapes, M: SCALAR}
         self.shapes.setdefault(seed, graph.shapes[graph.output])
         for step in steps.values():
             self.shapes[step.adjoint] = graph.shapes[step.var]
@@ -85,7 +89,12 @@ class Space:
         for sym, expr in self.nodes:
             used = expr.free_symbols
             self.depends[sym] = set().union(used, *(self.depends.get(s, set()) for s in used))
-        self.form = Canonical(self.shapes, graph.binary, graph.onehot)
+        # a one-hot label's entries are 0 or 1, as a binary label's are
+        self.binary = frozenset(graph.binary) | {s for s, d in self.domains.items()
+                                                 if d.columns == "onehot"}
+        self.onehot = frozenset(graph.onehot)
+        self.form = Canonical(self.shapes, self.binary, self.onehot)
+        self.bare = Canonical(self.shapes)  # no premise about the labels
         self._forward = [(s, compile_expr(e)) for s, e in self.nodes]
         self._backward = ([] if self.free_seed else [(seed, compile_expr(graph.seed))]) + [
             (s.adjoint, compile_expr(s.result)) for s in steps.values()]
@@ -153,10 +162,24 @@ class Space:
         return parse(text, names=names, functions=functions, matmul=self._matmul,
                      transpose=self._transpose, keywords={"sum": sums, "mean": sums},
                      index=INDEX if self.layer else None,
-                     exponents=[n for n in self.exponents if n in self.names])
+                     exponents=[n for n in self.exponents if n in self.names],
+                     shaped=self._shaped)
 
     def shape(self, expr):
         return shape_of(expr, self.shapes)
+
+    def _shaped(self, result, *operands):
+        """``result`` of an operation on ``operands``, with the shape they broadcast to: SymPy
+        folds ``X**0``, ``X/X`` and ``0*X`` to numbers, and NumPy keeps X's shape."""
+        try:
+            due = SCALAR
+            for u in operands:
+                due = broadcast(due, self.shape(u))
+            if self.shape(result) == due:
+                return result
+        except SpecError:
+            return result  # reported by the shape check, with the claim
+        return block(result, due)
 
     def _sum(self, arg, axis=None, keepdims=None):
         if axis is None and keepdims is not None:
@@ -241,14 +264,38 @@ class Space:
 
     def equal(self, claim, derived) -> bool:
         """True only if SymPy shows that the claim equals the derivation."""
+        return self.proof(claim, derived) is not None
+
+    def proof(self, claim, derived):
+        """The premises about the labels that SymPy's proof that the claim equals the
+        derivation uses (``["y in {0, 1}"]``; ``[]``: none), or None where it finds none."""
         try:
-            return self.form.is_zero(self.in_leaves(claim) - self.in_leaves(derived))
+            diff = self.in_leaves(claim) - self.in_leaves(derived)
+            forms = [diff]
+            if self.shape(diff) != SCALAR:  # u = v where u.T = v.T: (A1 @ dZ2.T).T
+                forms.append(transpose(diff))
+            if any(self.bare.is_zero(d) for d in forms):
+                return []
+            labels = diff.free_symbols & (self.binary | self.onehot)
+            if labels and any(self.form.is_zero(d) for d in forms):
+                return [self.premise(s) for s in sorted(labels, key=str)]
         except SpecError:
-            return False
+            pass
+        return None
+
+    def premise(self, label) -> str:
+        """The premise about ``label`` in words."""
+        name = self.label(label)
+        if label in self.onehot and label in self.binary:
+            return f"{name} one-hot (each column 0s and one 1)"
+        if label in self.onehot:
+            return f"each column of {name} sums to 1"
+        return f"{name} in {{0, 1}}"
 
     # numbers
 
-    def sizes(self, rng=None, size=2):
+    def sizes(self, rng=None, size=2, big=False):
+        """Every dimension's size: ``size``, or drawn with ``rng`` (2 to 4; ``big``: 6 or 7)."""
         dims = set()
         for shape in self.shapes.values():
             for d in shape:
@@ -256,7 +303,8 @@ class Space:
         dims.add(M)
         if rng is None:
             return {d: size for d in dims}
-        return {d: int(rng.integers(2, 5)) for d in sorted(dims, key=str)}
+        low, high = (6, 8) if big else (2, 5)
+        return {d: int(rng.integers(low, high)) for d in sorted(dims, key=str)}
 
     def forward(self, leaves, sizes):
         env = {**leaves, M: sizes[M]}
@@ -293,8 +341,10 @@ class Space:
         while len(self._points) < n:
             k = len(self._points)
             rng = np.random.default_rng(1000 + k)
-            sizes = self.sizes(rng)
-            sizes[M] = 2 + k % 4  # different m at different points: m and 2 are told apart
+            # different sizes at different points, some beyond 5: m and 2 are told apart, and
+            # so is a claim off by (m - 2)(m - 3)(m - 4)(m - 5)
+            sizes = self.sizes(rng, big=k % 3 == 2)
+            sizes[M] = SIZES_OF_M[k % len(SIZES_OF_M)]
             leaves = random_leaves(self.graph, rng, sizes)
             leaves.pop(M, None)
             if self.free_seed:  # what flows into a block from above: any array
@@ -340,12 +390,20 @@ class _Printer(NumpyPrinter):
 
     _print_unkept = _print_squeezed = _print_transpose
 
+    def _print_ones(self, expr):
+        r, c = (self._print(x) for x in expr.args)
+        return f"{self._module_format('numpy.ones')}(({r}, {c}))"
+
+    def _print_zeros(self, expr):
+        r, c = (self._print(x) for x in expr.args)
+        return f"{self._module_format('numpy.zeros')}(({r}, {c}))"
+
 
 def compile_expr(expr):
     """A function of an environment (symbol -> array) that computes ``expr``."""
     symbols = sorted(expr.free_symbols, key=str)
     f = lambdify(symbols, expr, _Printer)
-    return lambda env: f(*[env[s] for s in symbols])
+    return lambda env: f(*[env[s] if s in env else env["sizes"][s] for s in symbols])
 
 
 def differs(claimed, correct, shape):

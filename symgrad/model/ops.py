@@ -302,6 +302,30 @@ class softmax(Structural):
         return sp.exp(z) / colsum(sp.exp(z))
 
 
+class ones(Structural):
+    """``ones(r, c)``: the (r, c) array of 1s. Where an array-valued part of a claim collapses
+    to a number in SymPy's constructors (``X**0``, ``X/X``, ``0*X + 1``), the number times this
+    block keeps the array's shape, so that ``sum(X**0)`` is n_x*m, not 1."""
+
+    nargs = 2
+
+
+class zeros(Structural):
+    """``zeros(r, c)``: the (r, c) array of 0s (``X - X``, ``0*X``; SymPy folds ``0*ones``)."""
+
+    nargs = 2
+
+
+BLOCKS = (ones, zeros)
+
+
+def block(value, shape):
+    """``value`` (a number or an array that broadcasts to ``shape``) as an array of ``shape``."""
+    if shape == (1, 1):
+        return value
+    return zeros(*shape) if value == 0 else value * ones(*shape)
+
+
 class dropout(sp.Function):
     """Inverted dropout as the generated code computes it, ``dropout(u, keep_prob, rng)``:
     the node and its keep-mask, drawn with ``rng`` in training, and u at predict (the module's

@@ -73,7 +73,8 @@ _FOUND = {
 def parse(text: str, *, names: Mapping[str, sp.Expr], functions: Mapping[str, Callable],
           matmul: Callable | None = None, transpose: Callable | None = None,
           keywords: Mapping[str, Collection[str]] | None = None,
-          index: str | None = None, exponents: Collection[str] = ()) -> sp.Expr:
+          index: str | None = None, exponents: Collection[str] = (),
+          shaped: Callable | None = None) -> sp.Expr:
     """Turn ``text`` into a SymPy expression over ``names`` using only ``functions``.
 
     ``functions`` maps a function name to a callable taking SymPy arguments; ``matmul`` and
@@ -81,7 +82,8 @@ def parse(text: str, *, names: Mapping[str, sp.Expr], functions: Mapping[str, Ca
     ``keywords`` names the keyword arguments a function takes (``{"sum": ["axis"]}``); every
     other keyword argument is refused. With an ``index`` such as ``"l"``, ``W[l]`` and
     ``A[l-1]`` are read as the names ``"W[l]"`` and ``"A[l-1]"``; every other subscript is
-    refused.
+    refused. ``shaped(result, left, right)``, where given, sees each result of ``+ - * / **``
+    with its operands and returns it, or it with the shape SymPy folded away (``X**0`` is 1).
 
     >>> W = sp.Symbol("W[l]")
     >>> parse("2*W[l]", names={"W[l]": W}, functions={}, index="l")
@@ -91,7 +93,7 @@ def parse(text: str, *, names: Mapping[str, sp.Expr], functions: Mapping[str, Ca
         raise SpecError(f"expected an expression as a string, found {type(text).__name__}")
     tree = syntax_tree(text)
     walker = _Walker(text.strip(), names, functions, matmul, transpose, keywords or {}, index,
-                     exponents)
+                     exponents, shaped)
     try:
         expr = walker.visit(tree.body)
     except RecursionError:
@@ -172,10 +174,11 @@ def indexed(node, index) -> str | None:
 
 class _Walker:
     def __init__(self, text, names, functions, matmul, transpose, keywords, index=None,
-                 exponents=()):
+                 exponents=(), shaped=None):
         self.text, self.names, self.functions = text, names, functions
         self.matmul, self.transpose, self.keywords = matmul, transpose, keywords
         self.index, self.exponents = index, frozenset(exponents)
+        self.shaped = shaped or (lambda result, *operands: result)
 
     def expected(self) -> str:
         return f"expected {GRAMMAR} {', '.join(sorted(self.functions)) or '(none)'}"
@@ -224,7 +227,7 @@ class _Walker:
                 raise self.refuse(f"operator {type(node.op).__name__}")
             if isinstance(node.op, ast.Pow) and left.is_number and right.is_Number:
                 self.check_power(left, right, node)
-            return self.check_value(op(left, right), node)
+            return self.check_value(self.shaped(op(left, right), left, right), node)
         if isinstance(node, ast.Call):
             return self.check_value(self.call(node), node)
         if isinstance(node, ast.Attribute):

@@ -10,7 +10,17 @@ from __future__ import annotations
 import sympy as sp
 
 from .errors import SpecError
-from .ops import Structural, batch_mean, colsum, matmul, rowsum, softmax, total, transpose
+from .ops import (
+    BLOCKS,
+    Structural,
+    batch_mean,
+    colsum,
+    matmul,
+    rowsum,
+    softmax,
+    total,
+    transpose,
+)
 
 SCALAR = (sp.Integer(1), sp.Integer(1))
 
@@ -40,6 +50,8 @@ def shape_of(expr, env) -> tuple:
     """The shape of ``expr`` given the shapes of its symbols (``env``: Symbol -> (r, c))."""
     if isinstance(expr, sp.Symbol):
         return env[expr]
+    if isinstance(expr, BLOCKS):
+        return tuple(expr.args)
     if expr.is_Number or expr is sp.pi or expr is sp.E or not expr.free_symbols:
         return SCALAR
     if isinstance(expr, Structural):
