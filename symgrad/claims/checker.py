@@ -43,6 +43,7 @@ from ..model.errors import SpecError
 from ..model.escape import terminal_text
 from ..model.layers import PREVIOUS_UNITS, UNITS
 from ..model.shapes import describe
+from . import conventions
 from .claim import Claim, names_in, read_claims, refuse_misplaced_indices
 from .counterexample import Counterexample, find
 from .diagnose import diagnose
@@ -67,6 +68,7 @@ class Verdict:
     diagnosis: list = field(default_factory=list)
     counterexample: Counterexample | None = None
     points: int = 0  # random points at which the two sides were compared
+    convention: str = conventions.COURSE  # the convention the claim was judged in (conventions.py)
 
     @property
     def proven(self) -> bool:
@@ -88,6 +90,7 @@ class Verdict:
         return {"name": self.name, "claim": self.claim, "verdict": self.status,
                 "over_m_examples": self.batch, "derived": self.derived, "reason": self.reason,
                 "diagnosis": self.diagnosis, "points_compared": self.points,
+                "convention": self.convention,
                 "counterexample": self.counterexample and self.counterexample.to_json()}
 
 
@@ -98,10 +101,14 @@ def check(model, name, text=None, *, batch=None) -> Verdict:
 
 class Checker:
     """Checks claims against one model, derived once for all of them; each verdict within
-    ``time_limit`` seconds (None: no limit)."""
+    ``time_limit`` seconds (None: no limit). ``convention`` (``rows``, ``cost``, ``summed``,
+    ``course``; :mod:`symgrad.claims.conventions`): the only one claims over m examples are
+    judged in; None: symgrad's, then the others where it refutes a claim."""
 
-    def __init__(self, model, derivation=None, time_limit: float | None = CLAIM_LIMIT):
+    def __init__(self, model, derivation=None, time_limit: float | None = CLAIM_LIMIT,
+                 convention: str | None = None):
         self.model = model
+        self.convention = conventions.read(convention)
         self.derivation = derivation or derive(model)
         self.time_limit = time_limit
         self._spaces = {}
@@ -152,7 +159,9 @@ class Checker:
         """The verdict on a claim read by :meth:`prepare`; "not proven" past the time limit."""
         try:
             with limit(self.time_limit):
-                return _judge(space, claim, step, expr)
+                declared = conventions.read(claim.convention) or self.convention
+                return _judge_in(space, claim, step, expr,
+                                 conventions.tried(declared, space.batch))
         except OutOfTime as out:
             return Verdict(claim.name, claim.written, NOT_PROVEN, space.batch,
                            space.show(step.result),
@@ -223,6 +232,58 @@ def _judge(space, claim, step, expr) -> Verdict:
     verdict.diagnosis = diagnose(space, step, expr)
     verdict.counterexample = find(space, step, expr, bad)
     return verdict
+
+
+def _judge_in(space, claim, step, expr, tried) -> Verdict:
+    """The verdict in the first of ``conventions``; where it refutes, the first other convention
+    in which the claim is proven (or agrees at every point) gives the verdict, with a note."""
+    first, *others = tried
+    output = claim.output if space.batch else None
+    course = conventions.translate(space, step, expr, first, output)
+    verdict = _judge(space, claim, step, course)
+    if first != conventions.SYMGRAD:
+        verdict.convention = first.name
+        line = conventions.note(space, step, expr, first, verdict.status == PROVEN)
+        verdict.reason = line if verdict.status != REFUTED else (
+            f"Judged under the declared convention {first.name}: in symgrad's convention "
+            f"your claim reads {claim.name} = {space.show(course)}. {verdict.reason}".strip())
+    elif output == "J" and verdict.status != REFUTED:
+        verdict.reason = conventions.left_note(space, step) or verdict.reason
+    if verdict.status != REFUTED:
+        return verdict
+    found = None  # the first convention in which the claim is proven, else agrees
+    for convention in others:
+        translated = conventions.translate(space, step, expr, convention, output)
+        if translated == course:
+            continue
+        outcome = _attempt(space, step, translated)
+        if outcome is not None and (found is None or outcome[0] == PROVEN):
+            found = (convention, *outcome)
+            if outcome[0] == PROVEN:
+                break
+    if found is None:
+        return verdict
+    convention, status, compared = found
+    return Verdict(claim.name, claim.written, status, space.batch, space.show(step.result),
+                   points=compared, convention=convention.name,
+                   reason=conventions.note(space, step, expr, convention, status == PROVEN))
+
+
+def _attempt(space, step, expr):
+    """(status, points compared) where ``expr`` is proven or agrees at every point; else None."""
+    try:
+        shape = space.shape(expr)
+    except SpecError:
+        return None
+    if shape != space.shapes[step.var] and shape != space.shape(step.result):
+        return None
+    compared, bad = _compare(space, step, expr, space.points(PROOF_POINTS))
+    if bad is not None or not compared:
+        return None
+    if space.equal(expr, step.result):
+        return PROVEN, compared
+    more, bad = _compare(space, step, expr, space.points(EVIDENCE_POINTS)[PROOF_POINTS:])
+    return (NOT_PROVEN, compared + more) if bad is None else None
 
 
 def _compare(space, step, expr, points):

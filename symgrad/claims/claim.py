@@ -74,6 +74,7 @@ class Claim:
     where: dict = field(default_factory=dict, compare=False)  # file, line, key for errors
     written: str = field(default="", compare=False)  # the right side as written ("": text)
     output: str | None = None  # the output written on the left (dJ/dW2: "J"); None for dW2
+    convention: str | None = field(default=None, compare=False)  # declared (conventions.py)
 
     def __post_init__(self):
         if not self.written:
