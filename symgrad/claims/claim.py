@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..model import naming
 from ..model.errors import SpecError
@@ -174,13 +174,24 @@ def refuse_misplaced_indices(claim: Claim) -> None:
 
 
 def read_claims(path) -> list[Claim]:
-    """The claims of a TOML file: a table ``[claims]`` (and ``[batch]``) of NAME = "EXPRESSION"."""
+    """The claims of a TOML file: a table ``[claims]`` (and ``[batch]``) of NAME = "EXPRESSION",
+    and optionally ``convention = "rows"`` (:mod:`symgrad.claims.conventions`) before them."""
     from ..model.spec import read_text, read_toml
 
     shown = str(path)
     data, lines = read_toml(read_text(path), shown)
     tables = {"claims": None, "batch": True}
+    convention = data.get("convention")
+    if convention is not None:
+        from .conventions import read as read_convention
+        try:
+            read_convention(convention)
+        except SpecError as err:
+            raise err.located(file=shown, line=lines.get((None, "convention")),
+                              key="convention") from None
     for key, value in data.items():
+        if key == "convention":
+            continue
         if key not in tables or not isinstance(value, dict):
             raise SpecError(f"unexpected '{key}'; expected the tables [claims] (and [batch] for "
                             "forms over m examples) of NAME = \"EXPRESSION\"", file=shown,
@@ -192,7 +203,7 @@ def read_claims(path) -> list[Claim]:
             if not isinstance(value, str):
                 raise SpecError(f"expected the claimed expression as a string, such as "
                                 f"\"a - y\", found {type(value).__name__}", **where)
-            claims.append(Claim.of(name, value, batch, where))
+            claims.append(replace(Claim.of(name, value, batch, where), convention=convention))
     if len(claims) > MAX_CLAIMS:
         raise SpecError(f"{len(claims)} claims; expected at most {MAX_CLAIMS}", file=shown)
     if not claims:

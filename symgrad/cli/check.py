@@ -21,7 +21,11 @@ EPILOG = """claims:
   Networks: the layers' names (dW1 = dZ1 @ X.T / m). For a model with [layers], hidden layer l
   in general, every name with the index [l] or [l-1] (dW[l] = dZ[l] @ A[l-1].T / m;
   dA[l] is what flows back into layer l).
+  Conventions: where symgrad's (the course's) refutes a claim over m examples, the others are
+  tried and named: dZ2 = (A2 - Y)/m meaning dJ/dZ2 (cost), examples as rows (rows:
+  dW = X.T @ dZ / m), a summed cost (summed: dW = dZ @ X.T); --convention declares one.
   A claims file (--claims) is TOML:
+    convention = "rows"      # optional: as --convention
     [claims]
     dz = "a - y"
     dw = "x * dz"
@@ -57,6 +61,12 @@ def register(subparsers) -> None:
                         'NAME = "EXPRESSION"')
     p.add_argument("--batch", action="store_true",
                    help="read the --claim claims over m examples (dw = X @ dZ.T / m)")
+    p.add_argument("--convention", metavar="{course,cost,rows,summed}",
+                   help="the convention of the claims over m examples, the only one tried: "
+                        "course (dZ = A - Y, dW = dZ @ X.T / m), cost (dZ = dJ/dZ = (A - Y)/m), "
+                        "rows (examples as rows: dW = X.T @ dZ / m), summed (J = sum(L), no "
+                        "1/m), or rows+cost, rows+summed (default: course, the others tried "
+                        "where it refutes a claim, and named)")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="output format (default: text)")
     p.add_argument("--time-limit", type=float, default=CLAIM_LIMIT, metavar="SECONDS",
@@ -82,7 +92,7 @@ def run(args) -> int:
         raise SpecError(f"--time-limit {args.time_limit:g}: expected a positive number of "
                         "seconds")
     model = load(args.spec)
-    checker = Checker(model, time_limit=args.time_limit)
+    checker = Checker(model, time_limit=args.time_limit, convention=args.convention)
     prepared = [checker.prepare(claim) for claim in claims]  # all input errors before output
     verdicts = [checker.judge(*p) for p in prepared]
     proven = sum(v.status == PROVEN for v in verdicts)
