@@ -16,7 +16,10 @@ found to be 0 is 0; one that is not found may still be (then the callers compare
   block of equal rows or columns, and in a sum counts as often.
 * Products are grouped to the right (``(A @ B) @ C = A @ (B @ C)``).
 * ``A @ q.T = sum(A*q, axis=1)`` for a row q; a column times a row is the broadcast product;
-  of ``u.T @ v`` and ``v.T @ u`` (a (1, 1) result) one is kept, always the same.
+  ``u.T @ v`` (a (1, 1) result) is ``sum(u*v)`` where u or v is a formula, and otherwise of
+  ``u.T @ v`` and ``v.T @ u`` one is kept, always the same. ``eye(n)`` is the identity of
+  ``@``; ``ones(1, k) @ B`` and ``A @ ones(k, 1)`` are sums, and ``ones(r, c)`` is 1 in a sum
+  or product that has its shape without it.
 * A ReLU's slope may be read from its output: ``heaviside(relu(z)) = heaviside(z)`` (both 0 at
   the kink, the convention of :class:`symgrad.model.ops.relu`).
 * Elementwise parts are rational functions, cancelled, with the labels' assumptions: a binary
@@ -39,8 +42,20 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..model.ops import Structural, colsum, mask, matmul, relu, rowsum, total, transpose
-from ..model.shapes import SCALAR, shape_of
+from ..model.errors import SpecError
+from ..model.ops import (
+    Structural,
+    colsum,
+    eye,
+    mask,
+    matmul,
+    ones,
+    relu,
+    rowsum,
+    total,
+    transpose,
+)
+from ..model.shapes import SCALAR, broadcast, shape_of
 from .budget import checkpoint
 from .simplify import apply_assumptions, expanded_size
 
@@ -64,6 +79,7 @@ class Canonical:
         """``expr`` in canonical form."""
         expr = expr.replace(lambda e: isinstance(e, Structural) and hasattr(e, "definition"),
                             lambda e: e.definition())
+        expr = self._ones(expr)
         expr = expr.replace(  # relu(z) > 0 exactly where z > 0 (and Heaviside(0) = 0)
             lambda e: isinstance(e, sp.Heaviside) and e.args[1:] == (0,)
             and isinstance(e.args[0], relu), lambda e: sp.Heaviside(e.args[0].args[0], 0))
@@ -113,6 +129,24 @@ class Canonical:
         return out.xreplace(unmask)
 
     # ----- structural: transposes, products and sums -----
+
+    def _ones(self, expr):
+        """``ones(r, c)`` as 1 where a sum or product it is in has its shape without it."""
+        if expr.is_Atom or not expr.args:
+            return expr
+        args = [self._ones(a) for a in expr.args]
+        if (expr.is_Add or expr.is_Mul) and any(isinstance(a, ones) for a in args):
+            for i, a in enumerate(args):
+                if isinstance(a, ones):
+                    rest = SCALAR
+                    try:
+                        for b in args[:i] + args[i + 1:]:
+                            rest = broadcast(rest, self._shape(b))
+                        if broadcast(rest, tuple(a.args)) == rest:
+                            args[i] = sp.Integer(1)
+                    except (SpecError, KeyError):
+                        pass
+        return expr.func(*args)
 
     def _shape(self, expr):
         return shape_of(expr, self.shapes)
@@ -187,6 +221,12 @@ class Canonical:
 
     def _product(self, a, b, full_a, full_b):
         """``a @ b`` where ``a`` and ``b`` are terms of operands of shapes full_a, full_b."""
+        if isinstance(a, eye) or isinstance(b, eye):  # I @ B = B, A @ I = A
+            return b if isinstance(a, eye) else a
+        if isinstance(a, ones) and a.args[0] == 1:  # ones(1, k) @ B = sum(B, axis=0)
+            return self._sum(colsum, b)
+        if isinstance(b, ones) and b.args[1] == 1:  # A @ ones(k, 1) = sum(A, axis=1)
+            return self._sum(rowsum, a)
         sa, sb = (SCALAR if a == 1 else self._shape(a)), (SCALAR if b == 1 else self._shape(b))
         if sa != full_a and sb != full_b:
             return matmul(a, b)  # both broadcast: left as it is (agreement at random points)
@@ -202,6 +242,9 @@ class Canonical:
                 return self._sum(rowsum, a * q)
         if isinstance(a, matmul):  # (A @ B) @ C = A @ (B @ C): products grouped to the right
             return self._linear(matmul, [a.args[0], self._linear(matmul, [a.args[1], b])])
+        if (sa[0], sb[1]) == SCALAR and sa[1] != 1 and not (_plain(a) and _plain(b)):
+            # u.T @ v = sum(u*v) where u or v is a formula: its factors may cancel
+            return self._sum(colsum, self._rational(self._transpose(a) * b))
         if (sa[0], sb[1]) == SCALAR:  # u.T @ v = v.T @ u: one of the two, always
             return min(matmul(a, b), matmul(self._transpose(b), self._transpose(a)),
                        key=sp.default_sort_key)
@@ -216,6 +259,12 @@ class Canonical:
         if (op is rowsum and c == 1) or (op is colsum and r == 1):
             return arg
         return op(arg)
+
+
+def _plain(expr) -> bool:
+    """A symbol or its transpose."""
+    return isinstance(expr, sp.Symbol) or (isinstance(expr, transpose)
+                                           and isinstance(expr.args[0], sp.Symbol))
 
 
 def _nesting(expr) -> int:

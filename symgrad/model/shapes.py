@@ -10,7 +10,19 @@ from __future__ import annotations
 import sympy as sp
 
 from .errors import SpecError
-from .ops import Structural, batch_mean, colsum, matmul, rowsum, softmax, total, transpose
+from .ops import (
+    Structural,
+    batch_mean,
+    colsum,
+    diag,
+    eye,
+    matmul,
+    ones,
+    rowsum,
+    softmax,
+    total,
+    transpose,
+)
 
 SCALAR = (sp.Integer(1), sp.Integer(1))
 
@@ -40,6 +52,12 @@ def shape_of(expr, env) -> tuple:
     """The shape of ``expr`` given the shapes of its symbols (``env``: Symbol -> (r, c))."""
     if isinstance(expr, sp.Symbol):
         return env[expr]
+    if isinstance(expr, eye):
+        return (expr.args[0], expr.args[0])
+    if isinstance(expr, ones):
+        return tuple(expr.args)
+    if isinstance(expr, diag):
+        return (expr.args[1], expr.args[1])
     if expr.is_Number or expr is sp.pi or expr is sp.E or not expr.free_symbols:
         return SCALAR
     if isinstance(expr, Structural):
