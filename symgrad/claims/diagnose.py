@@ -15,7 +15,9 @@ they are tried:
 * names: one name where another belongs (``A2`` where ``A1`` belongs, ``A[l]`` for ``A[l-1]``),
   when nothing before explains the claim;
 * sums: a sum over the examples missing;
-* ratio: a constant multiple of the correct result.
+* ratio: a constant multiple of the correct result;
+* the softmax Jacobian (:func:`softmax_jacobian_slips`, tried after the structure): its diagonal
+  only (``a*(1 - a)*da``), or its ``-a @ a.T`` term left out (``diag(a) @ da``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,17 @@ from ..calculus.simplify import to_node_variables
 from ..model import naming
 from ..model.errors import SpecError
 from ..model.graph import M
-from ..model.ops import ELEMENTWISE, Structural, as_expr, colsum, matmul, rowsum, total, transpose
+from ..model.ops import (
+    ELEMENTWISE,
+    Structural,
+    as_expr,
+    colsum,
+    matmul,
+    rowsum,
+    softmax,
+    total,
+    transpose,
+)
 from ..model.shapes import SCALAR
 
 POINTS = 5  # random points at which a repair must agree
@@ -101,7 +113,8 @@ class _Diagnosis:
     def run(self, broken=False) -> list[str]:
         found = []
         kinds = [self.structure, self.names] if broken else [
-            self.structure, self.factors, self.swaps, self.chain, self.other, self.names,
+            self.structure, self.softmax_jacobian, self.factors, self.swaps, self.chain,
+            self.other, self.names,
             self.sums, self.ratio]
         for kind in kinds:
             if found and kind == self.swaps:
@@ -154,6 +167,9 @@ class _Diagnosis:
                 fixed = expr.xreplace({part: new})
                 if self.fits(fixed) and self.same(fixed, derived):
                     yield message
+
+    def softmax_jacobian(self):
+        yield from softmax_jacobian_slips(self)
 
     def factors(self):
         for factor, message in _FACTORS:
@@ -321,3 +337,36 @@ def _extra_factors(space, derived):
                         f"d{space.label(step.var)}), a chain-rule factor that does not belong "
                         "here.", derived * c.local))
     return out
+
+
+# ----- the softmax Jacobian -----
+
+
+def softmax_jacobian_slips(diagnosis):
+    """Messages for the slips in the softmax Jacobian ``diag(a) - a @ a.T`` that carries ``da``
+    back to ``dz`` (``a = softmax(z)``): its diagonal alone, ``a*(1 - a)`` (the sigmoid's slope),
+    and ``diag(a)`` without the ``-a @ a.T`` term."""
+    space, step = diagnosis.space, diagnosis.step
+    for a, forward in space.nodes:
+        if not isinstance(forward, softmax) or forward.args[0] != step.var:
+            continue
+        da = adjoint_symbol(a)
+        if da not in space.results:
+            continue
+        z, a_, da_ = space.label(step.var), space.label(a), space.label(da)
+        jacobian = f"d{z} = (diag({a_}) - {a_} @ {a_}.T) @ {da_}"
+        each = " for each example" if space.batch else ""
+        slips = (
+            (a * (1 - a) * da,
+             f"Your claim keeps only the diagonal of the softmax Jacobian, {a_}*(1 - {a_}) (the "
+             f"sigmoid's slope): softmax couples the classes, so{each} {jacobian}; the "
+             f"off-diagonal part -{a_} @ {a_}.T is missing (softmax Jacobian, diagonal only)."),
+            (a * da,
+             f"Your claim is {a_}*{da_}, diag({a_}) @ {da_}: the softmax Jacobian's term "
+             f"-{a_} @ {a_}.T is missing; {each.strip() + ' ' if each else ''}{jacobian} "
+             "(softmax Jacobian slip)."),
+        )
+        for variant, message in slips:
+            if diagnosis.same(diagnosis.expr, variant) \
+                    and not diagnosis.same(variant, diagnosis.derived):
+                yield message
