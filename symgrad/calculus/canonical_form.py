@@ -252,6 +252,9 @@ class Canonical:
 
     def _sum(self, op, arg):
         r, c = self._shape(arg)
+        if isinstance(arg, transpose) and (op is total or op is colsum and c == 1
+                                           or op is rowsum and r == 1):
+            return self._sum(total, arg.args[0])  # a number: the sum of all entries of u
         if op is total:
             if arg in self.onehot:
                 return c  # each column sums to 1

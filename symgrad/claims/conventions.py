@@ -173,7 +173,8 @@ def note(space, step, expr, convention: Convention, proven: bool = True) -> str:
     if convention.rows:
         used = sorted({label(s) for s in expr.free_symbols & roles.flipped}
                       | ({name} if step.var in roles.flipped else set()))
-        same = sorted(label(s) for s in expr.free_symbols & roles.kept)
+        same = sorted({label(s) for s in expr.free_symbols & roles.kept}
+                      | ({name} if step.var in roles.kept else set()))
         text = "examples are rows"
         if used:
             text += (f": your {', '.join(used)} are symgrad's "
