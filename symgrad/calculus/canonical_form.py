@@ -205,10 +205,12 @@ class Canonical:
         """``u.T``, taken through sums of terms, scalar factors, products and axis sums."""
         out = []
         for c, rest in self._split(u, lambda f: self._shape(f) == SCALAR):
-            if rest == 1 or self._shape(rest) == SCALAR:
-                out.append(c * rest)
+            if rest == 1 or self._shape(rest) == SCALAR or self._diagonal(rest):
+                out.append(c * rest)  # a number, or a diagonal matrix: its own transpose
             elif isinstance(rest, transpose):
                 out.append(c * rest.args[0])
+            elif self._outer(rest):  # (u * v.T).T = u.T * v: a column times a row
+                out.append(c * sp.Mul(*(self._transpose(f) for f in rest.args)))
             elif isinstance(rest, matmul):
                 a, b = rest.args
                 out.append(c * self._linear(matmul, [self._transpose(b), self._transpose(a)]))
@@ -218,6 +220,17 @@ class Canonical:
             else:  # a symbol or an elementwise expression: its transpose stays on top
                 out.append(c * transpose(rest))
         return sp.Add(*out)
+
+    def _outer(self, expr) -> bool:
+        """A product of vectors, a row among them (``u * v.T``: the outer product)."""
+        return expr.is_Mul and any(isinstance(f, transpose) for f in expr.args) and all(
+            1 in self._shape(f) for f in expr.args)
+
+    def _diagonal(self, expr) -> bool:
+        """``eye(n)`` times columns (``v * eye(n)``, ``diag(v)``): a diagonal matrix."""
+        factors = sp.Mul.make_args(expr)
+        return any(isinstance(f, eye) for f in factors) and all(
+            isinstance(f, eye) or self._shape(f)[1] == 1 for f in factors)
 
     def _product(self, a, b, full_a, full_b):
         """``a @ b`` where ``a`` and ``b`` are terms of operands of shapes full_a, full_b."""

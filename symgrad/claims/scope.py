@@ -132,7 +132,7 @@ class Space:
         """``n`` where an array's size is due: a dimension, m or a positive whole number."""
         if n in self.dims.values() or n == M or (n.is_Integer and n > 0):
             return n
-        names = ", ".join([*self.dims, "m"] if "m" in self.names else self.dims)
+        names = ", ".join(sorted(self.dims) + (["m"] if "m" in self.names else []))
         raise SpecError(f"{call}: '{self.show(n)}' is not a size; expected a dimension "
                         f"({names}) or a whole number")
 
