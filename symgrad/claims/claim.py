@@ -11,6 +11,10 @@ examples (``dZ``, ``dA``, ``dw``, ``db``). EXPRESSION may use
 * the spec's numbers, ``+ - * / **``, parentheses and elementwise functions (``sigmoid``,
   ``exp``, ``log``, ``tanh``, ``relu``, ...), plus ``heaviside(z)`` (1 where z > 0, else 0: the
   derivative of ``relu``, which ``symgrad derive`` prints as ``(z > 0)``);
+* arrays and functions beyond the spec's: ``sech(z)``, ``sign(z)``, ``maximum(z, 0)`` (relu),
+  ``eye(n)`` (n a dimension of the spec or a number), ``ones(rows, columns)`` and
+  ``ones_like(A)``, ``diag(v)`` of a column vector (the softmax Jacobian
+  ``diag(a) - a @ a.T``), ``onehot(Y)`` (a label declared one-hot, as it is);
 * the graph's names: inputs, parameters, nodes, either by name (``a``) or written out
   (``sigmoid(z)``, ``sigmoid(w @ x + b)``), and symgrad's other derivatives (``dw = x*dz``);
 * over m examples, the stacked names (``X``, ``Y``, ``Z``, ``A``, ``dZ``) and ``m``;

@@ -17,6 +17,8 @@ EPILOG = """claims:
   written out or not (sigmoid(z)), and other derivatives (dz). Over m examples: X, A, dZ, m,
   A @ B, A.T or transpose(A), sum(A), sum(A, axis=0), sum(A, axis=1) (NumPy's, keepdims).
   heaviside(z) is relu's derivative, which symgrad derive prints as (z > 0).
+  Also sech, sign, maximum(z, 0), eye(n_y), ones(m, 1), ones_like(A), diag(a), onehot(Y):
+  the softmax Jacobian is dz = (diag(a) - a @ a.T) @ da.
   A claim is read over m examples when it uses such names, per example otherwise.
   Networks: the layers' names (dW1 = dZ1 @ X.T / m). For a model with [layers], hidden layer l
   in general, every name with the index [l] or [l-1] (dW[l] = dZ[l] @ A[l-1].T / m;
