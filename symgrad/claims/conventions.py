@@ -88,6 +88,8 @@ class _Roles:
         for step in space.steps.values():
             (self.param_adjoints if step.var in params else self.node_adjoints).add(step.adjoint)
         self.node_adjoints |= set(space.results) - self.param_adjoints
+        if space.layer and space.free_seed:  # dA[l], what flows into layer l from above
+            self.node_adjoints.add(space.graph.seed)
         kept = {p for p in params if _used_as_row(p, space.nodes)}
         kept |= {s.adjoint for s in space.steps.values() if s.var in kept}
         arrays = {s for s in space.names.values() if space.shapes.get(s, SCALAR) != SCALAR}

@@ -125,6 +125,19 @@ def test_the_notes_name_both_conventions():
     assert "so it writes dW = (dZ @ X.T)/m" in v.reason and "lacks the factor 1/m" in v.reason
 
 
+@pytest.mark.parametrize("claim, status, convention", [
+    ("dW[l] = dZ[l] @ A[l-1].T", PROVEN, "cost"),
+    ("dZ[l] = dA[l] * heaviside(Z[l])", PROVEN, "course"),  # the same in both
+    # dZ[l] = dJ/dZ[l] needs dA[l] = dJ/dA[l]: a second 1/m is one too many
+    ("dZ[l] = dA[l] * heaviside(Z[l]) / m", REFUTED, "course"),
+    ("dW[l] = A[l-1].T @ dZ[l] / m", PROVEN, "rows"),
+    ("dA[l-1] = dZ[l] @ W[l].T", PROVEN, "rows"),
+])
+def test_conventions_in_layer_notation(claim, status, convention):
+    v = checker("deep_network").check(claim)
+    assert (v.status, v.convention) == (status, convention), v.text()
+
+
 def test_per_example_claims_have_one_convention():
     v = checker("logistic_regression").check("dz = (a - y) / m")
     assert v.status == REFUTED and v.convention == "course"
