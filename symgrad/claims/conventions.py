@@ -190,9 +190,12 @@ def note(space, step, expr, convention: Convention, proven: bool = True) -> str:
         node = step.adjoint if step.adjoint in roles.node_adjoints else (nodes or [None])[0]
         if node is not None and node in by_adjoint:
             n, v, r = label(node), label(by_adjoint[node].var), show(by_adjoint[node].result)
-            parts.append(f"{n} = dJ/d{v} = ({r})/m, 1/m included; symgrad writes {n} = dL/d{v} "
-                         f"per example, stacked: {n} = {r}, and puts the 1/m in the parameters' "
-                         "derivatives")
+            text = (f"{n} = dJ/d{v} = ({r})/m, 1/m included; symgrad writes {n} = dL/d{v} "
+                    f"per example, stacked: {n} = {r}, and puts the 1/m in the parameters' "
+                    "derivatives")
+            if node != step.adjoint:
+                text += f" (with {n} = {r}, your claim lacks the factor 1/m)"
+            parts.append(text)
         else:
             parts.append("every derivative is of the cost J, 1/m included (dZ = dJ/dZ)")
     if convention.scale == SUMMED:

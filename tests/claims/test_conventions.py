@@ -116,7 +116,7 @@ def test_the_notes_name_both_conventions():
     assert v.reason == (
         "Proven under the convention that dZ2 = dJ/dZ2 = (A2 - Y)/m, 1/m included; symgrad "
         "writes dZ2 = dL/dZ2 per example, stacked: dZ2 = A2 - Y, and puts the 1/m in the "
-        "parameters' derivatives.")
+        "parameters' derivatives (with dZ2 = A2 - Y, your claim lacks the factor 1/m).")
     v = checker("shallow_network").check("dW1 = X.T @ dZ1 / m")
     assert "your X, dW1, dZ1 are symgrad's X.T, dW1.T, dZ1.T" in v.reason
     v = checker("logistic_regression").check("dw = X.T @ (A - Y) / m")
