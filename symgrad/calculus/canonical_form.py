@@ -209,8 +209,8 @@ class Canonical:
                 out.append(c * rest)  # a number, or a diagonal matrix: its own transpose
             elif isinstance(rest, transpose):
                 out.append(c * rest.args[0])
-            elif self._outer(rest):  # (u * v.T).T = u.T * v: a column times a row
-                out.append(c * sp.Mul(*(self._transpose(f) for f in rest.args)))
+            elif self._symmetric(rest):  # (u * u.T).T = u.T * u: an outer product's own
+                out.append(c * rest)
             elif isinstance(rest, matmul):
                 a, b = rest.args
                 out.append(c * self._linear(matmul, [self._transpose(b), self._transpose(a)]))
@@ -221,10 +221,16 @@ class Canonical:
                 out.append(c * transpose(rest))
         return sp.Add(*out)
 
-    def _outer(self, expr) -> bool:
-        """A product of vectors, a row among them (``u * v.T``: the outer product)."""
-        return expr.is_Mul and any(isinstance(f, transpose) for f in expr.args) and all(
-            1 in self._shape(f) for f in expr.args)
+    def _symmetric(self, expr) -> bool:
+        """A product of vectors that is its own transpose (``u * u.T``, an outer product)."""
+        if not (expr.is_Mul and any(isinstance(f, transpose) for f in expr.args)):
+            return False
+        shapes = [self._shape(f) for f in expr.args]
+        if not all(1 in shape for shape in shapes):
+            return False
+        cols = [f for f, (r, c) in zip(expr.args, shapes, strict=True) if c == 1 and r != 1]
+        rows = [f for f, (r, c) in zip(expr.args, shapes, strict=True) if r == 1 and c != 1]
+        return bool(cols) and sp.Mul(*cols) == self._transpose(sp.Mul(*rows))
 
     def _diagonal(self, expr) -> bool:
         """``eye(n)`` times columns (``v * eye(n)``, ``diag(v)``): a diagonal matrix."""
