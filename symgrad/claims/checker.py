@@ -30,6 +30,12 @@ assumptions (a binary label is 0 or 1, a one-hot or probability label's columns 
   (:data:`symgrad.calculus.budget.CLAIM_LIMIT`, 10 s) is not proven either: "gave up after 10 s".
 
 A refuted claim gets a diagnosis where a common slip explains it (:mod:`symgrad.claims.diagnose`).
+
+Conventions: a claim over m examples refuted in symgrad's convention is judged again in the
+others texts use (:mod:`symgrad.claims.conventions`: dZ = dJ/dZ with the 1/m, examples as rows,
+a summed cost), each the same proof on the claim translated into symgrad's; the first in which
+it is proven gives the verdict, with a note naming it (``Verdict.convention``). A declared
+convention (``Checker(model, convention="rows")``) is the only one tried.
 """
 
 from __future__ import annotations
