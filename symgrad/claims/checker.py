@@ -34,7 +34,8 @@ A refuted claim gets a diagnosis where a common slip explains it (:mod:`symgrad.
 Conventions: a claim over m examples refuted in symgrad's convention is judged again in the
 others texts use (:mod:`symgrad.claims.conventions`: dZ = dJ/dZ with the 1/m, examples as rows,
 a summed cost), each the same proof on the claim translated into symgrad's; the first in which
-it is proven gives the verdict, with a note naming it (``Verdict.convention``). A declared
+it is proven (else one in which the numbers agree: not proven) gives the verdict, with a note
+naming it (``Verdict.convention``). A declared
 convention (``Checker(model, convention="rows")``) is the only one tried.
 """
 
