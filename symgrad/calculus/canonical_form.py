@@ -20,7 +20,10 @@ found to be 0 is 0; one that is not found may still be (then the callers compare
 * A sum of all the entries of a transpose is the sum of the entries (``sum(dZ.T) = sum(dZ)``).
 * Products are grouped to the right (``(A @ B) @ C = A @ (B @ C)``).
 * ``A @ q.T = sum(A*q, axis=1)`` for a row q; a column times a row is the broadcast product;
-  of ``u.T @ v`` and ``v.T @ u`` (a (1, 1) result) one is kept, always the same.
+  ``u.T @ v`` (a (1, 1) result) is ``sum(u*v)`` where u or v is a formula, and otherwise of
+  ``u.T @ v`` and ``v.T @ u`` one is kept, always the same. ``eye(n)`` is the identity of
+  ``@``; ``ones(1, k) @ B`` and ``A @ ones(k, 1)`` are sums, and ``ones(r, c)`` is 1 in a sum
+  or product that has its shape without it.
 * A ReLU's slope may be read from its output: ``heaviside(relu(z)) = heaviside(z)`` (both 0 at
   the kink, the convention of :class:`symgrad.model.ops.relu`).
 * Elementwise parts are rational functions, cancelled, with the labels' assumptions: a binary
@@ -46,7 +49,9 @@ import sympy as sp
 from ..model.errors import SpecError
 from ..model.ops import (
     Structural,
+    block,
     colsum,
+    eye,
     mask,
     matmul,
     ones,
@@ -56,7 +61,7 @@ from ..model.ops import (
     transpose,
     zeros,
 )
-from ..model.shapes import SCALAR, shape_of
+from ..model.shapes import SCALAR, broadcast, shape_of
 from .budget import checkpoint
 from .simplify import apply_assumptions, expanded_size
 
@@ -80,6 +85,7 @@ class Canonical:
         """``expr`` in canonical form."""
         expr = expr.replace(lambda e: isinstance(e, Structural) and hasattr(e, "definition"),
                             lambda e: e.definition())
+        expr = self._ones(expr)
         expr = expr.replace(  # relu(z) > 0 exactly where z > 0 (and Heaviside(0) = 0)
             lambda e: isinstance(e, sp.Heaviside) and e.args[1:] == (0,)
             and isinstance(e.args[0], relu), lambda e: sp.Heaviside(e.args[0].args[0], 0))
@@ -132,6 +138,24 @@ class Canonical:
 
     # ----- structural: transposes, products and sums -----
 
+    def _ones(self, expr):
+        """``ones(r, c)`` as 1 where a sum or product it is in has its shape without it."""
+        if expr.is_Atom or not expr.args:
+            return expr
+        args = [self._ones(a) for a in expr.args]
+        if (expr.is_Add or expr.is_Mul) and any(isinstance(a, ones) for a in args):
+            for i, a in enumerate(args):
+                if isinstance(a, ones):
+                    rest = SCALAR
+                    try:
+                        for b in args[:i] + args[i + 1:]:
+                            rest = broadcast(rest, self._shape(b))
+                        if broadcast(rest, tuple(a.args)) == rest:
+                            args[i] = sp.Integer(1)
+                    except (SpecError, KeyError):
+                        pass
+        return expr.func(*args)
+
     def _shape(self, expr):
         return shape_of(expr, self.shapes)
 
@@ -158,7 +182,7 @@ class Canonical:
             return expr  # shapes that do not fit: the caller's to find, as without blocks
         if isinstance(expr, sp.Mul):
             if any(isinstance(f, zeros) for f in expr.args):
-                return _block(0, full)
+                return block(0, full)
             for f in expr.args:
                 if isinstance(f, ones) and self._shape(_without(expr, f)) == full:
                     return self._blocks(_without(expr, f))
@@ -220,12 +244,14 @@ class Canonical:
         """``u.T``, taken through sums of terms, scalar factors, products and axis sums."""
         out = []
         for c, rest in self._split(u, lambda f: self._shape(f) == SCALAR):
-            if rest == 1 or self._shape(rest) == SCALAR:
-                out.append(c * rest)
+            if rest == 1 or self._shape(rest) == SCALAR or self._diagonal(rest):
+                out.append(c * rest)  # a number, or a diagonal matrix: its own transpose
             elif isinstance(rest, (ones, zeros)):
                 out.append(c * rest.func(*reversed(rest.args)))
             elif isinstance(rest, transpose):
                 out.append(c * rest.args[0])
+            elif self._symmetric(rest):  # (u * u.T).T = u.T * u: an outer product's own
+                out.append(c * rest)
             elif isinstance(rest, matmul):
                 a, b = rest.args
                 out.append(c * self._linear(matmul, [self._transpose(b), self._transpose(a)]))
@@ -236,17 +262,36 @@ class Canonical:
                 out.append(c * transpose(rest))
         return sp.Add(*out)
 
+    def _symmetric(self, expr) -> bool:
+        """A product of vectors that is its own transpose (``u * u.T``, an outer product)."""
+        if not (expr.is_Mul and any(isinstance(f, transpose) for f in expr.args)):
+            return False
+        shapes = [self._shape(f) for f in expr.args]
+        if not all(1 in shape for shape in shapes):
+            return False
+        cols = [f for f, (r, c) in zip(expr.args, shapes, strict=True) if c == 1 and r != 1]
+        rows = [f for f, (r, c) in zip(expr.args, shapes, strict=True) if r == 1 and c != 1]
+        return bool(cols) and sp.Mul(*cols) == self._transpose(sp.Mul(*rows))
+
+    def _diagonal(self, expr) -> bool:
+        """``eye(n)`` times columns (``v * eye(n)``, ``diag(v)``): a diagonal matrix."""
+        factors = sp.Mul.make_args(expr)
+        return any(isinstance(f, eye) for f in factors) and all(
+            isinstance(f, eye) or self._shape(f)[1] == 1 for f in factors)
+
     def _product(self, a, b, full_a, full_b):
         """``a @ b`` where ``a`` and ``b`` are terms of operands of shapes full_a, full_b."""
+        if isinstance(a, eye) or isinstance(b, eye):  # I @ B = B, A @ I = A
+            return b if isinstance(a, eye) else a
         sa, sb = (SCALAR if a == 1 else self._shape(a)), (SCALAR if b == 1 else self._shape(b))
         (r, k), c = full_a, full_b[1]
         if isinstance(a, zeros) or isinstance(b, zeros):
-            return _block(0, (r, c))
+            return block(0, (r, c))
         if sa == SCALAR and sb == SCALAR and (sa != full_a and sb != full_b or
                                               isinstance(a, ones) and isinstance(b, ones)):
-            return _block(a * b * k, (r, c))  # a sum of k products, in each entry
+            return block(a * b * k, (r, c))  # a sum of k products, in each entry
         if sa != full_a and sb != full_b:  # both broadcast: the inner size kept in the blocks
-            return matmul(_block(a, full_a), _block(b, full_b))
+            return matmul(block(a, full_a), block(b, full_b))
         if isinstance(a, ones):  # equal rows: b's column sums, in each row
             return self._full(self._sum(colsum, b), (r, c))
         if isinstance(b, ones):
@@ -263,6 +308,9 @@ class Canonical:
                 return self._sum(rowsum, a * q)
         if isinstance(a, matmul):  # (A @ B) @ C = A @ (B @ C): products grouped to the right
             return self._linear(matmul, [a.args[0], self._linear(matmul, [a.args[1], b])])
+        if (sa[0], sb[1]) == SCALAR and sa[1] != 1 and not (_plain(a) and _plain(b)):
+            # u.T @ v = sum(u*v) where u or v is a formula: its factors may cancel
+            return self._sum(colsum, self._rational(self._transpose(a) * b))
         if (sa[0], sb[1]) == SCALAR:  # u.T @ v = v.T @ u: one of the two, always
             return min(matmul(a, b), matmul(self._transpose(b), self._transpose(a)),
                        key=sp.default_sort_key)
@@ -270,15 +318,15 @@ class Canonical:
 
     def _full(self, expr, shape):
         """``expr`` broadcast to ``shape``."""
-        return expr if self._shape(expr) == shape else _block(expr, shape)
+        return expr if self._shape(expr) == shape else block(expr, shape)
 
     def _sum(self, op, arg):
         r, c = self._shape(arg)
         if isinstance(arg, zeros):
             return 0
         if isinstance(arg, ones):  # r*c, r in each column, c in each row
-            return {total: r * c, colsum: r * _block(1, (1, c)),
-                    rowsum: c * _block(1, (r, 1))}[op]
+            return {total: r * c, colsum: r * block(1, (1, c)),
+                    rowsum: c * block(1, (r, 1))}[op]
         if isinstance(arg, transpose) and (op is total or (r, c)[op is colsum] == 1):
             return self._sum(total, arg.args[0])  # sum(u.T) = sum(u), a number
         if op is total:
@@ -290,18 +338,17 @@ class Canonical:
         return op(arg)
 
 
-def _block(value, shape):
-    """``value`` broadcast to ``shape``: a block of 1s (0s) times it."""
-    if shape == SCALAR:
-        return value
-    return zeros(*shape) if value == 0 else value * ones(*shape)
-
-
 def _without(expr, arg):
     """A sum or product without one of its arguments."""
     args = list(expr.args)
     args.remove(arg)
     return expr.func(*args)
+
+
+def _plain(expr) -> bool:
+    """A symbol or its transpose."""
+    return isinstance(expr, sp.Symbol) or (isinstance(expr, transpose)
+                                           and isinstance(expr.args[0], sp.Symbol))
 
 
 def _nesting(expr) -> int:

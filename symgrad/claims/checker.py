@@ -31,6 +31,13 @@ assumptions (a binary label is 0 or 1, a one-hot or probability label's columns 
   (:data:`symgrad.calculus.budget.CLAIM_LIMIT`, 10 s) is not proven either: "gave up after 10 s".
 
 A refuted claim gets a diagnosis where a common slip explains it (:mod:`symgrad.claims.diagnose`).
+
+Conventions: a claim over m examples refuted in symgrad's convention is judged again in the
+others texts use (:mod:`symgrad.claims.conventions`: dZ = dJ/dZ with the 1/m, examples as rows,
+a summed cost), each the same proof on the claim translated into symgrad's; the first in which
+it is proven (else one in which the numbers agree: not proven) gives the verdict, with a note
+naming it (``Verdict.convention``). A declared
+convention (``Checker(model, convention="rows")``) is the only one tried.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from ..model.errors import SpecError
 from ..model.escape import terminal_text
 from ..model.layers import PREVIOUS_UNITS, UNITS
 from ..model.shapes import describe
+from . import conventions
 from .claim import Claim, names_in, read_claims, refuse_misplaced_indices
 from .counterexample import Counterexample, find
 from .diagnose import diagnose
@@ -71,6 +79,7 @@ class Verdict:
     counterexample: Counterexample | None = None
     points: int = 0  # random points at which the two sides were compared
     premises: list = field(default_factory=list)  # what a proof assumed about the labels
+    convention: str = conventions.COURSE  # the convention the claim was judged in (conventions.py)
 
     @property
     def proven(self) -> bool:
@@ -95,6 +104,7 @@ class Verdict:
                 "over_m_examples": self.batch, "derived": self.derived, "reason": self.reason,
                 "diagnosis": self.diagnosis, "points_compared": self.points,
                 "premises": self.premises,
+                "convention": self.convention,
                 "counterexample": self.counterexample and self.counterexample.to_json()}
 
 
@@ -105,10 +115,14 @@ def check(model, name, text=None, *, batch=None) -> Verdict:
 
 class Checker:
     """Checks claims against one model, derived once for all of them; each verdict within
-    ``time_limit`` seconds (None: no limit)."""
+    ``time_limit`` seconds (None: no limit). ``convention`` (``rows``, ``cost``, ``summed``,
+    ``course``; :mod:`symgrad.claims.conventions`): the only one claims over m examples are
+    judged in; None: symgrad's, then the others where it refutes a claim."""
 
-    def __init__(self, model, derivation=None, time_limit: float | None = CLAIM_LIMIT):
+    def __init__(self, model, derivation=None, time_limit: float | None = CLAIM_LIMIT,
+                 convention: str | None = None):
         self.model = model
+        self.convention = conventions.read(convention)
         self.derivation = derivation or derive(model)
         self.time_limit = time_limit
         self._spaces = {}
@@ -162,7 +176,9 @@ class Checker:
         """The verdict on a claim read by :meth:`prepare`; "not proven" past the time limit."""
         try:
             with limit(self.time_limit):
-                return _judge(space, claim, step, expr)
+                declared = conventions.read(claim.convention) or self.convention
+                return _judge_in(space, claim, step, expr,
+                                 conventions.tried(declared, space.batch))
         except OutOfTime as out:
             return Verdict(claim.name, claim.written, NOT_PROVEN, space.batch,
                            space.show(step.result),
@@ -250,6 +266,58 @@ def _at_zero(space, expr, derived) -> str:
     return (f"Equal except where {zeros}: your {shown} is 1 there, symgrad's step is 0 (the "
             "derivative at a kink, where there is none, is a convention; symgrad takes the step "
             "as 0 there, as the course's dZ[Z <= 0] = 0 does).")
+
+
+def _judge_in(space, claim, step, expr, tried) -> Verdict:
+    """The verdict in the first of ``conventions``; where it refutes, the first other convention
+    in which the claim is proven (or agrees at every point) gives the verdict, with a note."""
+    first, *others = tried
+    output = claim.output if space.batch else None
+    course = conventions.translate(space, step, expr, first, output)
+    verdict = _judge(space, claim, step, course)
+    if first != conventions.SYMGRAD:
+        verdict.convention = first.name
+        line = conventions.note(space, step, expr, first, verdict.status == PROVEN)
+        verdict.reason = line if verdict.status != REFUTED else (
+            f"Judged under the declared convention {first.name}: in symgrad's convention "
+            f"your claim reads {claim.name} = {space.show(course)}. {verdict.reason}".strip())
+    elif output == "J" and verdict.status != REFUTED:
+        verdict.reason = conventions.left_note(space, step) or verdict.reason
+    if verdict.status != REFUTED:
+        return verdict
+    found = None  # the first convention in which the claim is proven, else agrees
+    for convention in others:
+        translated = conventions.translate(space, step, expr, convention, output)
+        if translated == course:
+            continue
+        outcome = _attempt(space, step, translated)
+        if outcome is not None and (found is None or outcome[0] == PROVEN):
+            found = (convention, *outcome)
+            if outcome[0] == PROVEN:
+                break
+    if found is None:
+        return verdict
+    convention, status, compared = found
+    return Verdict(claim.name, claim.written, status, space.batch, space.show(step.result),
+                   points=compared, convention=convention.name,
+                   reason=conventions.note(space, step, expr, convention, status == PROVEN))
+
+
+def _attempt(space, step, expr):
+    """(status, points compared) where ``expr`` is proven or agrees at every point; else None."""
+    try:
+        shape = space.shape(expr)
+    except SpecError:
+        return None
+    if shape != space.shapes[step.var] and shape != space.shape(step.result):
+        return None
+    compared, bad = _compare(space, step, expr, space.points(PROOF_POINTS))
+    if bad is not None or not compared:
+        return None
+    if space.equal(expr, step.result):
+        return PROVEN, compared
+    more, bad = _compare(space, step, expr, space.points(EVIDENCE_POINTS)[PROOF_POINTS:])
+    return (NOT_PROVEN, compared + more) if bad is None else None
 
 
 def _compare(space, step, expr, points):

@@ -11,6 +11,10 @@ examples (``dZ``, ``dA``, ``dw``, ``db``). EXPRESSION may use
 * the spec's numbers, ``+ - * / **``, parentheses and elementwise functions (``sigmoid``,
   ``exp``, ``log``, ``tanh``, ``relu``, ...), plus ``heaviside(z)`` (1 where z > 0, else 0: the
   derivative of ``relu``, which ``symgrad derive`` prints as ``(z > 0)``);
+* arrays and functions beyond the spec's: ``sech(z)``, ``sign(z)``, ``maximum(z, 0)`` (relu),
+  ``eye(n)`` (n a dimension of the spec or a number), ``ones(rows, columns)`` and
+  ``ones_like(A)``, ``diag(v)`` of a column vector (the softmax Jacobian
+  ``diag(a) - a @ a.T``), ``onehot(Y)`` (a label declared one-hot, as it is);
 * the graph's names: inputs, parameters, nodes, either by name (``a``) or written out
   (``sigmoid(z)``, ``sigmoid(w @ x + b)``), and symgrad's other derivatives (``dw = x*dz``);
 * over m examples, the stacked names (``X``, ``Y``, ``Z``, ``A``, ``dZ``) and ``m``;
@@ -56,7 +60,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..model import naming
 from ..model.errors import SpecError
@@ -79,6 +83,7 @@ class Claim:
     where: dict = field(default_factory=dict, compare=False)  # file, line, key for errors
     written: str = field(default="", compare=False)  # the right side as written ("": text)
     output: str | None = None  # the output written on the left (dJ/dW2: "J"); None for dW2
+    convention: str | None = field(default=None, compare=False)  # declared (conventions.py)
 
     def __post_init__(self):
         if not self.written:
@@ -179,13 +184,24 @@ def refuse_misplaced_indices(claim: Claim) -> None:
 
 
 def read_claims(path) -> list[Claim]:
-    """The claims of a TOML file: a table ``[claims]`` (and ``[batch]``) of NAME = "EXPRESSION"."""
+    """The claims of a TOML file: a table ``[claims]`` (and ``[batch]``) of NAME = "EXPRESSION",
+    and optionally ``convention = "rows"`` (:mod:`symgrad.claims.conventions`) before them."""
     from ..model.spec import read_text, read_toml
 
     shown = str(path)
     data, lines = read_toml(read_text(path), shown)
     tables = {"claims": None, "batch": True}
+    convention = data.get("convention")
+    if convention is not None:
+        from .conventions import read as read_convention
+        try:
+            read_convention(convention)
+        except SpecError as err:
+            raise err.located(file=shown, line=lines.get((None, "convention")),
+                              key="convention") from None
     for key, value in data.items():
+        if key == "convention":
+            continue
         if key not in tables or not isinstance(value, dict):
             raise SpecError(f"unexpected '{key}'; expected the tables [claims] (and [batch] for "
                             "forms over m examples) of NAME = \"EXPRESSION\"", file=shown,
@@ -197,7 +213,7 @@ def read_claims(path) -> list[Claim]:
             if not isinstance(value, str):
                 raise SpecError(f"expected the claimed expression as a string, such as "
                                 f"\"a - y\", found {type(value).__name__}", **where)
-            claims.append(Claim.of(name, value, batch, where))
+            claims.append(replace(Claim.of(name, value, batch, where), convention=convention))
     if len(claims) > MAX_CLAIMS:
         raise SpecError(f"{len(claims)} claims; expected at most {MAX_CLAIMS}", file=shown)
     if not claims:

@@ -59,6 +59,7 @@ class _Search:
         self.derived = step.result
         show = space.in_leaves if space.batch else space.in_nodes
         shown = show(expr).free_symbols | show(self.derived).free_symbols
+        shown -= set(space.dims.values())  # sizes (eye(n_y)), not values to choose
         if space.batch:  # m, the inputs (X, Y), the parameters in order, the rest
             params = space.graph.leaves
             self.shown = sorted(shown | {M}, key=lambda s: (

@@ -22,6 +22,8 @@ they are tried:
   when nothing before explains the claim;
 * sums: a sum over the examples missing;
 * ratio: a constant multiple of the correct result, at every entry.
+* the softmax Jacobian (:func:`softmax_jacobian_slips`, tried after the structure): its diagonal
+  only (``a*(1 - a)*da``), or its ``-a @ a.T`` term left out (``diag(a) @ da``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,17 @@ from ..model import naming
 from ..model.errors import SpecError
 from ..model.graph import M
 from ..model.layers import PREVIOUS_UNITS, UNITS
-from ..model.ops import ELEMENTWISE, Structural, as_expr, colsum, matmul, rowsum, total, transpose
+from ..model.ops import (
+    ELEMENTWISE,
+    Structural,
+    as_expr,
+    colsum,
+    matmul,
+    rowsum,
+    softmax,
+    total,
+    transpose,
+)
 from ..model.shapes import SCALAR
 from .scope import squeezed, unkept
 
@@ -146,10 +158,9 @@ class _Diagnosis:
         if not broken and self.same(self.expr, self.derived):
             return found  # right at every diagnosis point: there is no slip to name
         kinds = [self.structure, self.operators, self.names] if broken else [
-            self.structure, self.masks, self.factors, self.formulas, self.terms,
-            self.operators,
-            self.gradients, self.swaps, self.chain, self.other, self.names, self.sums,
-            self.ratio]
+            self.structure, self.softmax_jacobian, self.masks, self.factors, self.formulas,
+            self.terms, self.operators, self.gradients, self.swaps, self.chain, self.other,
+            self.names, self.sums, self.ratio]
         for kind in kinds:
             if found and kind == self.swaps:
                 break  # a transpose or a constant factor explains the claim: that is the slip
@@ -215,6 +226,9 @@ class _Diagnosis:
             if self.same(fixed, self.derived):
                 yield (f"The mask is the wrong way round: with {self.show(flipped)} in place of "
                        f"{self.show(step)} your claim is right.")
+
+    def softmax_jacobian(self):
+        yield from softmax_jacobian_slips(self)
 
     def factors(self):
         for factor, message in _FACTORS:
@@ -519,3 +533,36 @@ def _extra_factors(space, derived):
                         f"d{space.label(step.var)}), a chain-rule factor that does not belong "
                         "here.", derived * c.local))
     return out
+
+
+# ----- the softmax Jacobian -----
+
+
+def softmax_jacobian_slips(diagnosis):
+    """Messages for the slips in the softmax Jacobian ``diag(a) - a @ a.T`` that carries ``da``
+    back to ``dz`` (``a = softmax(z)``): its diagonal alone, ``a*(1 - a)`` (the sigmoid's slope),
+    and ``diag(a)`` without the ``-a @ a.T`` term."""
+    space, step = diagnosis.space, diagnosis.step
+    for a, forward in space.nodes:
+        if not isinstance(forward, softmax) or forward.args[0] != step.var:
+            continue
+        da = adjoint_symbol(a)
+        if da not in space.results:
+            continue
+        z, a_, da_ = space.label(step.var), space.label(a), space.label(da)
+        jacobian = f"d{z} = (diag({a_}) - {a_} @ {a_}.T) @ {da_}"
+        each = " for each example" if space.batch else ""
+        slips = (
+            (a * (1 - a) * da,
+             f"Your claim keeps only the diagonal of the softmax Jacobian, {a_}*(1 - {a_}) (the "
+             f"sigmoid's slope): softmax couples the classes, so{each} {jacobian}; the "
+             f"off-diagonal part -{a_} @ {a_}.T is missing (softmax Jacobian, diagonal only)."),
+            (a * da,
+             f"Your claim is {a_}*{da_}, diag({a_}) @ {da_}: the softmax Jacobian's term "
+             f"-{a_} @ {a_}.T is missing; {each.strip() + ' ' if each else ''}{jacobian} "
+             "(softmax Jacobian slip)."),
+        )
+        for variant, message in slips:
+            if diagnosis.same(diagnosis.expr, variant) \
+                    and not diagnosis.same(variant, diagnosis.derived):
+                yield message

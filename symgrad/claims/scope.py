@@ -31,7 +31,12 @@ from ..model.ops import (
     ELEMENTWISE,
     block,
     colsum,
+    diag,
+    eye,
     matmul,
+    maximum,
+    ones,
+    relu,
     rowsum,
     softmax,
     total,
@@ -39,7 +44,7 @@ from ..model.ops import (
     written_out,
 )
 from ..model.parse import parse
-from ..model.shapes import SCALAR, broadcast, shape_of
+from ..model.shapes import SCALAR, broadcast, describe, shape_of
 from ..printing.printers import NumpyPrinter, batch_str, example_str
 from .claim import INDEX, names_in
 
@@ -79,6 +84,10 @@ class Space:
         self.shapes.setdefault(seed, graph.shapes[graph.output])
         for step in steps.values():
             self.shapes[step.adjoint] = graph.shapes[step.var]
+        # the dimensions, for the arrays of claims (eye(n_y), ones(m, 1)): numbers
+        self.dims = {d.name: d for d in self.sizes() if d is not M}
+        for d in self.dims.values():
+            self.shapes.setdefault(d, SCALAR)
         self.names = {self.label(s): s for s in self.leaves + self.node_symbols}
         self.names.update({name: step.adjoint for name, step in self.adjoints.items()})
         if has_m:
@@ -156,8 +165,9 @@ class Space:
                             "one of these names in its place")
         functions = {**ELEMENTWISE, "sum": self._sum, "transpose": self._transpose,
                      "softmax": softmax, "heaviside": _heaviside, "sign": sp.sign,
-                     "mean": self._mean, "squeeze": self._squeeze, "shape": self._size}
-        names = {"pi": sp.pi, **self.names}  # a name the model declares comes first
+                     "mean": self._mean, "squeeze": self._squeeze, "shape": self._size,
+                     **self._claim_functions()}
+        names = {"pi": sp.pi, **self.dims, **self.names}  # the model's names come first
         sums = ["axis", "keepdims"]  # keepdims=0: NumPy's 1-D sum (numpy_notation)
         return parse(text, names=names, functions=functions, matmul=self._matmul,
                      transpose=self._transpose, keywords={"sum": sums, "mean": sums},
@@ -167,6 +177,49 @@ class Space:
 
     def shape(self, expr):
         return shape_of(expr, self.shapes)
+
+    # the functions claims may use beyond the spec's (the softmax Jacobian's among them)
+
+    def _claim_functions(self):
+        return {"sech": lambda z: 1 / sp.cosh(z), "maximum": _maximum, "eye": self._eye,
+                "ones": self._ones, "ones_like": lambda u: ones(*self.shape(u)),
+                "diag": self._diag, "onehot": self._onehot}
+
+    def _dimension(self, n, call):
+        """``n`` where an array's size is due: a dimension, m or a positive whole number."""
+        if n in self.dims.values() or n == M or (n.is_Integer and n > 0):
+            return n
+        names = ", ".join(sorted(self.dims) + (["m"] if "m" in self.names else []))
+        raise SpecError(f"{call}: '{self.show(n)}' is not a size; expected a dimension "
+                        f"({names}) or a whole number")
+
+    def _eye(self, n):
+        return eye(self._dimension(n, "eye(n)"))
+
+    def _ones(self, *size):
+        if len(size) == 1:
+            n = self.show(size[0])
+            raise SpecError(f"ones({n}) is ambiguous: NumPy's ones({n}) has one axis; did you "
+                            f"mean a column ones({n}, 1) or a row ones(1, {n})?")
+        if len(size) != 2:
+            raise SpecError(f"ones(...) with {len(size)} sizes; expected ones(rows, columns)")
+        return ones(*(self._dimension(n, "ones(rows, columns)") for n in size))
+
+    def _diag(self, v):
+        rows, cols = self.shape(v)
+        if cols != 1:
+            raise SpecError(f"diag(...) of a {describe(self.shape(v))}: NumPy's diag of a "
+                            "matrix is its diagonal, not a matrix; expected diag(v) of a "
+                            "column vector v (per example, such as diag(a))")
+        return v if rows == 1 else diag(v, rows)
+
+    def _onehot(self, y):
+        if y in self.graph.onehot:
+            return y  # its entries are one-hot already
+        raise SpecError(f"onehot({self.show(y)}): expected a label declared onehot(n) in the "
+                        "spec, whose entries are one-hot already; for class indices, declare "
+                        "the label onehot(n) and write it as it is")
+
 
     def _shaped(self, result, *operands):
         """``result`` of an operation on ``operands``, with the shape they broadcast to: SymPy
@@ -307,7 +360,7 @@ class Space:
         return {d: int(rng.integers(low, high)) for d in sorted(dims, key=str)}
 
     def forward(self, leaves, sizes):
-        env = {**leaves, M: sizes[M]}
+        env = {**leaves, **sizes}  # m and the dimensions: the arrays of eye(n), ones(m, 1)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for sym, f in self._forward:
@@ -376,6 +429,13 @@ def _heaviside(z, at=0):
     if at not in (0, 1):
         raise SpecError(f"heaviside(z, {at}): the value at 0 must be 0 (z > 0) or 1 (z >= 0)")
     return sp.Heaviside(z, at)
+
+
+def _maximum(u, v):
+    """maximum(u, 0) is relu(u): the same values, in the form the derivation writes."""
+    if v == 0 or u == 0:
+        return relu(u if v == 0 else v)
+    return maximum(u, v)
 
 
 class _Printer(NumpyPrinter):

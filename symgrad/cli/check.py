@@ -17,6 +17,8 @@ EPILOG = """claims:
   written out or not (sigmoid(z)), and other derivatives (dz). Over m examples: X, A, dZ, m,
   A @ B, A.T or transpose(A), sum(A), sum(A, axis=0), sum(A, axis=1) (NumPy's, keepdims).
   heaviside(z) is relu's derivative, which symgrad derive prints as (z > 0).
+  Also sech, sign, maximum(z, 0), eye(n_y), ones(m, 1), ones_like(A), diag(a), onehot(Y):
+  the softmax Jacobian is dz = (diag(a) - a @ a.T) @ da.
   A claim is read over m examples when it uses such names, per example otherwise.
   Networks: the layers' names (dW1 = dZ1 @ X.T / m). For a model with [layers], hidden layer l
   in general, every name with the index [l] or [l-1] (dW[l] = dZ[l] @ A[l-1].T / m;
@@ -26,7 +28,11 @@ EPILOG = """claims:
   (Z > 0) masks, np.where(Z > 0, dA, 0), np.maximum(0, Z); AL, A0, A_prev, dA_prev, yhat.
   A sum along axis 1 without keepdims=True is NumPy's 1-D array: refuted where that changes
   the shape, and the verdict says so.
+  Conventions: where symgrad's (the course's) refutes a claim over m examples, the others are
+  tried and named: dZ2 = (A2 - Y)/m meaning dJ/dZ2 (cost), examples as rows (rows:
+  dW = X.T @ dZ / m), a summed cost (summed: dW = dZ @ X.T); --convention declares one.
   A claims file (--claims) is TOML:
+    convention = "rows"      # optional: as --convention
     [claims]
     dz = "a - y"
     dw = "x * dz"
@@ -68,6 +74,12 @@ def register(subparsers) -> None:
                         'NAME = "EXPRESSION"')
     p.add_argument("--batch", action="store_true",
                    help="read the --claim claims over m examples (dw = X @ dZ.T / m)")
+    p.add_argument("--convention", metavar="{course,cost,rows,summed}",
+                   help="the convention of the claims over m examples, the only one tried: "
+                        "course (dZ = A - Y, dW = dZ @ X.T / m), cost (dZ = dJ/dZ = (A - Y)/m), "
+                        "rows (examples as rows: dW = X.T @ dZ / m), summed (J = sum(L), no "
+                        "1/m), or rows+cost, rows+summed (default: course, the others tried "
+                        "where it refutes a claim, and named)")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="output format (default: text)")
     p.add_argument("--time-limit", type=float, default=CLAIM_LIMIT, metavar="SECONDS",
@@ -95,7 +107,7 @@ def run(args) -> int:
         raise SpecError(f"--time-limit {args.time_limit:g}: expected a positive number of "
                         "seconds")
     model = load(args.spec)
-    checker = Checker(model, time_limit=args.time_limit)
+    checker = Checker(model, time_limit=args.time_limit, convention=args.convention)
     prepared = [checker.prepare(claim) for claim in claims]  # all input errors before output
     verdicts = [checker.judge(*p) for p in prepared]
     proven = sum(v.status == PROVEN for v in verdicts)

@@ -10,7 +10,8 @@ Two kinds:
   and ``rewrite(exp)`` (``rewrite(erf)``, ``rewrite(log)``, ``rewrite(Piecewise)``) gives the
   definition that the tests differentiate to check ``fdiff``. Where a derivative jumps (relu,
   abs, maximum, minimum, clip), :data:`KINKS` names the arguments at which it does.
-* Structural operations (``matmul``, ``transpose``, ``colsum``, ``rowsum``, ``total``). They are not
+* Structural operations (``matmul``, ``transpose``, ``colsum``, ``rowsum``, ``total``, and the
+  arrays of claims ``eye``, ``ones``, ``diag``). They are not
   elementwise, so symgrad never differentiates through them with ``diff``: they stay opaque
   functions inside otherwise elementwise expressions, and their adjoints come from SymPy's matrix
   calculus (``rules.py``).
@@ -302,9 +303,17 @@ class softmax(Structural):
         return sp.exp(z) / colsum(sp.exp(z))
 
 
+class eye(Structural):
+    """``eye(n)``: the identity matrix of n rows (n a dimension or a number), so that
+    ``eye(n) @ A = A``."""
+
+    nargs = 1
+
+
 class ones(Structural):
-    """``ones(r, c)``: the (r, c) array of 1s. Where an array-valued part of a claim collapses
-    to a number in SymPy's constructors (``X**0``, ``X/X``, ``0*X + 1``), the number times this
+    """``ones(r, c)``: the (r, c) array of 1s (r, c dimensions, m or numbers), so that
+    ``A @ ones(c, 1) = sum(A, axis=1)``. Where an array-valued part of a claim collapses to a
+    number in SymPy's constructors (``X**0``, ``X/X``, ``0*X + 1``), the number times this
     block keeps the array's shape, so that ``sum(X**0)`` is n_x*m, not 1."""
 
     nargs = 2
@@ -324,6 +333,18 @@ def block(value, shape):
     if shape == (1, 1):
         return value
     return zeros(*shape) if value == 0 else value * ones(*shape)
+
+
+class diag(Structural):
+    """``diag(v, n)``: the (n, n) matrix with the column v (of n rows) on its diagonal, as in the
+    softmax Jacobian ``diag(a) - a @ a.T``. Its :meth:`definition` is ``v * eye(n)``: v times
+    the identity, row by row."""
+
+    nargs = 2
+
+    def definition(self):
+        v, n = self.args
+        return v * eye(n)
 
 
 class dropout(sp.Function):

@@ -15,6 +15,8 @@ from .ops import (
     Structural,
     batch_mean,
     colsum,
+    diag,
+    eye,
     matmul,
     rowsum,
     softmax,
@@ -52,6 +54,10 @@ def shape_of(expr, env) -> tuple:
         return env[expr]
     if isinstance(expr, BLOCKS):
         return tuple(expr.args)
+    if isinstance(expr, eye):
+        return (expr.args[0], expr.args[0])
+    if isinstance(expr, diag):
+        return (expr.args[1], expr.args[1])
     if expr.is_Number or expr is sp.pi or expr is sp.E or not expr.free_symbols:
         return SCALAR
     if isinstance(expr, Structural):

@@ -168,6 +168,10 @@ class TextPrinter(_Readable, StrPrinter):
         return f"np.squeeze({self._print(expr.args[0])})"
 
 
+    def _print_diag(self, expr):
+        return f"diag({self._print(expr.args[0])})"
+
+
 class PerExamplePrinter(TextPrinter):
     """Per example a vector's sum is just ``sum(v)``."""
 
@@ -349,6 +353,16 @@ class NumpyPrinter(_Readable, NumPyPrinter):
     def _print_clip(self, expr):
         args = ", ".join(self._print(a) for a in expr.args)
         return f"{self._module_format('numpy.clip')}({args})"
+
+    def _print_eye(self, expr):
+        return f"{self._module_format('numpy.eye')}(int({self._print(expr.args[0])}))"
+
+    def _print_ones(self, expr):
+        r, c = (self._print(a) for a in expr.args)
+        return f"{self._module_format('numpy.ones')}((int({r}), int({c})))"
+
+    def _print_diag(self, expr):
+        return f"{self._module_format('numpy.diagflat')}({self._print(expr.args[0])})"
 
     def _print_logsumexp(self, expr):
         return f"logsumexp({self._print(expr.args[0])})"
