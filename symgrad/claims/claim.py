@@ -62,6 +62,8 @@ from .notation import standard, standard_name
 
 INDEX = "l"  # the general layer index of layer notation
 _LAYER_NAME = re.compile(rf"^([A-Za-z][A-Za-z0-9_]*)\[{INDEX}(-1)?\]$")
+DEPTH = "L"  # the output layer of a stack, in layer notation: dZ[L], A[L-1]
+_DEPTH_NAME = re.compile(rf"^([A-Za-z][A-Za-z0-9_]*)\[{DEPTH}(-1)?\]$")
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ class Claim:
         except SpecError as err:
             raise err.located(**where) from None
         name = "".join(str(name).split()) if "[" in str(name) else " ".join(str(name).split())
-        if not (naming.is_valid(name) or _LAYER_NAME.match(name)):
+        if not (naming.is_valid(name) or _LAYER_NAME.match(name) or _DEPTH_NAME.match(name)):
             raise SpecError(f"'{name[:40]}' on the left is not the name of a derivative; "
                             f"expected a name such as dz or dw (or dZ[{INDEX}] for layer "
                             f"{INDEX})", **where)
@@ -120,7 +122,31 @@ class Claim:
     @property
     def layer(self) -> bool:
         """True for a claim in layer notation (``dZ[l] = ...``)."""
-        return "[" in self.name
+        return bool(_LAYER_NAME.match(self.name))
+
+    def at_depth(self, depth: int | None) -> Claim:
+        """The claim with the output layer's index L written as ``depth`` (``dZ[L]``: ``dZ3``,
+        ``A[L-1]``: ``A2``); unchanged where it has none."""
+        tree = syntax_tree(self.text)
+        hits = [n for n in ast.walk(tree) if indexed(n, DEPTH)]
+        if not hits and not _DEPTH_NAME.match(self.name):
+            return self
+        if depth is None:
+            raise SpecError(f"[{DEPTH}] is the output layer of a stack; this model has no "
+                            "[layers], so expected names without it, such as dZ2")
+
+        def numbered(written):
+            base, _, rest = written.partition("[")
+            return f"{base}{depth - 1 if rest.startswith(DEPTH + '-1') else depth}"
+
+        class Numbered(ast.NodeTransformer):
+            def visit_Subscript(self, node):
+                at = indexed(node, DEPTH)
+                return ast.Name(numbered(at)) if at else self.generic_visit(node)
+
+        tree = Numbered().visit(tree)
+        name = numbered(self.name) if _DEPTH_NAME.match(self.name) else self.name
+        return Claim(name, ast.unparse(tree), self.batch, self.where, self.written, self.output)
 
     def __str__(self) -> str:
         return f"{self.name} = {self.written}"
