@@ -26,7 +26,7 @@ What is read (see :mod:`symgrad.claims.claim` for the names a claim may use):
 * LaTeX ``\\frac{a}{b}``, ``\\left(``, ``\\right)``, ``{}`` groups, ``\\log``, ``\\exp``,
   ``\\tanh``, ``\\sqrt``, and sums over the examples: ``\\sum_{i=1}^{m}`` of a term whose names
   carry the example index (``dz^{(i)}``, ``x^{(i)}``) is that term's sum along the rows of the
-  stacked names (``sum(dZ, axis=1)``).
+  stacked names (``sum(dZ, axis=1)``); ``\\sum dZ`` is the sum over the examples too.
 
 :func:`left_side` reads a claim's left side: ``dz``, ``dL/dz``, ``∂L/∂z``,
 ``\\frac{\\partial J}{\\partial W^{[2]}}``, ``dZ^{[l]}``, ``dZ[2]``.
@@ -57,8 +57,8 @@ _SYMBOLS = {  # character(s) -> token kind (the longest is tried first)
     "\u22c5": "dot", "\u00d7": "dot", "\u00f7": "/", "\u2032": "'", "\u2019": "'",
     "\u1d40": "T",
 }
-_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789"))
-_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789", strict=True))
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789", strict=True))
 _LETTERS = {  # letters outside ASCII -> the name they are read as
     "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "η": "eta",
     "θ": "theta", "λ": "lambd", "μ": "mu", "π": "pi", "ρ": "rho", "σ": "sigma", "τ": "tau",
@@ -90,8 +90,8 @@ _ALLOWED = "letters, digits, + - * / ^ _ ' ( ) [ ] { } , . @ = < >, ⊙ · × �
 def tokens(text: str) -> list[tuple[str, str]]:
     """``text`` cut into (kind, value) tokens; a character outside the allow-list is refused.
 
-    >>> tokens("σ'(z)²")
-    [('name', 'sigma'), ("'", "'"), ('(', '('), ('name', 'z'), (')', ')'), ('^', '^'), ('number', '2')]
+    >>> [value for _, value in tokens("σ'(z)²")]
+    ['sigma', "'", '(', 'z', ')', '^', '{', '2', '}']
     """
     text = unicodedata.normalize("NFC", text)
     out, i = [], 0
@@ -114,6 +114,8 @@ def tokens(text: str) -> list[tuple[str, str]]:
                 j += 1
             word = "".join(_LETTERS.get(c, c) for c in text[i:j])
             word = re.sub(r"^([A-Za-z]+)_(\d+)$", r"\1\2", word)  # W_1: W1
+            if word.endswith("_") and len(word) > 1:  # W_{1}: the subscript follows
+                word, j = word[:-1], j - 1
             if j < len(text) and text[j] == "\u0302":  # y followed by a combining circumflex
                 word, j = word + "hat", j + 1
             out.append(("T", "T") if word == "T" else ("name", word))
@@ -172,7 +174,7 @@ PRIMES = {
     "exp": "exp({0})",
     "log": "1 / ({0})",
 }
-_GENERIC = "g"  # g'(z): the derivative of the model's activation at z
+_GENERIC = ("g", "f")  # g'(z): the derivative of the model's activation at z
 _SCALAR_NAMES = {"m"}  # always a number: a product with it is a plain product
 _OUTPUTS = ("L", "J")
 
@@ -189,7 +191,7 @@ def _subscripted(name: str, index: str) -> str:
     index = "".join(index.split())
     if index.isdigit():
         return f"{name}{index}"
-    if re.fullmatch(r"[lL](-1)?", index):
+    if re.fullmatch(r"[lL]([-+]1)?", index):  # l+1 is refused, with its reason, by the claim
         return f"{name}[{index}]"
     raise SpecError(f"layer index '[{index}]' of {name} is not read; expected a number or "
                     "l, l-1, L, L-1")
@@ -362,6 +364,8 @@ class _Parser:
                 node = self.layer_name(node)
                 self.i = close + 1
                 for tok in rest:
+                    if tok[0] in ("^", "{", "}"):  # W^{[l]^T}, W^{[l]^{T}}
+                        continue
                     if tok[0] == "T":
                         node = self.transposed(node)
                     elif tok[0] == "'":
@@ -371,6 +375,9 @@ class _Parser:
                                          "expected T, as in W^{[l]T}")
                 return node
             if inner and inner[0][0] == "(" and isinstance(node, ast.Name):
+                if any(t[0] == "T" for t in inner):
+                    raise self.error("a transposed example (a sum of outer products) is not "
+                                     "read; expected the stacked form, such as dZ X^T")
                 return self.example(node, close)
             if len(inner) == 1 and inner[0][0] == "T":
                 self.i = close + 1
@@ -385,7 +392,7 @@ class _Parser:
 
     def layer_name(self, node):
         """``W[l]`` as the parser's subscript node; ``W2`` as a name."""
-        match = re.fullmatch(r"(\w+)\[([lL](?:-1)?)\]", node.id)
+        match = re.fullmatch(r"(\w+)\[([lL](?:[-+]1)?)\]", node.id)
         return ast.Subscript(ast.Name(match.group(1)), _read(match.group(2))) if match else node
 
     def example(self, node, close, braces=True):
@@ -474,7 +481,10 @@ class _Parser:
             name = "sigmoid"
         if self.peek()[0] == "'" and self.peek(1)[0] == "(":
             return self.prime(name)
-        if name == _GENERIC and self.peek()[0] == "^" and self.peek(1)[0] == "{" \
+        if [k for k, _ in self.toks[self.i:self.i + 5]] == ["^", "{", "'", "}", "("]:
+            self.i += 4  # f^{'}(z)
+            return self.prime(name, taken=True)
+        if name in _GENERIC and self.peek()[0] == "^" and self.peek(1)[0] == "{" \
                 and self.peek(2)[0] == "[":  # g^{[1]'}(Z^{[1]}): the layer is the argument's
             close = self.closing(self.i + 1)
             if any(t[0] == "'" for t in self.toks[self.i:close + 2]):
@@ -492,7 +502,7 @@ class _Parser:
         self.take("(")
         arg = self.expression()
         self.take(")")
-        if name == _GENERIC:
+        if name in _GENERIC:
             return _call("gprime", arg)
         if name not in PRIMES:
             raise self.error(f"the derivative {name}' is not read; expected one of "
@@ -540,12 +550,8 @@ class _Parser:
         self.sums += 1
         before, self.examples = self.examples, 0
         term = self.product()
-        found, self.examples = self.examples, before
+        self.examples = before
         self.sums -= 1
-        if not found:
-            raise self.error("a sum with no example index is not read; expected a sum over "
-                             "the examples of names marked with (i), such as \\sum_{i=1}^{m} "
-                             "dz^{(i)}")
         return ast.Call(ast.Name("sum"), [term], [ast.keyword("axis", ast.Constant(1))])
 
 
@@ -587,9 +593,6 @@ def _python(text: str) -> bool:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
                 and node.func.id not in CALLS:
             return False
-        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
-                and isinstance(node.slice, ast.Constant):
-            return False
         if isinstance(node, ast.Name) and re.fullmatch(r"[A-Za-z]+_\d+", node.id):
             return False
     return True
@@ -620,13 +623,29 @@ def to_python(text: str) -> str:
     if _python(text):
         return text
     _limits(text)
-    toks = tokens(text)
-    parser = _Parser(text, toks)
-    node = parser.expression()
-    if parser.peek()[0] != "end":
-        raise parser.error(f"'{parser.peek()[1]}' is not read here; expected an operator "
-                           "or the end")
+    try:
+        toks = tokens(text)
+        parser = _Parser(text, toks)
+        node = parser.expression()
+        if parser.peek()[0] != "end":
+            raise parser.error(f"'{parser.peek()[1]}' is not read here; expected an operator "
+                               "or the end")
+    except SpecError:
+        if _plain(text):
+            return text  # no math notation in it: the whitelist parser says what is wrong
+        raise
     return ast.unparse(node)
+
+
+def _plain(text: str) -> bool:
+    """True for ASCII text without a mark of math notation (``^ ' \\ { }``), or Python."""
+    if not text.isascii() or any(c in text for c in "^\\{}"):
+        return False
+    try:
+        ast.parse(text.strip(), mode="eval")
+        return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return "'" not in text
 
 
 # ----- left sides -----
@@ -688,6 +707,8 @@ def _differential(text, toks, tokens_only=False):
     else:
         raise SpecError(f"left side '{text}' is not read; expected a derivative such as dz, "
                         "dL/dz, ∂J/∂W2 or \\frac{\\partial L}{\\partial z}")
+    if len(rest) > 2 and rest[0][0] == "{" and rest[-1][0] == "}":
+        rest = rest[1:-1]
     if rest and rest[0][0] == "style":
         rest = rest[2:-1] if len(rest) > 2 and rest[1][0] == "{" else rest[1:]
     if tokens_only:
@@ -706,6 +727,5 @@ def _name(text, toks):
     except SpecError:
         node = None
     if node is None or parser.peek()[0] != "end":
-        raise SpecError(f"left side '{text}' is not read; expected a derivative such as dz, "
-                        "dZ^{[2]}, dZ^{[l]}, dL/dz or ∂J/∂W2")
+        return text  # the claim says what a derivative's name may be
     return ast.unparse(node).replace(" ", "")

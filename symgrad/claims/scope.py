@@ -157,9 +157,7 @@ class Space:
             return self._matmul(left, right)
         if same:
             return left * right
-        raise SpecError(f"'{self.show(left)}' ({r1} x {c1}) and '{self.show(right)}' ({r2} x "
-                        f"{c2}) side by side fit neither a matrix product nor an elementwise "
-                        "product; expected factors whose shapes fit one of them")
+        return self._matmul(left, right)  # fits neither: refuted by the shape check
 
     def _gprime(self, arg):
         """g'(z): the derivative of the activation that the graph applies to ``arg``."""
