@@ -363,6 +363,9 @@ class _Parser:
                 rest = inner[end + 1:]
                 node = self.layer_name(node)
                 self.i = close + 1
+                if [t[0] for t in rest[:1] + rest[2:3]] == ["(", ")"] and len(rest) == 3:
+                    self.i = close  # dz^{[2](i)}: example i of dz2
+                    return self.example(node, close)
                 for tok in rest:
                     if tok[0] in ("^", "{", "}"):  # W^{[l]^T}, W^{[l]^{T}}
                         continue
@@ -442,6 +445,9 @@ class _Parser:
         if kind == "function":
             return self.function(value)
         if kind == "frac":
+            reference = self.reference()
+            if reference is not None:
+                return reference
             top = self.group()
             return ast.BinOp(top, ast.Div(), self.group())
         if kind == "sum":
@@ -457,6 +463,22 @@ class _Parser:
         if kind == "end":
             raise self.error("the expression ends too early")
         raise self.error(f"'{value}' is not read here; expected a number, a name or '('")
+
+    def reference(self):
+        """``\\frac{\\partial L}{\\partial a}`` or ``\\frac{dL}{da}`` on the right: ``da``."""
+        if self.peek()[0] != "{":
+            return None
+        first = self.peek(1)
+        if not (first[0] == "partial" or first[0] == "name" and first[1] in ("dL", "dJ")):
+            return None
+        start = self.i
+        top = _span(self)
+        if self.peek()[0] != "{":
+            self.i = start
+            return None
+        bottom = _span(self)
+        name, _ = _derivative(self.text, top, bottom)
+        return ast.Name(name)
 
     def group(self):
         """A ``{...}`` group, or a single token (``\\frac12``)."""

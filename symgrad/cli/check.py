@@ -37,6 +37,12 @@ examples:
   symgrad check derivations/shallow_network.toml --claim "dZ1 = W2.T @ dZ2 * (1 - A1**2)"
   symgrad check derivations/deep_network.toml --claim "dZ[l] = dA[l] * heaviside(Z[l])"
 
+derivations (a FILE after SPEC: .md, .tex or .txt): one equality a line, in math blocks,
+  align environments or plain text; NAME = expr starts a derivative, = expr continues it.
+  Each line is judged right, following from the line before (error carried forward), or
+  wrong; the report names the first wrong line and its slip.
+    symgrad check derivations/logistic_regression.toml mine.md
+
 exit status: 0 if every claim is proven, 1 if any is refuted or not proven, 2 for bad input.
 """
 
@@ -50,6 +56,8 @@ def register(subparsers) -> None:
                     "proven (SymPy cannot decide; the numbers agree at random points).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_spec_argument(p)
+    p.add_argument("file", nargs="?", metavar="FILE",
+                   help="a hand derivation to judge line by line: .md, .tex or .txt")
     p.add_argument("--claim", action="append", default=[], metavar='"NAME = EXPR"',
                    help='a claimed derivative, such as "dz = a - y" (repeatable)')
     p.add_argument("--claims", metavar="FILE",
@@ -70,6 +78,8 @@ def run(args) -> int:
     from ..model.limits import MAX_CLAIMS
     from ..model.spec import load
 
+    if args.file:
+        return _check_file(args)
     claims = [Claim.read(text, True if args.batch else None) for text in args.claim]
     if args.claims:
         claims += read_claims(args.claims)
@@ -96,6 +106,30 @@ def run(args) -> int:
             text += f"\n{proven} of {len(verdicts)} claims proven."
         print(_printable(text))
     return 0 if proven == len(verdicts) else 1
+
+
+def _check_file(args) -> int:
+    """A file after SPEC, judged as its suffix says: a derivation (.md, .tex, .txt)."""
+    from pathlib import Path
+
+    from ..claims import working
+    from ..model.spec import load
+
+    suffix = Path(args.file).suffix.lower()
+    if suffix in working.SUFFIXES:
+        if args.claim or args.claims:
+            raise SpecError(f"{args.file}: a derivation file is judged on its own; expected "
+                            "no --claim or --claims with it")
+        model = load(args.spec)
+        report = working.check_derivation(model, args.file)
+        if args.format == "json":
+            print(json.dumps({"spec": args.spec, "model": model.name, **report.to_json()},
+                             indent=2))
+        else:
+            print(_printable(report.text()))
+        return 0 if report.all_right else 1
+    raise SpecError(f"{args.file}: cannot judge a '{suffix or args.file}' file; expected a "
+                    f"derivation ({', '.join(working.SUFFIXES)})")
 
 
 def _printable(text: str) -> str:
