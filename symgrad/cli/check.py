@@ -78,7 +78,7 @@ def run(args) -> int:
     from ..model.limits import MAX_CLAIMS
     from ..model.spec import load
 
-    if args.file:
+    if getattr(args, "file", None):
         return _check_file(args)
     claims = [Claim.read(text, True if args.batch else None) for text in args.claim]
     if args.claims:

@@ -159,8 +159,10 @@ RIGHT_CLAIMS = [
     ("logistic_regression", r"dw = \frac{1}{m} X (A - Y)^T"),
     ("logistic_regression", r"dw = \frac{1}{m}\sum_{i=1}^{m} x^{(i)} dz^{(i)}"),
     ("logistic_regression", r"db = \frac{1}{m}\sum_{i=1}^{m} dz^{(i)}"),
-    ("logistic_regression", r"\frac {\partial {J}} {\partial {w}} = \frac {1} {m} X \cdot (A - Y)^T"),  # noqa: E501  source: jmcheon/multilayer_perceptron notation.md
-    ("logistic_regression", r"\frac {\partial {J}} {\partial {b}} = \frac {1} {m} \sum(A - Y)"),  # source: jmcheon/multilayer_perceptron notation.md
+    # source: jmcheon/multilayer_perceptron notation.md (the next two)
+    ("logistic_regression",
+     r"\frac {\partial {J}} {\partial {w}} = \frac {1} {m} X \cdot (A - Y)^T"),
+    ("logistic_regression", r"\frac {\partial {J}} {\partial {b}} = \frac {1} {m} \sum(A - Y)"),
     ("shallow_network", "dz^{[2]} = a^{[2]} - y"),
     ("shallow_network", "dW^{[2]} = dz^{[2]} a^{[1]T}"),
     ("shallow_network", "dz^{[1]} = W^{[2]T} dz^{[2]} * g^{[1]'}(z^{[1]})"),
