@@ -19,6 +19,13 @@ examples (``dZ``, ``dA``, ``dw``, ``db``). EXPRESSION may use
   (or ``sum(A, 0)``, ``sum(A, 1)``), NumPy's sums with ``keepdims=True``: the notation that
   ``symgrad derive`` prints.
 
+Math and textbook notation is read too (:mod:`symgrad.claims.math_notation`): ``X^T``, ``A'``,
+``a^2``, ``⊙``, ``σ(z)``, ``σ'(z)``, ``g'(z1)``, ``\\frac{1}{m}``, ``W^{[l]}``, ``ŷ``, and
+factors side by side (``(1/m) dZ A^T``), read as the product their shapes allow. NAME may be
+written ``dL/dz``, ``∂J/∂W2``, ``\\frac{\\partial L}{\\partial z}``, ``dZ^{[2]}`` or ``dZ[2]``
+(``dZ2``); the output written on the left is kept (:attr:`Claim.output`). For a model with
+``[layers]``, ``[L]`` is the output layer (``dZ[L]``, ``A[L-1]``: ``dZ3``, ``A2`` at depth 3).
+
 Every symbol is an array; ``*`` is elementwise and broadcasts as in NumPy. A network's layers
 are names like any other: ``dW1 = dZ1 @ X.T / m``, ``dZ1 = W2.T @ dZ2 * (1 - A1**2)``.
 

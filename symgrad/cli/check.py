@@ -21,6 +21,9 @@ EPILOG = """claims:
   Networks: the layers' names (dW1 = dZ1 @ X.T / m). For a model with [layers], hidden layer l
   in general, every name with the index [l] or [l-1] (dW[l] = dZ[l] @ A[l-1].T / m;
   dA[l] is what flows back into layer l).
+  Math notation too: X^T, A', a^2, ⊙, σ(z), σ'(z), g'(Z1), \\frac{1}{m}, W^{[l]}, (1/m) dZ A^T
+  (factors side by side: the product their shapes allow); left sides dL/dz, ∂J/∂W2, dZ^{[2]},
+  dZ[L] (the output layer).
   A claims file (--claims) is TOML:
     [claims]
     dz = "a - y"

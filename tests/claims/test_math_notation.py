@@ -250,6 +250,13 @@ def test_questions_and_refusals_in_a_model(spec, claim, phrase):
     assert phrase in str(err.value)
 
 
+def test_side_by_side_where_both_products_fit_is_a_question():
+    rnn = Checker(symgrad.load(ROOT / "tests" / "catalogue" / "rnn_cell.toml"))
+    with pytest.raises(SpecError, match=r"which one\? write @ \(matrix product\) or \*"):
+        rnn.prepare("dWh = Wh Wh")
+    assert rnn.prepare("dWh = Wh @ Wh")[1].name == "dWh"
+
+
 def test_cli_reads_math_notation(capsys):
     spec = str(ROOT / "derivations" / "shallow_network.toml")
     assert main(["check", spec, "--claim", "dZ^{[1]} = W^{[2]T} dZ^{[2]} ⊙ (1 - (A^{[1]})^2)"]) == 0
