@@ -294,7 +294,7 @@ class _Parser:
             elif kind == "_" and isinstance(node, ast.Name):
                 self.take()
                 node = ast.Name(node.id + self.subscript())
-            elif kind == "." and self.peek(1)[0] == "name":
+            elif kind == "." and self.peek(1)[0] in ("name", "T"):
                 self.take()
                 attr = self.take()[1]
                 node = ast.Attribute(node, attr) if attr != "T" else self.transposed(node)

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..calculus.budget import OutOfTime, limit
 from ..model.errors import SpecError
 from ..model.escape import terminal_text
 from ..model.limits import MAX_CLAIMS, MAX_LENGTH
@@ -262,12 +263,18 @@ class _Judge:
         last = {}
         for number, claim, (space, claim, step, expr) in prepared:
             own = self.own(space, expr)
-            verdict = self.checker.judge(space, claim, step, own)
-            line = Line(number, claim.name, claim.written, RIGHT, verdict=verdict)
             same_block = previous is not None and previous[1] == claim.name
-            line.after = previous[0] if same_block else None
-            if verdict.status != PROVEN:
-                self.grade(line, space, step, expr, own, previous if same_block else None)
+            line = Line(number, claim.name, claim.written, RIGHT,
+                        after=previous[0] if same_block else None)
+            try:
+                with limit(self.checker.time_limit):  # one line, one claim's time
+                    line.verdict = self.checker.judge(space, claim, step, own)
+                    if line.verdict.status != PROVEN:
+                        self.grade(line, space, step, expr, own,
+                                   previous if same_block else None)
+            except OutOfTime as out:
+                line.status = UNDECIDED
+                line.reason = f"gave up after {out.seconds:g} s, the time limit"
             self.report.lines.append(line)
             previous = (number, claim.name, space, own)
             last[space, step.adjoint] = own
@@ -310,7 +317,8 @@ def _claim_of(line, verdict):
 
 
 def _agree(space, step, a, b) -> bool:
-    """True where the two expressions agree at the random points (one step follows)."""
+    """True where the two expressions agree: SymPy shows it, or they agree at the random points
+    (one step follows from the other: a grade, never a proof)."""
     if a == b or space.equal(a, b):
         return True
     compared = 0

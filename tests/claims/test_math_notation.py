@@ -73,6 +73,10 @@ TRANSLATED = [
     (r"dZ \times X^T", "dot(dZ, X.T)"),
     ("dA ⊙ (Z > 0)", "dA * (Z > 0)"),
     ("dZ A^{[L-1]T}", "dot(dZ, A[L - 1].T)"),
+    ("(1/m) dZ X.T", "dot(1 / m * dZ, X.T)"),
+    ("W2.T dZ2 ⊙ (1 - A1^2)", "dot(W2.T, dZ2) * (1 - A1 ** 2)"),
+    (r"\frac{\partial L}{\partial a} \sigma'(z)", "dot(da, sigmoid(z) * (1 - sigmoid(z)))"),
+    (r"\frac{1}{m}\sum_{i=1}^{m} dz^{[2](i)}", "1 / m * sum(dZ2, axis=1)"),
 ]
 
 
@@ -241,6 +245,7 @@ def test_output_on_the_left_is_kept():
 
 @pytest.mark.parametrize("spec, claim, phrase", [
     ("logistic_regression", "dz = gprime(y)", "applies no activation to y"),
+    ("softmax_regression", "dZ = dA * g'(Z)", "applies no activation to Z"),
     ("logistic_regression", "dZ[L] = A - Y", "has no [layers]"),
     ("deep_network", "dZ^{[l]} = W^{[l+1]^T} dZ^{[l+1]}", "sees layers l and l-1 only"),
 ])
