@@ -630,7 +630,7 @@ def _limits(text: str) -> None:
         depth += 1 if char in "([{" else -1 if char in ")]}" else 0
         deepest = max(deepest, depth)
     if deepest > MAX_NESTING:
-        raise SpecError(f"'{text[:20]}...' nests brackets {deepest} deep; expected at most "
+        raise SpecError(f"'{text[:20]}...' nests parentheses {deepest} deep; expected at most "
                         f"{MAX_NESTING}")
 
 

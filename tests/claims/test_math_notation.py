@@ -114,7 +114,7 @@ def test_tokens():
     ("W^{[k]}", "layer index '[k]'"),
     ("mystery'(z)", "the derivative mystery' is not read"),
     (r"\sum_i x^{(i)} y^{(i)T}", "a transposed example"),
-    ("{" * 60 + "a" + "}" * 60, "nests brackets 60 deep"),
+    ("{" * 60 + "a" + "}" * 60, "nests parentheses 60 deep"),
 ])
 def test_refused_with_one_line(text, phrase):
     with pytest.raises(SpecError) as err:
