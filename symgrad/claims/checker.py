@@ -155,6 +155,8 @@ class Checker:
         if not isinstance(claim, Claim):
             claim = Claim.read(claim, batch) if text is None else Claim.of(claim, text, batch)
         try:
+            stack = getattr(self.model, "stack", None)
+            claim = claim.at_depth(stack.depth if stack else None)
             refuse_misplaced_indices(claim)
             space = self.space(self._scope(claim), claim.layer)
             step = space.adjoints.get(claim.name)

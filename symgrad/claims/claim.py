@@ -27,6 +27,13 @@ examples (``dZ``, ``dA``, ``dw``, ``db``). EXPRESSION may use
   ``(Z > 0)``): see :mod:`symgrad.claims.numpy_notation`; and the course's names ``AL``,
   ``A0``, ``A_prev``, ``yhat`` for the model's (:class:`symgrad.claims.scope.Space`).
 
+Math and textbook notation is read too (:mod:`symgrad.claims.math_notation`): ``X^T``, ``A'``,
+``a^2``, ``⊙``, ``σ(z)``, ``σ'(z)``, ``g'(z1)``, ``\\frac{1}{m}``, ``W^{[l]}``, ``ŷ``, and
+factors side by side (``(1/m) dZ A^T``), read as the product their shapes allow. NAME may be
+written ``dL/dz``, ``∂J/∂W2``, ``\\frac{\\partial L}{\\partial z}``, ``dZ^{[2]}`` or ``dZ[2]``
+(``dZ2``); the output written on the left is kept (:attr:`Claim.output`). For a model with
+``[layers]``, ``[L]`` is the output layer (``dZ[L]``, ``A[L-1]``: ``dZ3``, ``A2`` at depth 3).
+
 Every symbol is an array; ``*`` is elementwise and broadcasts as in NumPy. A network's layers
 are names like any other: ``dW1 = dZ1 @ X.T / m``, ``dZ1 = W2.T @ dZ2 * (1 - A1**2)``.
 
@@ -71,6 +78,8 @@ from .notation import standard, standard_name
 INDEX = "l"  # the general layer index of layer notation
 _PREVIOUS = ("dA_prev", "da_prev")  # the course's names of dA[l-1], da[l-1] (Space's aliases)
 _LAYER_NAME = re.compile(rf"^([A-Za-z][A-Za-z0-9_]*)\[{INDEX}(-1)?\]$")
+DEPTH = "L"  # the output layer of a stack, in layer notation: dZ[L], A[L-1]
+_DEPTH_NAME = re.compile(rf"^([A-Za-z][A-Za-z0-9_]*)\[{DEPTH}(-1)?\]$")
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,7 @@ class Claim:
         except SpecError as err:
             raise err.located(**where) from None
         name = "".join(str(name).split()) if "[" in str(name) else " ".join(str(name).split())
-        if not (naming.is_valid(name) or _LAYER_NAME.match(name)):
+        if not (naming.is_valid(name) or _LAYER_NAME.match(name) or _DEPTH_NAME.match(name)):
             raise SpecError(f"'{name[:40]}' on the left is not the name of a derivative; "
                             f"expected a name such as dz or dw (or dZ[{INDEX}] for layer "
                             f"{INDEX})", **where)
@@ -131,7 +140,31 @@ class Claim:
     def layer(self) -> bool:
         """True for a claim in layer notation (``dZ[l] = ...``, or the course's
         ``dA_prev = ...`` for ``dA[l-1]``)."""
-        return "[" in self.name or self.name in _PREVIOUS
+        return bool(_LAYER_NAME.match(self.name)) or self.name in _PREVIOUS
+
+    def at_depth(self, depth: int | None) -> Claim:
+        """The claim with the output layer's index L written as ``depth`` (``dZ[L]``: ``dZ3``,
+        ``A[L-1]``: ``A2``); unchanged where it has none."""
+        tree = syntax_tree(self.text)
+        hits = [n for n in ast.walk(tree) if indexed(n, DEPTH)]
+        if not hits and not _DEPTH_NAME.match(self.name):
+            return self
+        if depth is None:
+            raise SpecError(f"[{DEPTH}] is the output layer of a stack; this model has no "
+                            "[layers], so expected names without it, such as dZ2")
+
+        def numbered(written):
+            base, _, rest = written.partition("[")
+            return f"{base}{depth - 1 if rest.startswith(DEPTH + '-1') else depth}"
+
+        class Numbered(ast.NodeTransformer):
+            def visit_Subscript(self, node):
+                at = indexed(node, DEPTH)
+                return ast.Name(numbered(at)) if at else self.generic_visit(node)
+
+        tree = Numbered().visit(tree)
+        name = numbered(self.name) if _DEPTH_NAME.match(self.name) else self.name
+        return Claim(name, ast.unparse(tree), self.batch, self.where, self.written, self.output)
 
     def __str__(self) -> str:
         return f"{self.name} = {self.written}"

@@ -166,6 +166,7 @@ class Space:
         functions = {**ELEMENTWISE, "sum": self._sum, "transpose": self._transpose,
                      "softmax": softmax, "heaviside": _heaviside, "sign": sp.sign,
                      "mean": self._mean, "squeeze": self._squeeze, "shape": self._size,
+                     "dot": self._dot, "gprime": self._gprime,
                      **self._claim_functions()}
         names = {"pi": sp.pi, **self.dims, **self.names}  # the model's names come first
         sums = ["axis", "keepdims"]  # keepdims=0: NumPy's 1-D sum (numpy_notation)
@@ -295,6 +296,40 @@ class Space:
         if c1 == 1 and c2 == 1 and r1 == r2 and r1 != 1:  # two column vectors: inner product
             return matmul(transpose(left), right)
         return matmul(left, right)
+
+    def _dot(self, left, right):
+        """Two factors written side by side (``dZ A^T``, ``a (1 - a)``, ``a · b``): the product
+        their shapes allow; a question where two readings fit and differ."""
+        try:
+            (r1, c1), (r2, c2) = self.shape(left), self.shape(right)
+        except SpecError:
+            return left * right  # reported by the shape check, with the claim
+        if (r1, c1) == SCALAR or (r2, c2) == SCALAR:
+            return left * right
+        inner, same = c1 == r2, (r1, c1) == (r2, c2)
+        if inner and same:
+            raise SpecError(f"'{self.show(left)}' and '{self.show(right)}' side by side could "
+                            "be a matrix product or an elementwise product; which one? write "
+                            "@ (matrix product) or * (elementwise)")
+        if inner:
+            return self._matmul(left, right)
+        if same:
+            return left * right
+        return self._matmul(left, right)  # fits neither: refuted by the shape check
+
+    def _gprime(self, arg):
+        """g'(z): the derivative of the activation that the graph applies to ``arg``."""
+        applied = {expr.func for _, expr in self.nodes
+                   if len(expr.args) == 1 and expr.args[0] == arg
+                   and expr.func in ELEMENTWISE.values()}
+        if len(applied) != 1:
+            found = ("no activation" if not applied else
+                     "several functions (" + ", ".join(sorted(f.__name__ for f in applied)) + ")")
+            raise SpecError(f"g'({self.show(arg)}): the graph applies {found} to "
+                            f"{self.show(arg)}; which g is meant? expected g' of a node that "
+                            "one activation reads, or the derivative written out")
+        u = sp.Dummy("u", real=True)
+        return sp.diff(applied.pop()(u), u).subs(u, arg)
 
     # meanings
 

@@ -31,6 +31,9 @@ EPILOG = """claims:
   Conventions: where symgrad's (the course's) refutes a claim over m examples, the others are
   tried and named: dZ2 = (A2 - Y)/m meaning dJ/dZ2 (cost), examples as rows (rows:
   dW = X.T @ dZ / m), a summed cost (summed: dW = dZ @ X.T); --convention declares one.
+  Math notation too: X^T, A', a^2, ⊙, σ(z), σ'(z), g'(Z1), \\frac{1}{m}, W^{[l]}, (1/m) dZ A^T
+  (factors side by side: the product their shapes allow); left sides dL/dz, ∂J/∂W2, dZ^{[2]},
+  dZ[L] (the output layer).
   A claims file (--claims) is TOML:
     convention = "rows"      # optional: as --convention
     [claims]
@@ -49,6 +52,12 @@ examples:
   symgrad check derivations/deep_network.toml --claim "dZ[l] = dA[l] * heaviside(Z[l])"
   symgrad check deep_network --claim "db[l] = 1./m * np.sum(dZ[l], axis=1, keepdims=True)"
 
+derivations (a FILE after SPEC: .md, .tex or .txt): one equality a line, in math blocks,
+  align environments or plain text; NAME = expr starts a derivative, = expr continues it.
+  Each line is judged right, following from the line before (error carried forward), or
+  wrong; the report names the first wrong line and its slip.
+    symgrad check derivations/logistic_regression.toml mine.md
+
 exit status: 0 if every claim is proven, 1 if any is refuted or not proven, 2 for bad input.
 """
 
@@ -63,8 +72,9 @@ def register(subparsers) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_spec_argument(p)
     p.add_argument("file", nargs="?", metavar="FILE",
-                   help="a homework function to check line by line: a .py file, read "
-                        "statically (never run), with --function NAME")
+                   help="a hand derivation to judge line by line (.md, .tex or .txt), or a "
+                        "homework function to check line by line (a .py file, read statically, "
+                        "never run, with --function NAME)")
     p.add_argument("--function", metavar="NAME",
                    help="the function of a .py FILE to check (such as propagate)")
     p.add_argument("--claim", action="append", default=[], metavar='"NAME = EXPR"',
@@ -93,8 +103,8 @@ def run(args) -> int:
     from ..model.limits import MAX_CLAIMS
     from ..model.spec import load
 
-    if getattr(args, "file", None) and str(args.file).lower().endswith(".py"):
-        return _check_homework(args)
+    if getattr(args, "file", None):
+        return _check_file(args)
     claims = [Claim.read(text, True if args.batch else None) for text in args.claim]
     if args.claims:
         claims += read_claims(args.claims)
@@ -121,6 +131,33 @@ def run(args) -> int:
             text += f"\n{proven} of {len(verdicts)} claims proven."
         print(_printable(text))
     return 0 if proven == len(verdicts) else 1
+
+
+def _check_file(args) -> int:
+    """A file after SPEC, judged as its suffix says: a derivation (.md, .tex, .txt) or a
+    homework function (.py)."""
+    from pathlib import Path
+
+    from ..claims import working
+    from ..model.spec import load
+
+    suffix = Path(args.file).suffix.lower()
+    if suffix == ".py":
+        return _check_homework(args)
+    if suffix in working.SUFFIXES:
+        if args.claim or args.claims:
+            raise SpecError(f"{args.file}: a derivation file is judged on its own; expected "
+                            "no --claim or --claims with it")
+        model = load(args.spec)
+        report = working.check_derivation(model, args.file)
+        if args.format == "json":
+            print(json.dumps({"spec": args.spec, "model": model.name, **report.to_json()},
+                             indent=2))
+        else:
+            print(_printable(report.text()))
+        return 0 if report.all_right else 1
+    raise SpecError(f"{args.file}: cannot judge a '{suffix or args.file}' file; expected a "
+                    f"derivation ({', '.join(working.SUFFIXES)}) or a homework function (.py)")
 
 
 def _check_homework(args) -> int:
