@@ -45,6 +45,7 @@ import unicodedata
 
 from ..model.errors import SpecError
 from ..model.limits import MAX_LENGTH, MAX_NESTING
+from ..model.ops import ELEMENTWISE
 
 # ----- tokens -----
 
@@ -159,12 +160,10 @@ def tokens(text: str) -> list[tuple[str, str]]:
 
 # ----- names -----
 
-CALLS = frozenset({  # names read as functions when "(" follows (otherwise a product)
-    "exp", "log", "sqrt", "tanh", "sin", "cos", "cosh", "sinh", "sech", "abs", "erf", "Phi",
-    "log1p", "expm1", "maximum", "minimum", "clip", "sigmoid", "relu", "softplus",
-    "leaky_relu", "identity", "sum", "transpose", "softmax", "heaviside", "sign", "mean",
-    "diag", "ones", "eye", "onehot", "outer", "where", "multiply", "power", "dot", "gprime",
-    "int", "float", "max", "min", "np", "len",
+CALLS = frozenset(ELEMENTWISE) | frozenset({  # read as functions when "(" follows, else a product
+    "sum", "transpose", "softmax", "heaviside", "sign", "mean", "squeeze", "shape", "dot",
+    "gprime", "sech", "diag", "ones", "ones_like", "eye", "onehot",  # Space.functions()
+    "outer", "where", "multiply", "power", "int", "float", "max", "min", "np", "len",
 })
 # the derivatives of the activations written out, as functions of the argument's text
 PRIMES = {

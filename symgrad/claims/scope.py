@@ -163,18 +163,20 @@ class Space:
             options = " or ".join(self.ambiguous[asked[0]])
             raise SpecError(f"which node is '{asked[0]}'? The loss reads {options}; expected "
                             "one of these names in its place")
-        functions = {**ELEMENTWISE, "sum": self._sum, "transpose": self._transpose,
-                     "softmax": softmax, "heaviside": _heaviside, "sign": sp.sign,
-                     "mean": self._mean, "squeeze": self._squeeze, "shape": self._size,
-                     "dot": self._dot, "gprime": self._gprime,
-                     **self._claim_functions()}
         names = {"pi": sp.pi, **self.dims, **self.names}  # the model's names come first
         sums = ["axis", "keepdims"]  # keepdims=0: NumPy's 1-D sum (numpy_notation)
-        return parse(text, names=names, functions=functions, matmul=self._matmul,
+        return parse(text, names=names, functions=self.functions(), matmul=self._matmul,
                      transpose=self._transpose, keywords={"sum": sums, "mean": sums},
                      index=INDEX if self.layer else None,
                      exponents=[n for n in self.exponents if n in self.names],
                      shaped=self._shaped)
+
+    def functions(self) -> dict:
+        """Every function a claim may call, by name (math_notation.CALLS names them all)."""
+        return {**ELEMENTWISE, "sum": self._sum, "transpose": self._transpose,
+                "softmax": softmax, "heaviside": _heaviside, "sign": sp.sign,
+                "mean": self._mean, "squeeze": self._squeeze, "shape": self._size,
+                "dot": self._dot, "gprime": self._gprime, **self._claim_functions()}
 
     def shape(self, expr):
         return shape_of(expr, self.shapes)

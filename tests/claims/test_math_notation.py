@@ -269,3 +269,13 @@ def test_cli_reads_math_notation(capsys):
     assert main(["check", spec, "--claim", "dZ^{[1]} = W^{[2]T} dZ^{[2]}"]) == 1
     assert main(["check", spec, "--claim", "dZ1 = W2 ∈ dZ2"]) == 2
     assert "U+2208" in capsys.readouterr().err
+
+
+def test_every_claim_function_is_read_as_a_call():
+    """A function the checker knows is never read as a product (ones_like(a) is a call)."""
+    from symgrad.claims.checker import Checker
+    from symgrad.claims.math_notation import CALLS
+    from symgrad.model.spec import load
+
+    checker = Checker(load(Path(__file__).parents[2] / "derivations" / "softmax_regression.toml"))
+    assert set(checker.space(False).functions()) <= CALLS
