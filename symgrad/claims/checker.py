@@ -272,7 +272,11 @@ def _at_zero(space, expr, derived) -> str:
 
 def _judge_in(space, claim, step, expr, tried) -> Verdict:
     """The verdict in the first of ``conventions``; where it refutes, the first other convention
-    in which the claim is proven (or agrees at every point) gives the verdict, with a note."""
+    in which the claim is proven (or agrees at every point) gives the verdict, with a note,
+    if that is told apart from a slip: examples as rows, or the cost convention where the left
+    side says dJ. Otherwise a cost or summed reading (1/m in the nodes' derivatives, or
+    nowhere) is what a 1/m too many or missing gives too, so undeclared it stays refuted, the
+    convention named in the diagnosis."""
     first, *others = tried
     output = claim.output if space.batch else None
     course = conventions.translate(space, step, expr, first, output)
@@ -300,6 +304,15 @@ def _judge_in(space, claim, step, expr, tried) -> Verdict:
     if found is None:
         return verdict
     convention, status, compared = found
+    if convention.scale != conventions.COURSE and not (
+            output == "J" and convention.scale == conventions.COST):  # dJ/dW2 = dZ2 @ A1.T
+        # a cost or summed reading differs from symgrad's by a factor m, exactly what a 1/m
+        # missing or extra does: undeclared, it is named but proves nothing
+        said = conventions.note(space, step, expr, convention, status == PROVEN)
+        verdict.diagnosis.append(f"Right under {said.split(' under ', 1)[1]} If that is "
+                                 f"your convention, declare it (--convention "
+                                 f"{convention.name}) and the claim is judged in it.")
+        return verdict
     return Verdict(claim.name, claim.written, status, space.batch, space.show(step.result),
                    points=compared, convention=convention.name,
                    reason=conventions.note(space, step, expr, convention, status == PROVEN))

@@ -1,7 +1,9 @@
 """Conventions (:mod:`symgrad.claims.conventions`): a claim over m examples written in another
-convention than symgrad's (dZ = dJ/dZ with the 1/m, examples as rows, a summed cost) is proven
-with a note that names the convention; a claim wrong under every convention is refuted as before;
-a declared convention is the only one tried.
+convention than symgrad's (dZ = dJ/dZ with the 1/m, examples as rows, a summed cost) is
+recognised. Examples as rows cannot be a slip, and such a claim is proven with a note that names
+the convention; a cost or summed reading is what a 1/m too many or missing gives too, so it is
+refuted, the convention named in the diagnosis, and proven with the note once declared. A claim
+wrong under every convention is refuted as before; a declared convention is the only one tried.
 """
 
 import json
@@ -92,6 +94,12 @@ WRONG_CLAIMS = [
                          ids=[f"{s}: {c}" for s, c, _ in RECOGNISED])
 def test_a_claim_in_another_convention_is_proven_with_a_note(spec, claim, convention):
     v = checker(spec).check(claim)
+    if convention != "rows":  # undeclared, it could be a slip of 1/m: named, not proven
+        assert v.status == REFUTED and v.convention == "course", v.text()
+        said = [d for d in v.diagnosis if d.startswith("Right under the convention that ")]
+        assert said and NOTE[convention] in said[0], v.text()
+        assert f"declare it (--convention {convention})" in said[0]
+        v = checker(spec, convention).check(claim)
     assert v.status == PROVEN, v.text()
     assert v.convention == convention
     assert v.reason.startswith("Proven under the convention that ") and NOTE[convention] in v.reason
@@ -112,7 +120,7 @@ def test_a_claim_wrong_in_every_convention_is_refuted_as_before(spec, claim, phr
 
 
 def test_the_notes_name_both_conventions():
-    v = checker("shallow_network").check("dW2 = dZ2 @ A1.T")
+    v = checker("shallow_network", "cost").check("dW2 = dZ2 @ A1.T")
     assert v.reason == (
         "Proven under the convention that dZ2 = dJ/dZ2 = (A2 - Y)/m, 1/m included; symgrad "
         "writes dZ2 = dL/dZ2 per example, stacked: dZ2 = A2 - Y, and puts the 1/m in the "
@@ -121,12 +129,12 @@ def test_the_notes_name_both_conventions():
     assert "your X, dW1, dZ1 are symgrad's X.T, dW1.T, dZ1.T" in v.reason
     v = checker("logistic_regression").check("dw = X.T @ (A - Y) / m")
     assert "your A, X, Y are symgrad's A.T, X.T, Y.T (dw the same in both)" in v.reason
-    v = checker("softmax_regression").check("dW = (A - Y) @ X.T")
+    v = checker("softmax_regression", "summed").check("dW = (A - Y) @ X.T")
     assert "so it writes dW = (dZ @ X.T)/m" in v.reason and "lacks the factor 1/m" in v.reason
 
 
 @pytest.mark.parametrize("claim, status, convention", [
-    ("dW[l] = dZ[l] @ A[l-1].T", PROVEN, "cost"),
+    ("dW[l] = dZ[l] @ A[l-1].T", REFUTED, "course"),  # right under cost, if declared
     ("dZ[l] = dA[l] * heaviside(Z[l])", PROVEN, "course"),  # the same in both
     # dZ[l] = dJ/dZ[l] needs dA[l] = dJ/dA[l]: a second 1/m is one too many
     ("dZ[l] = dA[l] * heaviside(Z[l]) / m", REFUTED, "course"),
@@ -214,8 +222,10 @@ def test_a_left_side_dJ_without_the_mean_is_wrong_in_symgrads_convention():
     v = checker("shallow_network", "course").check(Claim("dZ2", "A2 - Y", output="J"))
     assert v.status == REFUTED and any("factor 1/m is missing" in d for d in v.diagnosis)
     v = checker("shallow_network").check(Claim("dZ2", "A2 - Y", output="J"))
+    assert v.status == REFUTED, v.text()  # a summed cost, or the 1/m forgotten
+    assert any("so dJ/dZ2 = dZ2; symgrad's cost is the mean" in d for d in v.diagnosis)
+    v = checker("shallow_network", "summed").check(Claim("dZ2", "A2 - Y", output="J"))
     assert v.status == PROVEN and v.convention == "summed"
-    assert "so dJ/dZ2 = dZ2; symgrad's cost is the mean" in v.reason
     v = checker("shallow_network").check(Claim("dZ2", "A2 - Y", output="L"))
     assert v.status == PROVEN and v.convention == "course"
 
@@ -251,10 +261,11 @@ def test_cli_refuses_an_unknown_convention(capsys):
 
 def test_cli_json_names_the_convention(capsys):
     assert main(["check", "softmax_regression", "--format", "json",
-                 "--claim", "dZ = (A - Y) / m", "--claim", "db = sum(A - Y, axis=1) / m"]) == 0
+                 "--claim", "db = sum(dZ, axis=0) / m",
+                 "--claim", "db = sum(A - Y, axis=1) / m"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert [c["convention"] for c in out["claims"]] == ["cost", "course"]
-    assert out["claims"][0]["reason"].startswith("Proven under the convention that dZ = dJ/dZ")
+    assert [c["convention"] for c in out["claims"]] == ["rows", "course"]
+    assert out["claims"][0]["reason"].startswith("Proven under the convention that examples")
 
 
 def test_claims_file_declares_a_convention(tmp_path, capsys):
