@@ -198,6 +198,13 @@ def find_function(tree, name, shown, gradient=None):
                     f"{', '.join(listed) if listed else '(none)'}", file=shown)
 
 
+def gradient_functions(model, path) -> list[str]:
+    """The names of the functions in the file ``path`` that assign a gradient of ``model``."""
+    tree, _ = read_module(path)
+    names = _Names(Checker(model))
+    return [f.name for f in functions_in(tree) if _assigns_gradient(f, names.gradient)]
+
+
 def _assigns_gradient(function, gradient) -> bool:
     for node in ast.walk(function):
         if isinstance(node, (ast.Assign, ast.AugAssign)):

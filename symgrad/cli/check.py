@@ -173,12 +173,7 @@ def _check_homework(args) -> int:
                         "seconds")
     model = load(args.spec)
     if not args.function:
-        from ..claims.checker import Checker
-
-        tree, _ = homework.read_module(args.file)
-        names = homework._Names(Checker(model))
-        found = [f.name for f in homework.functions_in(tree)
-                 if homework._assigns_gradient(f, names.gradient)]
+        found = homework.gradient_functions(model, args.file)
         raise SpecError(f"which function? expected --function NAME, one of the functions that "
                         f"assign a gradient: {', '.join(found) or '(none)'}", file=args.file)
     report = homework.check_homework(model, args.file, args.function,
