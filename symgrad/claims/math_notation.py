@@ -98,6 +98,8 @@ def tokens(text: str) -> list[tuple[str, str]]:
     out, i = [], 0
     while i < len(text):
         ch = text[i]
+        if ch == "#":  # a comment, as in Python: the rest of the text is not read
+            break
         if ch.isspace() or ch == "~":
             i += 1
         elif ch.isdigit() and ch.isascii():

@@ -71,6 +71,7 @@ TRANSLATED = [
     (r"\lambda W", "dot(lambd, W)"),
     ("a .* (1 - a)", "a * (1 - a)"),
     ("dZ·X^T", "dot(dZ, X.T)"),
+    ("a − y  # a comment ∈ \u202e", "a - y"),
     (r"dZ \times X^T", "dot(dZ, X.T)"),
     ("dA ⊙ (Z > 0)", "dA * (Z > 0)"),
     ("dZ A^{[L-1]T}", "dot(dZ, A[L - 1].T)"),
