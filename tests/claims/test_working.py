@@ -40,6 +40,7 @@ PLANTED = [
     ("softmax_regression", "softmax_chain.md", 11, "line 11 does not follow from line 8",
      {14}),
     ("regularized_logistic", "regularized.tex", 2, "the step on line 2 does not follow", set()),
+    ("shallow_network", "shallow_tanh.tex", 6, "Your tanh'(Z1) is 1 - A1", {7, 8}),
 ]
 ALL_RIGHT = [
     ("logistic_regression", "logistic_right.tex", 7),
