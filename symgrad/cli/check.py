@@ -104,7 +104,8 @@ def run(args) -> int:
     from ..model.spec import load
 
     if getattr(args, "file", None):
-        return _check_file(args)
+        return _check_file(args, Checker(load(args.spec), time_limit=_time_limit(args),
+                                         convention=args.convention))
     claims = [Claim.read(text, True if args.batch else None) for text in args.claim]
     if args.claims:
         claims += read_claims(args.claims)
@@ -113,11 +114,9 @@ def run(args) -> int:
     if not claims:
         raise SpecError('no claims; expected --claim "NAME = EXPRESSION" (such as '
                         '"dz = a - y") or --claims FILE')
-    if not args.time_limit > 0:  # NaN too
-        raise SpecError(f"--time-limit {args.time_limit:g}: expected a positive number of "
-                        "seconds")
+    time_limit = _time_limit(args)
     model = load(args.spec)
-    checker = Checker(model, time_limit=args.time_limit, convention=args.convention)
+    checker = Checker(model, time_limit=time_limit, convention=args.convention)
     prepared = [checker.prepare(claim) for claim in claims]  # all input errors before output
     verdicts = [checker.judge(*p) for p in prepared]
     proven = sum(v.status == PROVEN for v in verdicts)
@@ -133,57 +132,45 @@ def run(args) -> int:
     return 0 if proven == len(verdicts) else 1
 
 
-def _check_file(args) -> int:
-    """A file after SPEC, judged as its suffix says: a derivation (.md, .tex, .txt) or a
-    homework function (.py)."""
-    from pathlib import Path
-
-    from ..claims import working
-    from ..model.spec import load
-
-    suffix = Path(args.file).suffix.lower()
-    if suffix == ".py":
-        return _check_homework(args)
-    if suffix in working.SUFFIXES:
-        if args.claim or args.claims:
-            raise SpecError(f"{args.file}: a derivation file is judged on its own; expected "
-                            "no --claim or --claims with it")
-        model = load(args.spec)
-        report = working.check_derivation(model, args.file)
-        if args.format == "json":
-            print(json.dumps({"spec": args.spec, "model": model.name, **report.to_json()},
-                             indent=2))
-        else:
-            print(_printable(report.text()))
-        return 0 if report.all_right else 1
-    raise SpecError(f"{args.file}: cannot judge a '{suffix or args.file}' file; expected a "
-                    f"derivation ({', '.join(working.SUFFIXES)}) or a homework function (.py)")
-
-
-def _check_homework(args) -> int:
-    """A student's function in a .py file: each gradient line checked (never run)."""
-    from ..claims import homework
-    from ..model.spec import load
-
-    if args.claim or args.claims:
-        raise SpecError(f"{args.file}: a homework file is checked on its own; expected no "
-                        "--claim or --claims with it")
-    if not args.time_limit > 0:
+def _time_limit(args) -> float:
+    if not args.time_limit > 0:  # NaN too
         raise SpecError(f"--time-limit {args.time_limit:g}: expected a positive number of "
                         "seconds")
-    model = load(args.spec)
-    if not args.function:
-        found = homework.gradient_functions(model, args.file)
-        raise SpecError(f"which function? expected --function NAME, one of the functions that "
-                        f"assign a gradient: {', '.join(found) or '(none)'}", file=args.file)
-    report = homework.check_homework(model, args.file, args.function,
-                                     time_limit=args.time_limit)
+    return args.time_limit
+
+
+def _check_file(args, checker) -> int:
+    """A file after SPEC, judged as its suffix says: a derivation (.md, .tex, .txt) or a
+    homework function (.py), with the --time-limit and --convention of --claim."""
+    from pathlib import Path
+
+    from ..claims import homework, working
+
+    if args.claim or args.claims:
+        raise SpecError(f"{args.file}: a file is judged on its own; expected no --claim or "
+                        "--claims with it")
+    model, suffix = checker.model, Path(args.file).suffix.lower()
+    if suffix == ".py":
+        if not args.function:
+            found = homework.gradient_functions(model, args.file)
+            raise SpecError(f"which function? expected --function NAME, one of the functions "
+                            f"that assign a gradient: {', '.join(found) or '(none)'}",
+                            file=args.file)
+        report = homework.check_homework(model, args.file, args.function, checker=checker)
+        right = report.all_proven
+    elif suffix in working.SUFFIXES:
+        report = working.check_derivation(model, args.file, checker)
+        right = report.all_right
+    else:
+        raise SpecError(f"{args.file}: cannot judge a '{suffix or args.file}' file; expected a "
+                        f"derivation ({', '.join(working.SUFFIXES)}) or a homework function "
+                        "(.py)")
     if args.format == "json":
         print(json.dumps({"spec": args.spec, "model": model.name, **report.to_json()},
                          indent=2))
     else:
         print(_printable(report.text()))
-    return 0 if report.all_proven else 1
+    return 0 if right else 1
 
 
 def _printable(text: str) -> str:

@@ -153,3 +153,13 @@ def test_echoed_text_is_escaped(tmp_path, capsys):
 def test_unknown_suffix_refused():
     with pytest.raises(SpecError, match="expected a file ending in"):
         check_derivation(checker("logistic_regression").model, "mine.docx")
+
+
+def test_a_file_takes_the_claims_time_limit_and_convention(capsys):
+    """--time-limit and --convention reach a derivation file's checker as they reach --claim."""
+    file = str(WORKINGS / "logistic_right.tex")
+    assert main(["check", "logistic_regression", file, "--time-limit", "0"]) == 2
+    assert "--time-limit 0: expected a positive number" in capsys.readouterr().err
+    assert main(["check", "logistic_regression", file, "--convention", "sideways"]) == 2
+    assert "unknown convention 'sideways'" in capsys.readouterr().err
+    assert main(["check", "logistic_regression", file, "--convention", "course"]) == 0
