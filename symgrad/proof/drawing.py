@@ -298,3 +298,104 @@ def svg(model) -> str | None:
     if shutil.which("dot") is None:
         return None
     return render(derive(model), "svg").decode()
+
+
+# ----- the layout that TikZ and SVG draw -----
+
+GRAPH_WIDTH = 15.5  # cm available to the drawn graph
+COLUMN = 3.6  # cm between columns at most
+ROW = 1.8  # cm between rows, at first; more where the labels need room
+FRAME_MARGIN = 0.2  # cm between a frame and what it holds
+SHAPE = {"input": "box", "parameter": "box", "hyperparameter": "box", "node": "circle",
+         "output": "circle"}
+
+
+def laid_out(d: Drawing, math, title_size=None, values=None):
+    """The layout of ``d``, its labels printed by ``math`` (an expression -> LaTeX); rows are
+    spread until every label finds room. ``values`` (from :func:`numbers`) adds the values
+    of ``--numbers``: on the forward edges, the backward ones and beside the output.
+    SpecError if no room is found (never seen for a model the tests know)."""
+    columns = max(p.column for p in d.places) - min(p.column for p in d.places) or 1
+    dx = min(COLUMN, GRAPH_WIDTH / columns)
+    for attempt in range(6):
+        result = _attempt(d, math, dx, ROW * (1 + 0.25 * attempt), title_size, values)
+        if result is not None:
+            return result
+    raise SpecError(f"the graph's labels find no room to be drawn apart ({len(d.edges)} "
+                    "edges); use --no-graph")
+
+
+def edge_lines(e: Edge, math, values=None) -> list[str]:
+    """The LaTeX lines of an edge's label (none: [])."""
+    from .layout import too_long
+
+    if not e.backward:
+        lines = [math(e.label)] if e.label is not None else []
+        if values and e.source in values:
+            lines.append(f"{math(e.source)} = {values[e.source]}")
+        return lines
+    if isinstance(e.label, sp.Eq):
+        lines = [math(e.label.lhs), "= " + math(e.label.rhs)]
+        if too_long(lines):  # too long to draw: derived in the proof
+            lines = lines[:1]
+    else:
+        lines = [math(e.label)]
+    if values and (e.source, e.target) in values:
+        lines.append(values[e.source, e.target])
+    return lines
+
+
+def _attempt(d, math, dx, row, title_size, values):
+    """The layout with rows ``row`` cm apart, or None if some label finds no room."""
+    from . import layout as lay
+
+    left = min(p.column for p in d.places)
+    nodes = {}
+    for p in d.places:
+        shape = SHAPE[p.role]
+        nodes[p.symbol] = lay.Node(p.symbol, round((p.column - left) * dx, 2),
+                                   round(p.row * row, 2), shape, lay.node_size(math(p.symbol),
+                                                                               shape))
+    height = {p.symbol: p.row for p in d.places}
+    entries = {g.entry for g in d.groups}
+    members = {s for g in d.groups for s in g.members}
+    inner = [e for e in d.edges if e.source in members and e.target in members]
+    outer = [e for e in d.edges if e not in inner]
+    result = lay.Layout(nodes, [])
+    placed: list = []
+
+    def add(edges):
+        for e in [e for e in edges if not e.backward] + [e for e in edges if e.backward]:
+            # a backward edge goes right to left: +1 bows it down; up where its target is
+            # higher, and into a layer's input
+            prefer = -1 if e.backward and (height[e.target] > height[e.source] or
+                                           e.target in entries) else 1
+            lines = edge_lines(e, math, values)
+            label = lay.Label(lines, *lay.label_size(lines)) if lines else None
+            if not lay.add(result, e.source, e.target, e.backward, prefer, label, placed):
+                return False
+        return True
+
+    if not add(inner):
+        return None
+    for g in d.groups:
+        boxes = [nodes[s].box for s in g.members]
+        boxes += [c.label.box for c in result.curves if c.label is not None and
+                  c.source in g.members]
+        box = lay.Box(min(b.x0 for b in boxes) - FRAME_MARGIN, min(b.y0 for b in boxes) -
+                      FRAME_MARGIN, max(b.x1 for b in boxes) + FRAME_MARGIN,
+                      max(b.y1 for b in boxes) + FRAME_MARGIN)
+        w, h = title_size(g) if title_size else (0.0, 0.0)
+        title = lay.Label([], w, h, box.x0 + w / 2, box.y1 + h / 2)
+        result.frames.append(lay.Frame(box, title, g.members))
+        placed.append(title.box)
+    if not add(outer):
+        return None
+    out = next((p.symbol for p in d.places if p.role == "output"), None)
+    if values and out in values:
+        lines = [f"{math(out)} = {values[out]}"]
+        label = lay.Label(lines, *lay.label_size(lines))
+        if not lay.place_near(result, nodes[out], label, placed):
+            return None
+        result.extra.append(label)
+    return result
