@@ -109,6 +109,7 @@ class Picture:
     edges: list[PicEdge]
     groups: list[PicGroup] = field(default_factory=list)
     extra: list[PicLabel] = field(default_factory=list)  # the output's value (--numbers)
+    notes: list[tuple] = field(default_factory=list)  # (mark, lines): labels with no room
     layout: object = None  # the :class:`~symgrad.proof.layout.Layout` drawn (the SVG's too)
 
 
@@ -303,7 +304,7 @@ class _Writer:
                                  f"{p0} .. controls {c1} and {c2} .. {p3}", _label(c.label)))
         groups = [PicGroup(_cm(f.box.x0), _cm(f.box.y0), _cm(f.box.x1), _cm(f.box.y1),
                            titles[id(g)]) for f, g in zip(lay.frames, d.groups, strict=True)]
-        return Picture(nodes, edges, groups, [_label(e) for e in lay.extra], lay)
+        return Picture(nodes, edges, groups, [_label(e) for e in lay.extra], lay.notes, lay)
 
 
 def _cm(v: float) -> str:

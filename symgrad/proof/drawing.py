@@ -302,7 +302,8 @@ def svg(model) -> str | None:
 
 # ----- the layout that TikZ and SVG draw -----
 
-GRAPH_WIDTH = 15.5  # cm available to the drawn graph
+GRAPH_WIDTH = 15.5  # cm between the first column and the last, at most
+PICTURE_WIDTH = 16.8  # cm: all of the picture, labels included (the text is 17.2 cm wide)
 COLUMN = 3.6  # cm between columns at most
 ROW = 1.8  # cm between rows, at first; more where the labels need room
 FRAME_MARGIN = 0.2  # cm between a frame and what it holds
@@ -317,10 +318,17 @@ def laid_out(d: Drawing, math, title_size=None, values=None):
     SpecError if no room is found (never seen for a model the tests know)."""
     columns = max(p.column for p in d.places) - min(p.column for p in d.places) or 1
     dx = min(COLUMN, GRAPH_WIDTH / columns)
-    for attempt in range(6):
-        result = _attempt(d, math, dx, ROW * (1 + 0.25 * attempt), title_size, values)
+    attempt = 0
+    while attempt < 9:  # at last, a label with no room is a mark, written below
+        result = _attempt(d, math, dx, ROW * (1 + 0.25 * (attempt % 5)), title_size, values,
+                          marks=attempt >= 5)
         if result is not None:
-            return result
+            wide = result.bounds().x1 - result.bounds().x0
+            if wide <= PICTURE_WIDTH or dx < 1.2:
+                return result
+            dx *= 0.98 * PICTURE_WIDTH / wide  # narrower columns, and try again
+            continue
+        attempt += 1
     raise SpecError(f"the graph's labels find no room to be drawn apart ({len(d.edges)} "
                     "edges); use --no-graph")
 
@@ -345,7 +353,7 @@ def edge_lines(e: Edge, math, values=None) -> list[str]:
     return lines
 
 
-def _attempt(d, math, dx, row, title_size, values):
+def _attempt(d, math, dx, row, title_size, values, marks=False):
     """The layout with rows ``row`` cm apart, or None if some label finds no room."""
     from . import layout as lay
 
@@ -371,9 +379,18 @@ def _attempt(d, math, dx, row, title_size, values):
             prefer = -1 if e.backward and (height[e.target] > height[e.source] or
                                            e.target in entries) else 1
             lines = edge_lines(e, math, values)
-            label = lay.Label(lines, *lay.label_size(lines)) if lines else None
-            if not lay.add(result, e.source, e.target, e.backward, prefer, label, placed):
+            # no room for the local partial's formula: its name (derived in the proof)
+            tries = [lines, lines[:1] + lines[2:]] if e.backward and len(lines) > 1 and \
+                isinstance(e.label, sp.Eq) else [lines]
+            mark = f"({len(result.notes) + 1})"
+            if marks and lines:
+                tries.append([mark])
+            if not any(lay.add(result, e.source, e.target, e.backward, prefer,
+                               lay.Label(ls, *lay.label_size(ls)) if ls else None, placed)
+                       for ls in tries):
                 return False
+            if result.curves[-1].label is not None and result.curves[-1].label.lines == [mark]:
+                result.notes.append((mark, lines))
         return True
 
     if not add(inner):

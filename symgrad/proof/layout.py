@@ -25,6 +25,7 @@ LINE_SKIP = 1.2  # em between two lines of a label
 LONG_LABEL = 20  # em: a longer label is shown by its name only (derived in the proof)
 SAMPLES = 48  # points along each curve, for the overlap tests
 GAP = 0.04  # cm kept free between a label and what it must not touch
+DEBUG = False
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,23 @@ class Curve:
     points: tuple  # p0, c1, c2, p3: the Bézier from node border to node border
     label: Label | None = None
 
+    def __post_init__(self):
+        pts = [self.at(i / SAMPLES) for i in range(SAMPLES + 1)]
+        self._samples = pts
+        self.bounds = Box(min(p[0] for p in pts), min(p[1] for p in pts),
+                          max(p[0] for p in pts), max(p[1] for p in pts))
+
     def at(self, t):
         return _bezier(self.points, t)
 
     def samples(self):
-        return [self.at(i / SAMPLES) for i in range(SAMPLES + 1)]
+        return self._samples
+
+    def meets(self, box: Box, gap: float = 0.0) -> bool:
+        """Whether the curve passes through ``box``, grown by ``gap``."""
+        if not self.bounds.overlaps(box, gap):
+            return False
+        return any(box.hits(p, q, gap) for p, q in pairwise(self._samples))
 
 
 @dataclass
@@ -125,6 +138,14 @@ class Layout:
     curves: list[Curve]
     frames: list[Frame] = field(default_factory=list)
     extra: list[Label] = field(default_factory=list)  # labels of nodes (values), placed
+    notes: list[tuple] = field(default_factory=list)  # (mark, lines): labels written below
+
+    def bounds(self) -> Box:
+        """Everything drawn: nodes, curves, labels, frames."""
+        boxes = [n.box for n in self.nodes.values()] + [c.bounds for c in self.curves]
+        boxes += [lab.box for lab in self.labels()] + [f.box for f in self.frames]
+        return Box(min(b.x0 for b in boxes), min(b.y0 for b in boxes),
+                   max(b.x1 for b in boxes), max(b.y1 for b in boxes))
 
     def labels(self):
         return [c.label for c in self.curves if c.label is not None] + \
@@ -247,8 +268,9 @@ def _cross(p, q, r, s) -> bool:
     return side(p, q, r) * side(p, q, s) < 0 and side(r, s, p) * side(r, s, q) < 0
 
 
-BENDS = (0.0, 0.5, -0.5, 0.8, -0.8, 1.1, -1.1, 1.5, -1.5, 2.0, -2.0, 2.6, -2.6, 3.2, -3.2)
-SPOTS = (0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2, 0.8)
+BENDS = (0.0, 0.5, -0.5, 0.8, -0.8, 1.1, -1.1, 1.5, -1.5, 2.0, -2.0, 2.6, -2.6, 3.2, -3.2, 4.0,
+         -4.0)
+SPOTS = (0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2, 0.8, 0.14, 0.86)
 
 
 def add(layout: Layout, source, target, backward: bool, prefer: int, label: Label | None,
@@ -269,7 +291,7 @@ def add(layout: Layout, source, target, backward: bool, prefer: int, label: Labe
         samples = curve.samples()
         if _through(samples, layout.nodes.values(), {source, target}):
             continue
-        if any(box.hits(p, q, GAP) for box in placed for p, q in pairwise(samples)):
+        if any(curve.meets(box, GAP) for box in placed):
             continue
         spot = None
         if label is not None:
@@ -282,6 +304,10 @@ def add(layout: Layout, source, target, backward: bool, prefer: int, label: Labe
         if score < 2:
             break
     if best is None:
+        if DEBUG:
+            print("no room:", source, target, label and label.lines)
+            layout.curves.append(Curve(source, target, backward, _bent(a, b, prefer)))
+            return True
         return False
     _, curve, spot = best
     if label is not None:
@@ -308,12 +334,8 @@ def _free(box: Box, layout: Layout, own, placed) -> bool:
         return False
     if any(box.overlaps(b, GAP) for b in placed):
         return False
-    for c in layout.curves:
-        if c is own:
-            continue
-        pts = c.samples()
-        if any(box.hits(p, q, GAP) for p, q in pairwise(pts)):
-            return False
+    if any(c.meets(box, GAP) for c in layout.curves if c is not own):
+        return False
     return all(not box.hits(p, q, GAP) for p, q in _frame_sides(layout))
 
 
