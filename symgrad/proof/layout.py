@@ -160,7 +160,7 @@ def label_size(lines) -> tuple[float, float]:
     trees = [mathtext.parse(s) for s in lines]
     w = max(mathtext.width(t) for t in trees)
     h = sum(max(mathtext.height(t), LINE_SKIP) for t in trees)
-    return w * LABEL_EM * 1.06 + 2 * LABEL_SEP, h * LABEL_EM + 2 * LABEL_SEP
+    return w * LABEL_EM * 1.1 + 2 * LABEL_SEP, h * LABEL_EM + 2 * LABEL_SEP
 
 
 TITLE_EM = 0.3515  # cm: \small (10 pt) in an 11 pt article
