@@ -118,7 +118,7 @@ class Document:
     title: str
     source: str
     sections: list[DocSection]
-    picture: Picture
+    picture: Picture | None  # None: --no-graph
     graph_file: str  # Markdown: the SVG beside the document
     numeric: bool  # some line was checked only at random points
 
@@ -259,7 +259,8 @@ class _Writer:
             rows.append((f"${self.p.math(sym)}$", self.text(role), one, many))
         return DocBlock("variables", rows=rows)
 
-    def sections(self) -> list[DocSection]:
+    def sections(self, graph: bool = True) -> list[DocSection]:
+        """The sections; without ``graph``, none that holds the picture (and its caption)."""
         out: list[DocSection] = []
 
         def walk(section: Section):
@@ -283,7 +284,8 @@ class _Writer:
                     raise TypeError(f"no layout for {type(block).__name__}")
 
         for section in self.proof.sections:
-            walk(section)
+            if graph or not _holds_figure(section):
+                walk(section)
         return out
 
     def picture(self) -> Picture:
@@ -307,6 +309,11 @@ class _Writer:
         return Picture(nodes, edges, groups, [_label(e) for e in lay.extra], lay.notes, lay)
 
 
+def _holds_figure(section) -> bool:
+    return any(isinstance(b, Figure) or isinstance(b, Section) and _holds_figure(b)
+               for b in section.blocks)
+
+
 def _cm(v: float) -> str:
     return f"{v:.3f}"
 
@@ -315,18 +322,33 @@ def _label(lab) -> PicLabel | None:
     return None if lab is None else PicLabel(_cm(lab.x), _cm(lab.y), lab.lines)
 
 
-def context(proof, fmt: str = "latex", graph_file: str = "graph.svg") -> Document:
-    """The plain data that the template for ``fmt`` ("latex" or "markdown") lays out."""
-    w = _Writer(proof, fmt)
+def context(proof, fmt: str = "latex", graph_file: str = "graph.svg", *, graph: bool = True,
+            values=None) -> Document:
+    """The plain data that the template for ``fmt`` ("latex" or "markdown") lays out; with
+    ``graph`` False, no picture and no section about it (``--no-graph``); ``values`` (from
+    :func:`~symgrad.proof.drawing.numbers`) writes numbers on the picture (``--numbers``)."""
+    w = _Writer(proof, fmt, values)
     numeric = any(line.checked == "numeric" for _, b in proof.equations() for line in b.lines)
-    return Document(w.text(proof.title), w.text(proof.source, code=True), w.sections(),
-                    w.picture(), graph_file, numeric)
+    return Document(w.text(proof.title), w.text(proof.source, code=True), w.sections(graph),
+                    w.picture() if graph else None, graph_file, numeric)
 
 
-def render(proof, fmt: str = "latex", graph_file: str = "graph.svg") -> str:
+def render(proof, fmt: str = "latex", graph_file: str = "graph.svg", *, graph: bool = True,
+           values=None) -> str:
     """The proof as a LaTeX document or as Markdown (whose graph is ``graph_file``)."""
+    return render_context(context(proof, fmt, graph_file, graph=graph, values=values), fmt)
+
+
+def render_context(doc: Document, fmt: str) -> str:
     name = {"latex": "proof.tex.jinja", "markdown": "proof.md.jinja"}[fmt]
-    return environment("latex").get_template(name).render(doc=context(proof, fmt, graph_file))
+    return environment("latex").get_template(name).render(doc=doc)
+
+
+def graph_svg(doc: Document) -> str:
+    """The picture of ``doc`` as SVG: the layout that the PDF draws (the Markdown's graph)."""
+    from .svg import picture_svg
+
+    return picture_svg(doc.picture)
 
 
 # ----- notebooks -----

@@ -21,9 +21,11 @@ the loss.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import sympy as sp
 
@@ -340,7 +342,7 @@ def edge_lines(e: Edge, math, values=None) -> list[str]:
     if not e.backward:
         lines = [math(e.label)] if e.label is not None else []
         if values and e.source in values:
-            lines.append(f"{math(e.source)} = {values[e.source]}")
+            lines.append(f"{math(e.source)} = {math(values[e.source])}")
         return lines
     if isinstance(e.label, sp.Eq):
         lines = [math(e.label.lhs), "= " + math(e.label.rhs)]
@@ -349,7 +351,14 @@ def edge_lines(e: Edge, math, values=None) -> list[str]:
     else:
         lines = [math(e.label)]
     if values and (e.source, e.target) in values:
-        lines.append(values[e.source, e.target])
+        local, part, whole = values[e.source, e.target]
+        if local is not None and lines[-1] != f"= {math(local)}":
+            lines[-1] += f" = {math(local)}"
+        out = values["output"]
+        total = rf"\mathrm{{d}}{math(out)}/\mathrm{{d}}{math(e.target)}"
+        lines.append(f"{total} = {math(part)}" if whole else
+                     rf"\mathrm{{d}}{math(out)}/\mathrm{{d}}{math(e.source)} \cdot "
+                     rf"\partial {math(e.source)}/\partial {math(e.target)} = {math(part)}")
     return lines
 
 
@@ -410,9 +419,83 @@ def _attempt(d, math, dx, row, title_size, values, marks=False):
         return None
     out = next((p.symbol for p in d.places if p.role == "output"), None)
     if values and out in values:
-        lines = [f"{math(out)} = {values[out]}"]
+        lines = [f"{math(out)} = {math(values[out])}"]
         label = lay.Label(lines, *lay.label_size(lines))
         if not lay.place_near(result, nodes[out], label, placed):
             return None
         result.extra.append(label)
     return result
+
+
+# ----- --numbers: the graph evaluated at given values -----
+
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?\Z|[+-]?\d+/[1-9]\d*\Z")
+SIGNIFICANT = 4  # digits of a value that is not a rational number
+
+
+def numbers(derivation, text: str) -> dict:
+    """The values that ``--numbers NAME=VALUE,...`` writes on the graph: every leaf's value as
+    given (decimals and fractions, read by pattern, never evaluated as code), each node's
+    value, and for each backward edge u -> v the local partial's value and the derivative of
+    the output with respect to v (or, where v has several uses, this edge's contribution).
+
+    Keys: a symbol -> its value; (u, v) -> (the local partial's value or None, the derivative's
+    value, whether it is v's whole derivative). SpecError (one line) on bad input, and for
+    models with arrays or repeated layers.
+    """
+    from .layer_steps import is_stacked
+
+    model, graph = derivation.model, derivation.per_example_graph
+    arrays = sorted(n for n, v in model.variables.items()
+                    if v.role != "cost" and tuple(v.shape) != (1, 1))
+    if is_stacked(derivation) or arrays:
+        raise SpecError(f"--numbers needs a model of scalars; '{model.name}' has arrays "
+                        f"({', '.join(arrays[:3]) or 'repeated layers'})")
+    leaves = [*graph.inputs, *graph.leaves]
+    by_name = {s.name: s for s in leaves}
+    given: dict = {}
+    for item in text.split(","):
+        name, eq, value = (part.strip() for part in item.partition("="))
+        if not eq or not NAME.match(name) or not NUMBER.match(value):
+            raise SpecError(f"--numbers: '{item.strip()[:40]}' is not NAME=NUMBER (e.g. a=5, "
+                            "b=-0.5, c=1/3)")
+        if name not in by_name:
+            raise SpecError(f"--numbers: '{name}' is not a leaf of the graph; its leaves are "
+                            f"{', '.join(by_name)}")
+        if by_name[name] in given:
+            raise SpecError(f"--numbers: '{name}' is given twice")
+        f = Fraction(value)
+        given[by_name[name]] = sp.Rational(f.numerator, f.denominator)
+    missing = [s.name for s in leaves if s not in given]
+    if missing:
+        raise SpecError(f"--numbers: give every leaf a value; missing: {', '.join(missing)}")
+    values = dict(given)
+    for s, f in graph.nodes:
+        values[s] = _value(f.xreplace(values), s)
+    adjoints = {graph.output: sp.Integer(1)}
+    out: dict = {**values, "output": graph.output}
+    steps = derivation.per_example_steps
+    uses: dict = {}
+    for step in steps.values():
+        uses[step.var] = len(step.contributions)
+    for step in steps.values():
+        adjoints[step.var] = _value(step.result.xreplace(values), step.var)
+    seeds = {adjoint_symbol(s): v for s, v in adjoints.items()}
+    for step in steps.values():
+        for c in step.contributions:
+            local = None if c.local is None else _value(c.local.xreplace(values), c.var)
+            part = _value(c.expr.xreplace(seeds).xreplace(values), c.var)
+            out[c.consumer, c.var] = (local, part, uses[c.var] == 1)
+    return out
+
+
+def _value(expr, symbol):
+    expr = sp.sympify(expr)
+    if expr.is_Rational:
+        return expr
+    v = sp.N(expr, 15)
+    if not v.is_real or not v.is_finite:
+        raise SpecError(f"--numbers: at these values, {symbol} is not a finite real number "
+                        f"({v})")
+    return sp.Float(v, SIGNIFICANT)
