@@ -42,7 +42,7 @@ def picture_svg(picture) -> str:
         out.append(f'<marker id="{name}" viewBox="0 0 10 10" refX="10" refY="5" '
                    f'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
                    f'<path d="M 0 0 L 10 5 L 0 10 z" fill="{color}"/></marker>')
-    out += ["</defs>", f'<rect width="100%" height="100%" fill="white"/>']
+    out += ["</defs>", '<rect width="100%" height="100%" fill="white"/>']
     for frame, group in zip(lay.frames, picture.groups, strict=True):
         b = frame.box
         out.append(f'<rect class="frame" x="{(b.x0 - x0) * SCALE:.1f}" '
