@@ -447,8 +447,8 @@ def numbers(derivation, text: str) -> dict:
     from .layer_steps import is_stacked
 
     model, graph = derivation.model, derivation.per_example_graph
-    arrays = sorted(n for n, v in model.variables.items()
-                    if v.role != "cost" and tuple(v.shape) != (1, 1))
+    arrays = [n for n, v in model.variables.items()
+              if v.role != "cost" and tuple(v.shape) != (1, 1)]
     if is_stacked(derivation) or arrays:
         raise SpecError(f"--numbers needs a model of scalars; '{model.name}' has arrays "
                         f"({', '.join(arrays[:3]) or 'repeated layers'})")

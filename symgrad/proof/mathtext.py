@@ -261,6 +261,9 @@ def _merged(out):
             merged[-1] = Run(merged[-1].text + r.text, r.shift, r.italic)
         else:
             merged.append(r)
+    if merged:  # "= 1" starts a line: no space before it
+        merged[0] = Run(merged[0].text.lstrip(" "), merged[0].shift, merged[0].italic)
+        merged[-1] = Run(merged[-1].text.rstrip(" "), merged[-1].shift, merged[-1].italic)
     return [r for r in merged if r.text]
 
 
@@ -293,3 +296,8 @@ def unicode(latex: str) -> str:
         else:
             out.append(text)
     return re.sub(r"  +", " ", "".join(out)).strip()
+
+
+def plain(latex: str) -> str:
+    """The text of ``latex``'s runs, scripts in line: what an SVG label reads as text."""
+    return "".join(r.text for r in runs(parse(latex)))
