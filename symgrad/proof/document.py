@@ -309,6 +309,16 @@ class _Writer:
         return Picture(nodes, edges, groups, [_label(e) for e in lay.extra], lay.notes, lay)
 
 
+def picture(derivation, values=None) -> Picture:
+    """The graph's picture alone, laid out as the proof draws it (no proof built)."""
+    return _Writer(_Bare(derivation), "latex", values).picture()
+
+
+@dataclass
+class _Bare:
+    derivation: object
+
+
 def _holds_figure(section) -> bool:
     return any(isinstance(b, Figure) or isinstance(b, Section) and _holds_figure(b)
                for b in section.blocks)

@@ -321,9 +321,11 @@ def laid_out(d: Drawing, math, title_size=None, values=None):
     columns = max(p.column for p in d.places) - min(p.column for p in d.places) or 1
     dx = min(COLUMN, GRAPH_WIDTH / columns)
     attempt = 0
-    while attempt < 9:  # at last, a label with no room is a mark, written below
-        result = _attempt(d, math, dx, ROW * (1 + 0.25 * (attempt % 5)), title_size, values,
-                          marks=attempt >= 5)
+    tries = [(r, False) for r in (1, 1.25, 1.5, 1.75)] + \
+        [(r, True) for r in (1, 1.25, 1.5, 1.75, 2.0)]  # at last, a label with no room is a
+    while attempt < len(tries):  # mark on its edge, written out below the picture
+        spread, marks = tries[attempt]
+        result = _attempt(d, math, dx, ROW * spread, title_size, values, marks=marks)
         if result is not None:
             wide = result.bounds().x1 - result.bounds().x0
             if wide <= PICTURE_WIDTH or dx < 1.2:

@@ -73,9 +73,8 @@ class Node:
     shape: str  # "circle" or "box"
     size: float  # diameter or side, cm
 
-    @property
-    def box(self) -> Box:
-        return Box.around(self.x, self.y, self.size, self.size)
+    def __post_init__(self):
+        self.box = Box.around(self.x, self.y, self.size, self.size)
 
     def inside(self, p, gap: float = 0.0) -> bool:
         if self.shape == "circle":
@@ -241,11 +240,12 @@ def _leave(pts, node, along):
     return along(hi)
 
 
-def _through(points, nodes, ends) -> int:
-    """How many of ``nodes`` (other than ``ends``) the polyline ``points`` passes through."""
+def _through(curve, nodes, ends) -> int:
+    """How many of ``nodes`` (other than ``ends``) the curve passes through."""
     hit = 0
+    points = curve.samples()
     for n in nodes:
-        if n.key in ends:
+        if n.key in ends or not curve.bounds.overlaps(n.box, GAP):
             continue
         if any(n.inside(p, GAP) for p in points) or any(
                 n.box.hits(p, q) and n.shape == "box" for p, q in pairwise(points)):
@@ -253,11 +253,13 @@ def _through(points, nodes, ends) -> int:
     return hit
 
 
-def _crossings(points, others) -> int:
+def _crossings(curve, others) -> int:
     count = 0
-    ours = list(pairwise(points[::4]))
-    for o in others:
-        for r, s in pairwise(o[::4]):
+    ours = list(pairwise(curve.samples()[::4]))
+    for other in others:
+        if not curve.bounds.overlaps(other.bounds):
+            continue
+        for r, s in pairwise(other.samples()[::4]):
             count += sum(1 for p, q in ours if _cross(p, q, r, s))
     return count
 
@@ -281,15 +283,14 @@ def add(layout: Layout, source, target, backward: bool, prefer: int, label: Labe
     its label clear of every node, label and other curve; of those, the one crossing the
     fewest curves. False (nothing added) if there is none."""
     a, b = layout.nodes[source], layout.nodes[target]
-    others = [c.samples() for c in layout.curves]
+    others = layout.curves
     best = None
     for k in BENDS:
         if backward and abs(k) < 0.5:
             continue
         k *= prefer
         curve = Curve(source, target, backward, _bent(a, b, k))
-        samples = curve.samples()
-        if _through(samples, layout.nodes.values(), {source, target}):
+        if _through(curve, layout.nodes.values(), {source, target}):
             continue
         if any(curve.meets(box, GAP) for box in placed):
             continue
@@ -298,7 +299,7 @@ def add(layout: Layout, source, target, backward: bool, prefer: int, label: Labe
             spot = _spot(layout, curve, label, placed)
             if spot is None:
                 continue
-        score = _crossings(samples, others) * 2 + abs(k)
+        score = _crossings(curve, others) * 2 + abs(k)
         if best is None or score < best[0]:
             best = (score, curve, spot)
         if score < 2:

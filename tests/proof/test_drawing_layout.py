@@ -11,7 +11,6 @@ import sympy as sp
 
 import symgrad
 from symgrad.proof import document, drawing, layout
-from symgrad.proof.build import build
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = sorted((ROOT / "derivations").glob("*.toml"))
@@ -19,7 +18,7 @@ CATALOGUE = sorted((ROOT / "tests/catalogue").glob("*.toml"))
 
 
 def picture(path):
-    return document._Writer(build(symgrad.load(path).derive()), "latex").picture()
+    return document.picture(symgrad.load(path).derive())
 
 
 def laid_out(path):
