@@ -2,8 +2,11 @@
 labelled with the local partial derivative (or, through a matrix product, with what flows back).
 
 :func:`drawing` lays the graph out in columns (a node one column right of the nodes it uses, a
-leaf just left of its first use); the proof writer draws it in TikZ from that layout, and
-:func:`dot_source` writes it for Graphviz (``symgrad graph``, notebooks, the Markdown proof).
+leaf just left of its first use); :func:`laid_out` turns that into centimetres, each edge a
+curve through no other node and each label in a box of its own on its own edge
+(:mod:`symgrad.proof.layout`), which the PDF draws in TikZ and the Markdown proof as SVG
+(:mod:`symgrad.proof.svg`). :func:`dot_source` writes the graph for Graphviz (``symgrad
+graph``, notebooks). :func:`numbers` evaluates it at given values (``prove --numbers``).
 
 A model with repeated layers is drawn as a stack, whatever its depth: the input, hidden layer l
 once in a box (its symbols named with the index l: ``z[l]``, ``a[l-1]``), the output layer L and

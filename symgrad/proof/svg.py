@@ -34,7 +34,8 @@ def picture_svg(picture) -> str:
     def px(x, y):
         return f"{(x - x0) * SCALE:.1f} {(y1 - y) * SCALE:.1f}"
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width * SCALE:.0f}" '
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           f'<svg xmlns="http://www.w3.org/2000/svg" width="{width * SCALE:.0f}" '
            f'height="{height * SCALE:.0f}" viewBox="0 0 {width * SCALE:.0f} '
            f'{height * SCALE:.0f}" font-family={quoteattr(FONT)}>',
            "<defs>"]
