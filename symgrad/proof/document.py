@@ -28,6 +28,7 @@ from ..printing.templates import environment
 from . import drawing as drawing_
 from .layer_steps import index_names
 from .steps import Equations, Figure, Paragraph, Section, Variables
+from .summary import Summary
 
 ENGINES = ("pdflatex", "latexmk")
 TEX_TIMEOUT = 300  # seconds
@@ -49,6 +50,8 @@ class DocLine:
     rhs: str
     rule: str  # LaTeX: text mode (a \tag*); Markdown: math mode
     numeric: bool
+    code: str = ""  # the summary's: the NumPy line, escaped for the document
+    shape: str = ""  # the summary's: the shape of the left side, math
 
 
 @dataclass
@@ -66,6 +69,7 @@ class DocSection:
     level: int
     number: str  # "3", or "" for a subsection
     blocks: list[DocBlock]
+    boxed: bool = False  # the summary: one unbreakable framed box
 
 
 @dataclass
@@ -242,6 +246,17 @@ class _Writer:
                                  line.checked == "numeric"))
         return DocBlock("equations", lines=lines)
 
+    def summary(self, block: Summary) -> DocBlock:
+        """The summary's lines: math, the NumPy line (as code) and the shape."""
+        out = self.equations(block)
+        for line, code, shape in zip(out.lines, block.code, block.shapes, strict=True):
+            line.code = self.text(code, code=True)
+            dims = ", ".join(self.p.math(d, block.scope) for d in shape)
+            line.shape = f"({dims})"
+        out.kind = "summary"
+        out.text = self.prose(block.title, block.scope)
+        return out
+
     def variables(self, block: Variables) -> DocBlock:
         rows = []
         for sym, role, shape, domain, big, big_shape in block.rows:
@@ -265,6 +280,9 @@ class _Writer:
                     doc.blocks.append(DocBlock("paragraph", self.prose(block.pieces,
                                                                       block.scope),
                                                own=block.own))
+                elif isinstance(block, Summary):
+                    doc.blocks.append(self.summary(block))
+                    doc.boxed = True
                 elif isinstance(block, Equations):
                     doc.blocks.append(self.equations(block))
                 elif isinstance(block, Variables):
