@@ -49,6 +49,9 @@ def register(subparsers) -> None:
     p.add_argument("--pdf", action="store_true",
                    help="also compile the LaTeX to PDF beside it (proof.tex -> proof.pdf), with "
                         "pdflatex or latexmk")
+    p.add_argument("--style", choices=("course", "compact"), default="course",
+                   help="course (default): every step, the forward pass over m examples and a "
+                        "boxed summary; compact: 1-2 pages, the summary and the key steps")
     p.set_defaults(run=cmd_prove)
 
     g = subparsers.add_parser(
@@ -83,7 +86,7 @@ def cmd_prove(args) -> int:
         document.engine()  # no engine: say so before any work
     model = load(args.spec)
     if args.output == "-":
-        proof = _checked_proof(model)
+        proof = _checked_proof(model, args.style)
         if proof is not None:
             sys.stdout.write(document.render(proof, "latex"))
         return 0 if proof is not None else 1
@@ -97,7 +100,7 @@ def cmd_prove(args) -> int:
         files.add(out)
         graph = files.add(out.with_name(f"{out.stem}-graph.svg")) if fmt == "markdown" else None
         pdf = files.add(out.with_suffix(".pdf")) if args.pdf else None
-        proof = _checked_proof(model)
+        proof = _checked_proof(model, args.style)
         if proof is None:
             return 1
         if fmt == "markdown":
@@ -120,14 +123,14 @@ def cmd_prove(args) -> int:
     return 0
 
 
-def _checked_proof(model):
+def _checked_proof(model, style="course"):
     """The model's proof, every line checked; None (said on stderr) if a line does not check."""
     from ..calculus.derivation import derive
     from ..proof.build import prove
     from ..proof.line_check import ProofError
 
     try:
-        return prove(derive(model))
+        return prove(derive(model), style=style)
     except ProofError as err:
         print(f"symgrad: internal error: a step of the proof does not check: {err}",
               file=sys.stderr)

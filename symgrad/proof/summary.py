@@ -240,26 +240,33 @@ def _rename_blocks(blocks, parts) -> None:
                                 if isinstance(p, sp.Basic) else p for p in block.title)
 
 
-def key_steps_section(proof) -> Section:
-    """For the compact style: each derivative of the backward pass on whole matrices, from the
-    chain rule to its result, the steps between left out (each line still checked)."""
+def key_steps_section(proof, summary: Section) -> Section:
+    """For the compact style: the derivation of each derivative in the summary's backward
+    pass, from its first line (the chain rule, or the mean over the examples) straight to its
+    result; the rules of the steps left out are named, and each line is still checked."""
+    shown = {line.lhs for block in summary.blocks if isinstance(block, Summary)
+             for line in block.lines}
     s = Section(("Key steps",))
     s.blocks.append(Paragraph((
-        "Each derivative below is the chain rule applied backward over the ", M, " examples "
-        "and then simplified; the full proof (style course) shows every step.",)))
+        "How each derivative of the summary's backward pass is found over the ", M,
+        " examples; the full proof (style course) shows every step.",)))
     for _, block in proof.equations():
         if block.scope not in ("batch", "layer batch") or isinstance(block, Summary):
             continue
-        first = block.lines[0]
-        if first.lhs is None or first.relation != "=" or not first.lhs.is_Symbol:
+        first, last = block.lines[0], block.lines[-1]
+        if first.lhs not in shown or first.relation != "=" or len(block.lines) < 2:
             continue
-        if not first.lhs.name.startswith("d") or len(block.lines) < 2:
-            continue
-        last = block.lines[-1]
-        s.blocks.append(Equations([
-            Line(first.lhs, first.rhs, first.rule),
-            Line(None, last.rhs, ("substitute the results above and simplify",))],
-            scope=block.scope, notation=block.notation))
+        if any(ln.lhs is not None for ln in block.lines[1:]):
+            continue  # a list of results, not one derivation
+        rules: list = []
+        for ln in block.lines[1:]:
+            if ln.rule and ln.rule not in rules:
+                rules.append(ln.rule)
+        pieces = tuple(p for n, rule in enumerate(rules) for p in (("; ",) if n else ()) + rule)
+        s.blocks.append(Equations([Line(first.lhs, first.rhs, first.rule),
+                                   Line(None, last.rhs, pieces)],
+                                  scope=block.scope, notation=block.notation))
+        shown.discard(first.lhs)
     return s
 
 
@@ -274,8 +281,7 @@ def styled(proof, style: str = "course"):
         return proof
     sections = list(proof.sections)
     if style == "compact":
-        keys = key_steps_section(proof)
-        proof.sections = [forward, keys, summary]
+        proof.sections = [summary, key_steps_section(proof, summary)]
         return proof
     at = next((n for n, sec in enumerate(sections) if sec.title and sec.title[0] == "Over "),
               len(sections) - 1)
