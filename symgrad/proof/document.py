@@ -9,6 +9,7 @@ TeX's braces and percent signs alone.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures"
 GREEK = {"lambd": r"\lambda"}  # names the spec language cannot spell (lambda is a keyword)
 GRAPH_WIDTH = 15.5  # cm available to the drawn graph
 ROW = 1.8  # cm between the graph's rows
+SUMMARY_MATH = 110  # characters of LaTeX that a summary line's math column holds
 GROUP_MARGIN = (0.75, 0.95)  # cm around a group's nodes (x, y), room for the red labels
 
 
@@ -52,6 +54,7 @@ class DocLine:
     numeric: bool
     code: str = ""  # the summary's: the NumPy line, escaped for the document
     shape: str = ""  # the summary's: the shape of the left side, math
+    long: bool = False  # the summary's: math too long for its column, given a row of its own
 
 
 @dataclass
@@ -251,8 +254,15 @@ class _Writer:
         out = self.equations(block)
         for line, code, shape in zip(out.lines, block.code, block.shapes, strict=True):
             line.code = self.text(code, code=True)
+            if self.fmt == "latex":  # a long line of code may break after ( , * / + -
+                line.code = re.sub(r"([(,*/+-])", r"\1\\allowbreak{}", line.code)
             dims = ", ".join(self.p.math(d, block.scope) for d in shape)
             line.shape = f"({dims})"
+            line.long = len(line.lhs) + len(line.rhs) > SUMMARY_MATH
+        if self.fmt == "markdown":  # a | would end the table's cell
+            for line in out.lines:
+                line.lhs, line.rhs = (t.replace("|", r"\vert ") for t in (line.lhs, line.rhs))
+                line.code = line.code.replace("|", r"\|")
         out.kind = "summary"
         out.text = self.prose(block.title, block.scope)
         return out
