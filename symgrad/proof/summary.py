@@ -215,8 +215,10 @@ def summary_section(derivation) -> Section | None:
                 shapes[adjoint_symbol(sym)] = shapes[sym]
             code, dims = [], []
             for line in lines:
-                # the code's own names (Z, W, A_prev), as the generated module has them
-                code.append(f"{printer.doprint(line.lhs)} = {printer.doprint(line.rhs)}")
+                # a layer's names as the course's layer functions have them, whatever the
+                # depth: Z[l] and Z[L] -> Z, A[l-1] and A[L-1] -> A_prev
+                code.append(" = ".join(printer.doprint(_code_names(e, part.names))
+                                       for e in (line.lhs, line.rhs)))
                 dims.append(tuple(_renamed(sp.sympify(d), part.names)
                                   for d in shapes.get(line.lhs, (1, 1))))
             words = (title, ", ", heading[0].lower(), *heading[1:]) if heading else (title,)
@@ -224,6 +226,18 @@ def summary_section(derivation) -> Section | None:
                                     shapes=dims, title=words))
     _rename_blocks(s.blocks, [part for _, part in parts])
     return s
+
+
+def _code_names(expr, names):
+    """``expr`` with a stacked layer's symbols named as in one layer's code: z3 -> Z."""
+    if not names:
+        return expr
+    out = {}
+    for old, new in names.items():
+        if isinstance(new, sp.Symbol) and "[" in new.name and old in expr.free_symbols:
+            base, index = new.name.split("[", 1)
+            out[old] = sp.Symbol(base + ("_prev" if "-1" in index else ""), real=True)
+    return expr.xreplace(out)
 
 
 def _rename_blocks(blocks, parts) -> None:
