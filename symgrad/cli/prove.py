@@ -59,6 +59,9 @@ def register(subparsers) -> None:
                         "parameter and hyperparameter; scalar models only), e.g. "
                         "a=5,b=3,c=2: the values are written on the forward edges and the "
                         "derivatives' values on the backward edges")
+    p.add_argument("--style", choices=("course", "compact"), default="course",
+                   help="course (default): every step, the forward pass over m examples and a "
+                        "boxed summary; compact: 1-2 pages, the summary and the key steps")
     p.set_defaults(run=cmd_prove)
 
     g = subparsers.add_parser(
@@ -102,7 +105,7 @@ def cmd_prove(args) -> int:
         values = numbers(derive(model), args.numbers)  # bad input: one line, before the proof
     draw = dict(graph=not args.no_graph, values=values)
     if args.output == "-":
-        proof = _checked_proof(model)
+        proof = _checked_proof(model, args.style)
         if proof is not None:
             sys.stdout.write(document.render(proof, "latex", **draw))
         return 0 if proof is not None else 1
@@ -117,7 +120,7 @@ def cmd_prove(args) -> int:
         graph = files.add(out.with_name(f"{out.stem}-graph.svg")) \
             if fmt == "markdown" and not args.no_graph else None
         pdf = files.add(out.with_suffix(".pdf")) if args.pdf else None
-        proof = _checked_proof(model)
+        proof = _checked_proof(model, args.style)
         if proof is None:
             return 1
         if fmt == "markdown":
@@ -140,14 +143,14 @@ def cmd_prove(args) -> int:
     return 0
 
 
-def _checked_proof(model):
+def _checked_proof(model, style="course"):
     """The model's proof, every line checked; None (said on stderr) if a line does not check."""
     from ..calculus.derivation import derive
     from ..proof.build import prove
     from ..proof.line_check import ProofError
 
     try:
-        return prove(derive(model))
+        return prove(derive(model), style=style)
     except ProofError as err:
         print(f"symgrad: internal error: a step of the proof does not check: {err}",
               file=sys.stderr)

@@ -9,6 +9,7 @@ TeX's braces and percent signs alone.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -29,11 +30,13 @@ from . import drawing as drawing_
 from . import layout as layout_
 from .layer_steps import index_names
 from .steps import Equations, Figure, Paragraph, Section, Variables
+from .summary import Summary
 
 ENGINES = ("pdflatex", "latexmk")
 TEX_TIMEOUT = 300  # seconds
 TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures"
 GREEK = {"lambd": r"\lambda"}  # names the spec language cannot spell (lambda is a keyword)
+SUMMARY_MATH = 110  # characters of LaTeX that a summary line's math column holds
 
 
 @lru_cache(maxsize=1)
@@ -47,6 +50,9 @@ class DocLine:
     rhs: str
     rule: str  # LaTeX: text mode (a \tag*); Markdown: math mode
     numeric: bool
+    code: str = ""  # the summary's: the NumPy line, escaped for the document
+    shape: str = ""  # the summary's: the shape of the left side, math
+    long: bool = False  # the summary's: math too long for its column, given a row of its own
 
 
 @dataclass
@@ -64,6 +70,7 @@ class DocSection:
     level: int
     number: str  # "3", or "" for a subsection
     blocks: list[DocBlock]
+    boxed: bool = False  # the summary: one unbreakable framed box
 
 
 @dataclass
@@ -250,6 +257,24 @@ class _Writer:
                                  line.checked == "numeric"))
         return DocBlock("equations", lines=lines)
 
+    def summary(self, block: Summary) -> DocBlock:
+        """The summary's lines: math, the NumPy line (as code) and the shape."""
+        out = self.equations(block)
+        for line, code, shape in zip(out.lines, block.code, block.shapes, strict=True):
+            line.code = self.text(code, code=True)
+            if self.fmt == "latex":  # a long line of code may break after ( , * / + -
+                line.code = re.sub(r"([(,*/+-])", r"\1\\allowbreak{}", line.code)
+            dims = ", ".join(self.p.math(d, block.scope) for d in shape)
+            line.shape = f"({dims})"
+            line.long = len(line.lhs) + len(line.rhs) > SUMMARY_MATH
+        if self.fmt == "markdown":  # a | would end the table's cell
+            for line in out.lines:
+                line.lhs, line.rhs = (t.replace("|", r"\vert ") for t in (line.lhs, line.rhs))
+                line.code = line.code.replace("|", r"\|")
+        out.kind = "summary"
+        out.text = self.prose(block.title, block.scope)
+        return out
+
     def variables(self, block: Variables) -> DocBlock:
         rows = []
         for sym, role, shape, domain, big, big_shape in block.rows:
@@ -274,6 +299,9 @@ class _Writer:
                     doc.blocks.append(DocBlock("paragraph", self.prose(block.pieces,
                                                                       block.scope),
                                                own=block.own))
+                elif isinstance(block, Summary):
+                    doc.blocks.append(self.summary(block))
+                    doc.boxed = True
                 elif isinstance(block, Equations):
                     doc.blocks.append(self.equations(block))
                 elif isinstance(block, Variables):
