@@ -20,6 +20,9 @@ PROVE_EPILOG = """examples:
       Markdown with $$ math, and the graph beside it as proof-graph.svg
   symgrad prove derivations/logistic_regression.toml -o -
       LaTeX on standard output
+  symgrad prove computation_graph --numbers a=5,b=3,c=2 --pdf
+      the graph evaluated at a = 5, b = 3, c = 2: J = 33, dJ/da = 3, dJ/db = 6, dJ/dc = 9
+  symgrad prove logistic_regression --no-graph --pdf       (no picture of the graph)
 """
 
 GRAPH_EPILOG = """examples:
@@ -49,6 +52,16 @@ def register(subparsers) -> None:
     p.add_argument("--pdf", action="store_true",
                    help="also compile the LaTeX to PDF beside it (proof.tex -> proof.pdf), with "
                         "pdflatex or latexmk")
+    p.add_argument("--no-graph", action="store_true",
+                   help="leave out the computation graph's picture and the section about it")
+    p.add_argument("--numbers", metavar="NAME=VALUE,...",
+                   help="evaluate the graph at these values of its leaves (every input, "
+                        "parameter and hyperparameter; scalar models only), e.g. "
+                        "a=5,b=3,c=2: the values are written on the forward edges and the "
+                        "derivatives' values on the backward edges")
+    p.add_argument("--style", choices=("course", "compact"), default="course",
+                   help="course (default): every step, the forward pass over m examples and a "
+                        "boxed summary; compact: 1-2 pages, the summary and the key steps")
     p.set_defaults(run=cmd_prove)
 
     g = subparsers.add_parser(
@@ -79,13 +92,22 @@ def cmd_prove(args) -> int:
         raise SpecError("--pdf needs a file to write the LaTeX to (-o FILE.tex)")
     if fmt == "markdown" and args.output == "-":
         raise SpecError("Markdown needs a file, for the graph's SVG beside it (-o FILE.md)")
+    if args.numbers is not None and args.no_graph:
+        raise SpecError("--numbers writes on the graph; it cannot go with --no-graph")
     if args.pdf:
         document.engine()  # no engine: say so before any work
     model = load(args.spec)
+    values = None
+    if args.numbers is not None:
+        from ..calculus.derivation import derive
+        from ..proof.drawing import numbers
+
+        values = numbers(derive(model), args.numbers)  # bad input: one line, before the proof
+    draw = dict(graph=not args.no_graph, values=values)
     if args.output == "-":
-        proof = _checked_proof(model)
+        proof = _checked_proof(model, args.style)
         if proof is not None:
-            sys.stdout.write(document.render(proof, "latex"))
+            sys.stdout.write(document.render(proof, "latex", **draw))
         return 0 if proof is not None else 1
     try:
         out = Path(args.output) if args.output is not None else in_folder(
@@ -95,18 +117,19 @@ def cmd_prove(args) -> int:
                         file=model.source, key="name") from None
     with outputs(args) as files:  # every file is checked before the work
         files.add(out)
-        graph = files.add(out.with_name(f"{out.stem}-graph.svg")) if fmt == "markdown" else None
+        graph = files.add(out.with_name(f"{out.stem}-graph.svg")) \
+            if fmt == "markdown" and not args.no_graph else None
         pdf = files.add(out.with_suffix(".pdf")) if args.pdf else None
-        proof = _checked_proof(model)
+        proof = _checked_proof(model, args.style)
         if proof is None:
             return 1
         if fmt == "markdown":
-            from ..proof.drawing import render
-
-            files.write(graph, render(proof.derivation, "svg"))
-            files.write(out, document.render(proof, "markdown", graph.name))
+            doc = document.context(proof, "markdown", graph.name if graph else "", **draw)
+            if graph is not None:
+                files.write(graph, document.graph_svg(doc))
+            files.write(out, document.render_context(doc, "markdown"))
         else:
-            tex = document.render(proof, "latex")
+            tex = document.render(proof, "latex", **draw)
             files.write(out, tex)
             if args.pdf:  # compiled before either file is replaced; a failure leaves both
                 compiled, log = document.typeset(tex, str(out))
@@ -120,14 +143,14 @@ def cmd_prove(args) -> int:
     return 0
 
 
-def _checked_proof(model):
+def _checked_proof(model, style="course"):
     """The model's proof, every line checked; None (said on stderr) if a line does not check."""
     from ..calculus.derivation import derive
     from ..proof.build import prove
     from ..proof.line_check import ProofError
 
     try:
-        return prove(derive(model))
+        return prove(derive(model), style=style)
     except ProofError as err:
         print(f"symgrad: internal error: a step of the proof does not check: {err}",
               file=sys.stderr)

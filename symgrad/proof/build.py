@@ -7,23 +7,27 @@ from ..model.errors import SpecError
 from .layer_steps import build_stacked, is_stacked
 from .line_check import check
 from .steps import Proof, build_plain
+from .summary import styled
 
 
-def build(derivation) -> Proof:
+def build(derivation, style: str = "course") -> Proof:
     """Lay out ``derivation`` as a :class:`~symgrad.proof.steps.Proof`, not yet checked.
 
     A model with repeated layers gets hidden layer l once, with the general index l
-    (:mod:`symgrad.proof.layer_steps`)."""
-    return build_stacked(derivation) if is_stacked(derivation) else build_plain(derivation)
+    (:mod:`symgrad.proof.layer_steps`). ``style`` "course" adds the forward pass over m
+    examples and the boxed summary; "compact" keeps only those and the key steps
+    (:mod:`symgrad.proof.summary`)."""
+    proof = build_stacked(derivation) if is_stacked(derivation) else build_plain(derivation)
+    return styled(proof, style)
 
 
-def prove(derivation, seconds: float = PROVE_LIMIT) -> Proof:
+def prove(derivation, seconds: float = PROVE_LIMIT, style: str = "course") -> Proof:
     """Build the proof of ``derivation`` and check every line (:mod:`symgrad.proof.line_check`);
     a line that does not hold raises ``ProofError``, and work past ``seconds`` a SpecError."""
     model = derivation.model
     try:
         with limit(seconds):
-            proof = build(derivation)
+            proof = build(derivation, style)
             check(proof)
     except OutOfTime as out:
         raise SpecError(f"model '{model.name}': proving it gave up after {out.seconds:g} s, the "

@@ -9,6 +9,7 @@ TeX's braces and percent signs alone.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -26,16 +27,16 @@ from ..printing.files import private_folder
 from ..printing.printers import ProofLatexPrinter
 from ..printing.templates import environment
 from . import drawing as drawing_
+from . import layout as layout_
 from .layer_steps import index_names
 from .steps import Equations, Figure, Paragraph, Section, Variables
+from .summary import Summary
 
 ENGINES = ("pdflatex", "latexmk")
 TEX_TIMEOUT = 300  # seconds
 TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-pictures"
 GREEK = {"lambd": r"\lambda"}  # names the spec language cannot spell (lambda is a keyword)
-GRAPH_WIDTH = 15.5  # cm available to the drawn graph
-ROW = 1.8  # cm between the graph's rows
-GROUP_MARGIN = (0.75, 0.95)  # cm around a group's nodes (x, y), room for the red labels
+SUMMARY_MATH = 110  # characters of LaTeX that a summary line's math column holds
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +50,9 @@ class DocLine:
     rhs: str
     rule: str  # LaTeX: text mode (a \tag*); Markdown: math mode
     numeric: bool
+    code: str = ""  # the summary's: the NumPy line, escaped for the document
+    shape: str = ""  # the summary's: the shape of the left side, math
+    long: bool = False  # the summary's: math too long for its column, given a row of its own
 
 
 @dataclass
@@ -66,6 +70,7 @@ class DocSection:
     level: int
     number: str  # "3", or "" for a subsection
     blocks: list[DocBlock]
+    boxed: bool = False  # the summary: one unbreakable framed box
 
 
 @dataclass
@@ -75,17 +80,23 @@ class PicNode:
     y: str
     label: str
     style: str
+    size: str  # cm: the circle's diameter or the box's side
+
+
+@dataclass
+class PicLabel:
+    x: str
+    y: str
+    lines: list[str]  # LaTeX math, one line each
 
 
 @dataclass
 class PicEdge:
     source: str
     target: str
-    style: str  # TikZ options: "forward", or "backward" with the bend, away from the centre
-    label: str  # backward: the local partial, say \partial a/\partial z, or what flows back
-    value: str  # its value ("= a (1 - a)"), or ""
-    swap: bool  # the label on the other side (for edges bending upwards)
-    pos: str = ""  # where along the edge the label sits, if not halfway
+    style: str  # "forward" or "backward"
+    path: str  # TikZ: (x, y) .. controls (x, y) and (x, y) .. (x, y)
+    label: PicLabel | None = None
 
 
 @dataclass
@@ -104,6 +115,9 @@ class Picture:
     nodes: list[PicNode]
     edges: list[PicEdge]
     groups: list[PicGroup] = field(default_factory=list)
+    extra: list[PicLabel] = field(default_factory=list)  # the output's value (--numbers)
+    notes: list[tuple] = field(default_factory=list)  # (mark, lines): labels with no room
+    layout: object = None  # the :class:`~symgrad.proof.layout.Layout` drawn (the SVG's too)
 
 
 @dataclass
@@ -111,7 +125,7 @@ class Document:
     title: str
     source: str
     sections: list[DocSection]
-    picture: Picture
+    picture: Picture | None  # None: --no-graph
     graph_file: str  # Markdown: the SVG beside the document
     numeric: bool  # some line was checked only at random points
 
@@ -202,9 +216,10 @@ def _renamed(symbols, rename) -> set:
 
 
 class _Writer:
-    def __init__(self, proof, fmt):
+    def __init__(self, proof, fmt, values=None):
         self.proof, self.fmt = proof, fmt
         self.p = _Printers(proof.derivation)
+        self.values = values  # --numbers: what the graph's labels add (drawing.numbers)
 
     def text(self, text, *, code=False) -> str:
         """Words, in the document's language: the one place where text (a spec's title, its
@@ -242,6 +257,24 @@ class _Writer:
                                  line.checked == "numeric"))
         return DocBlock("equations", lines=lines)
 
+    def summary(self, block: Summary) -> DocBlock:
+        """The summary's lines: math, the NumPy line (as code) and the shape."""
+        out = self.equations(block)
+        for line, code, shape in zip(out.lines, block.code, block.shapes, strict=True):
+            line.code = self.text(code, code=True)
+            if self.fmt == "latex":  # a long line of code may break after ( , * / + -
+                line.code = re.sub(r"([(,*/+-])", r"\1\\allowbreak{}", line.code)
+            dims = ", ".join(self.p.math(d, block.scope) for d in shape)
+            line.shape = f"({dims})"
+            line.long = len(line.lhs) + len(line.rhs) > SUMMARY_MATH
+        if self.fmt == "markdown":  # a | would end the table's cell
+            for line in out.lines:
+                line.lhs, line.rhs = (t.replace("|", r"\vert ") for t in (line.lhs, line.rhs))
+                line.code = line.code.replace("|", r"\|")
+        out.kind = "summary"
+        out.text = self.prose(block.title, block.scope)
+        return out
+
     def variables(self, block: Variables) -> DocBlock:
         rows = []
         for sym, role, shape, domain, big, big_shape in block.rows:
@@ -251,7 +284,8 @@ class _Writer:
             rows.append((f"${self.p.math(sym)}$", self.text(role), one, many))
         return DocBlock("variables", rows=rows)
 
-    def sections(self) -> list[DocSection]:
+    def sections(self, graph: bool = True) -> list[DocSection]:
+        """The sections; without ``graph``, none that holds the picture (and its caption)."""
         out: list[DocSection] = []
 
         def walk(section: Section):
@@ -265,6 +299,9 @@ class _Writer:
                     doc.blocks.append(DocBlock("paragraph", self.prose(block.pieces,
                                                                       block.scope),
                                                own=block.own))
+                elif isinstance(block, Summary):
+                    doc.blocks.append(self.summary(block))
+                    doc.boxed = True
                 elif isinstance(block, Equations):
                     doc.blocks.append(self.equations(block))
                 elif isinstance(block, Variables):
@@ -275,65 +312,81 @@ class _Writer:
                     raise TypeError(f"no layout for {type(block).__name__}")
 
         for section in self.proof.sections:
-            walk(section)
+            if graph or not _holds_figure(section):
+                walk(section)
         return out
 
     def picture(self) -> Picture:
+        """The graph laid out (:func:`~symgrad.proof.drawing.laid_out`), as TikZ's data."""
         d = drawing_.drawing(self.proof.derivation)
-        columns = max(p.column for p in d.places) or 1
-        dx = min(3.6, GRAPH_WIDTH / columns)
+        titles = {id(g): self.prose(g.title, "graph") for g in d.groups}
+        lay = drawing_.laid_out(d, self.p.label.doprint,
+                                lambda g: layout_.text_size(titles[id(g)]), self.values)
         ids = {p.symbol: f"n{i}" for i, p in enumerate(d.places)}
-        row = {p.symbol: p.row for p in d.places}
-        column = {p.symbol: p.column for p in d.places}
-        nodes = [PicNode(ids[p.symbol], f"{p.column * dx:.2f}", f"{p.row * ROW:.2f}",
-                         self.p.math(p.symbol), p.role) for p in d.places]
+        nodes = [PicNode(ids[p.symbol], _cm(n.x), _cm(n.y),
+                         self.p.math(p.symbol), p.role, _cm(n.size))
+                 for p in d.places for n in [lay.nodes[p.symbol]]]
         edges = []
-        for e in d.edges:
-            if not e.backward:
-                label = self.p.label.doprint(e.label) if e.label is not None else ""
-                edges.append(PicEdge(ids[e.source], ids[e.target], "forward", label, "", False))
-                continue
-            if isinstance(e.label, sp.Eq):
-                label, value = (self.p.label.doprint(e.label.lhs),
-                                "= " + self.p.label.doprint(e.label.rhs))
-            else:
-                label, value = self.p.label.doprint(e.label), ""
-            # upwards where the target is higher, and into a layer's input (a[l-1]), whose
-            # label would otherwise crowd the next one below the row; that label sits near
-            # a[l-1], clear of the parameter's arrow into z[l]
-            entry = any(e.target == g.entry for g in d.groups)
-            up = row[e.target] > row[e.source] or entry
-            span = column[e.source] - column[e.target]  # a long edge bends deeper, past nodes
-            between = any(row[p.symbol] == row[e.source] == row[e.target] and
-                          column[e.target] < p.column < column[e.source] for p in d.places)
-            depth = min(35 + 15 * (span - 1), 65) if between or span < 2 else 20
-            bend = f"bend {'right' if up else 'left'}={depth}"
-            edges.append(PicEdge(ids[e.source], ids[e.target], f"backward, {bend}", label,
-                                 value, up, "0.75" if entry else ""))
-        groups = []
-        for g in d.groups:
-            inside = [p for p in d.places if p.symbol in g.members]
-            groups.append(PicGroup(
-                f"{min(p.column for p in inside) * dx - GROUP_MARGIN[0]:.2f}",
-                f"{min(p.row for p in inside) * ROW - GROUP_MARGIN[1]:.2f}",
-                f"{max(p.column for p in inside) * dx + GROUP_MARGIN[0]:.2f}",
-                f"{max(p.row for p in inside) * ROW + GROUP_MARGIN[1]:.2f}",
-                self.prose(g.title, "graph")))
-        return Picture(nodes, edges, groups)
+        for c in lay.curves:
+            p0, c1, c2, p3 = (f"({_cm(x)}, {_cm(y)})" for x, y in c.points)
+            edges.append(PicEdge(ids[c.source], ids[c.target],
+                                 "backward" if c.backward else "forward",
+                                 f"{p0} .. controls {c1} and {c2} .. {p3}", _label(c.label)))
+        groups = [PicGroup(_cm(f.box.x0), _cm(f.box.y0), _cm(f.box.x1), _cm(f.box.y1),
+                           titles[id(g)]) for f, g in zip(lay.frames, d.groups, strict=True)]
+        return Picture(nodes, edges, groups, [_label(e) for e in lay.extra], lay.notes, lay)
 
 
-def context(proof, fmt: str = "latex", graph_file: str = "graph.svg") -> Document:
-    """The plain data that the template for ``fmt`` ("latex" or "markdown") lays out."""
-    w = _Writer(proof, fmt)
+def picture(derivation, values=None) -> Picture:
+    """The graph's picture alone, laid out as the proof draws it (no proof built)."""
+    return _Writer(_Bare(derivation), "latex", values).picture()
+
+
+@dataclass
+class _Bare:
+    derivation: object
+
+
+def _holds_figure(section) -> bool:
+    return any(isinstance(b, Figure) or isinstance(b, Section) and _holds_figure(b)
+               for b in section.blocks)
+
+
+def _cm(v: float) -> str:
+    return f"{v:.3f}"
+
+
+def _label(lab) -> PicLabel | None:
+    return None if lab is None else PicLabel(_cm(lab.x), _cm(lab.y), lab.lines)
+
+
+def context(proof, fmt: str = "latex", graph_file: str = "graph.svg", *, graph: bool = True,
+            values=None) -> Document:
+    """The plain data that the template for ``fmt`` ("latex" or "markdown") lays out; with
+    ``graph`` False, no picture and no section about it (``--no-graph``); ``values`` (from
+    :func:`~symgrad.proof.drawing.numbers`) writes numbers on the picture (``--numbers``)."""
+    w = _Writer(proof, fmt, values)
     numeric = any(line.checked == "numeric" for _, b in proof.equations() for line in b.lines)
-    return Document(w.text(proof.title), w.text(proof.source, code=True), w.sections(),
-                    w.picture(), graph_file, numeric)
+    return Document(w.text(proof.title), w.text(proof.source, code=True), w.sections(graph),
+                    w.picture() if graph else None, graph_file, numeric)
 
 
-def render(proof, fmt: str = "latex", graph_file: str = "graph.svg") -> str:
+def render(proof, fmt: str = "latex", graph_file: str = "graph.svg", *, graph: bool = True,
+           values=None) -> str:
     """The proof as a LaTeX document or as Markdown (whose graph is ``graph_file``)."""
+    return render_context(context(proof, fmt, graph_file, graph=graph, values=values), fmt)
+
+
+def render_context(doc: Document, fmt: str) -> str:
     name = {"latex": "proof.tex.jinja", "markdown": "proof.md.jinja"}[fmt]
-    return environment("latex").get_template(name).render(doc=context(proof, fmt, graph_file))
+    return environment("latex").get_template(name).render(doc=doc)
+
+
+def graph_svg(doc: Document) -> str:
+    """The picture of ``doc`` as SVG: the layout that the PDF draws (the Markdown's graph)."""
+    from .svg import picture_svg
+
+    return picture_svg(doc.picture)
 
 
 # ----- notebooks -----

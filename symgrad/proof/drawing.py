@@ -2,8 +2,11 @@
 labelled with the local partial derivative (or, through a matrix product, with what flows back).
 
 :func:`drawing` lays the graph out in columns (a node one column right of the nodes it uses, a
-leaf just left of its first use); the proof writer draws it in TikZ from that layout, and
-:func:`dot_source` writes it for Graphviz (``symgrad graph``, notebooks, the Markdown proof).
+leaf just left of its first use); :func:`laid_out` turns that into centimetres, each edge a
+curve through no other node and each label in a box of its own on its own edge
+(:mod:`symgrad.proof.layout`), which the PDF draws in TikZ and the Markdown proof as SVG
+(:mod:`symgrad.proof.svg`). :func:`dot_source` writes the graph for Graphviz (``symgrad
+graph``, notebooks). :func:`numbers` evaluates it at given values (``prove --numbers``).
 
 A model with repeated layers is drawn as a stack, whatever its depth: the input, hidden layer l
 once in a box (its symbols named with the index l: ``z[l]``, ``a[l-1]``), the output layer L and
@@ -21,9 +24,11 @@ the loss.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import sympy as sp
 
@@ -298,3 +303,204 @@ def svg(model) -> str | None:
     if shutil.which("dot") is None:
         return None
     return render(derive(model), "svg").decode()
+
+
+# ----- the layout that TikZ and SVG draw -----
+
+GRAPH_WIDTH = 15.5  # cm between the first column and the last, at most
+PICTURE_WIDTH = 16.8  # cm: all of the picture, labels included (the text is 17.2 cm wide)
+COLUMN = 3.6  # cm between columns at most
+ROW = 1.8  # cm between rows, at first; more where the labels need room
+FRAME_MARGIN = 0.2  # cm between a frame and what it holds
+SHAPE = {"input": "box", "parameter": "box", "hyperparameter": "box", "node": "circle",
+         "output": "circle"}
+
+
+def laid_out(d: Drawing, math, title_size=None, values=None):
+    """The layout of ``d``, its labels printed by ``math`` (an expression -> LaTeX); rows are
+    spread until every label finds room. ``values`` (from :func:`numbers`) adds the values
+    of ``--numbers``: on the forward edges, the backward ones and beside the output.
+    SpecError if no room is found (never seen for a model the tests know)."""
+    columns = max(p.column for p in d.places) - min(p.column for p in d.places) or 1
+    dx = min(COLUMN, GRAPH_WIDTH / columns)
+    attempt = 0
+    tries = [(r, False) for r in (1, 1.25, 1.5, 1.75)] + \
+        [(r, True) for r in (1, 1.25, 1.5, 1.75, 2.0)]  # at last, a label with no room is a
+    while attempt < len(tries):  # mark on its edge, written out below the picture
+        spread, marks = tries[attempt]
+        result = _attempt(d, math, dx, ROW * spread, title_size, values, marks=marks)
+        if result is not None:
+            wide = result.bounds().x1 - result.bounds().x0
+            if wide <= PICTURE_WIDTH or dx < 1.2:
+                return result
+            dx *= 0.98 * PICTURE_WIDTH / wide  # narrower columns, and try again
+            continue
+        attempt += 1
+    raise SpecError(f"the graph's labels find no room to be drawn apart ({len(d.edges)} "
+                    "edges); use --no-graph")
+
+
+def edge_lines(e: Edge, math, values=None) -> list[str]:
+    """The LaTeX lines of an edge's label (none: [])."""
+    from .layout import too_long
+
+    if not e.backward:
+        lines = [math(e.label)] if e.label is not None else []
+        if values and e.source in values:
+            lines.append(f"{math(e.source)} = {math(values[e.source])}")
+        return lines
+    if isinstance(e.label, sp.Eq):
+        lines = [math(e.label.lhs), "= " + math(e.label.rhs)]
+        if too_long(lines):  # too long to draw: derived in the proof
+            lines = lines[:1]
+    else:
+        lines = [math(e.label)]
+    if values and (e.source, e.target) in values:
+        local, part, whole = values[e.source, e.target]
+        if local is not None and lines[-1] != f"= {math(local)}":
+            lines[-1] += f" = {math(local)}"
+        out = values["output"]
+        total = rf"\mathrm{{d}}{math(out)}/\mathrm{{d}}{math(e.target)}"
+        lines.append(f"{total} = {math(part)}" if whole else
+                     rf"\mathrm{{d}}{math(out)}/\mathrm{{d}}{math(e.source)} \cdot "
+                     rf"\partial {math(e.source)}/\partial {math(e.target)} = {math(part)}")
+    return lines
+
+
+def _attempt(d, math, dx, row, title_size, values, marks=False):
+    """The layout with rows ``row`` cm apart, or None if some label finds no room."""
+    from . import layout as lay
+
+    left = min(p.column for p in d.places)
+    nodes = {}
+    for p in d.places:
+        shape = SHAPE[p.role]
+        nodes[p.symbol] = lay.Node(p.symbol, round((p.column - left) * dx, 2),
+                                   round(p.row * row, 2), shape, lay.node_size(math(p.symbol),
+                                                                               shape))
+    height = {p.symbol: p.row for p in d.places}
+    entries = {g.entry for g in d.groups}
+    members = {s for g in d.groups for s in g.members}
+    inner = [e for e in d.edges if e.source in members and e.target in members]
+    outer = [e for e in d.edges if e not in inner]
+    result = lay.Layout(nodes, [])
+    placed: list = []
+
+    def add(edges):
+        for e in [e for e in edges if not e.backward] + [e for e in edges if e.backward]:
+            # a backward edge goes right to left: +1 bows it down; up where its target is
+            # higher, and into a layer's input
+            prefer = -1 if e.backward and (height[e.target] > height[e.source] or
+                                           e.target in entries) else 1
+            lines = edge_lines(e, math, values)
+            # no room for the local partial's formula: its name (derived in the proof)
+            tries = [lines, lines[:1] + lines[2:]] if e.backward and len(lines) > 1 and \
+                isinstance(e.label, sp.Eq) else [lines]
+            mark = f"({len(result.notes) + 1})"
+            if marks and lines:
+                tries.append([mark])
+            if not any(lay.add(result, e.source, e.target, e.backward, prefer,
+                               lay.Label(ls, *lay.label_size(ls)) if ls else None, placed)
+                       for ls in tries):
+                return False
+            if result.curves[-1].label is not None and result.curves[-1].label.lines == [mark]:
+                result.notes.append((mark, lines))
+        return True
+
+    if not add(inner):
+        return None
+    for g in d.groups:
+        boxes = [nodes[s].box for s in g.members]
+        boxes += [c.label.box for c in result.curves if c.label is not None and
+                  c.source in g.members]
+        box = lay.Box(min(b.x0 for b in boxes) - FRAME_MARGIN, min(b.y0 for b in boxes) -
+                      FRAME_MARGIN, max(b.x1 for b in boxes) + FRAME_MARGIN,
+                      max(b.y1 for b in boxes) + FRAME_MARGIN)
+        w, h = title_size(g) if title_size else (0.0, 0.0)
+        title = lay.Label([], w, h, box.x0 + w / 2, box.y1 + h / 2)
+        result.frames.append(lay.Frame(box, title, g.members))
+        placed.append(title.box)
+    if not add(outer):
+        return None
+    out = next((p.symbol for p in d.places if p.role == "output"), None)
+    if values and out in values:
+        lines = [f"{math(out)} = {math(values[out])}"]
+        label = lay.Label(lines, *lay.label_size(lines))
+        if not lay.place_near(result, nodes[out], label, placed):
+            return None
+        result.extra.append(label)
+    return result
+
+
+# ----- --numbers: the graph evaluated at given values -----
+
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?\Z|[+-]?\d+/[1-9]\d*\Z")
+SIGNIFICANT = 4  # digits of a value that is not a rational number
+
+
+def numbers(derivation, text: str) -> dict:
+    """The values that ``--numbers NAME=VALUE,...`` writes on the graph: every leaf's value as
+    given (decimals and fractions, read by pattern, never evaluated as code), each node's
+    value, and for each backward edge u -> v the local partial's value and the derivative of
+    the output with respect to v (or, where v has several uses, this edge's contribution).
+
+    Keys: a symbol -> its value; (u, v) -> (the local partial's value or None, the derivative's
+    value, whether it is v's whole derivative). SpecError (one line) on bad input, and for
+    models with arrays or repeated layers.
+    """
+    from .layer_steps import is_stacked
+
+    model, graph = derivation.model, derivation.per_example_graph
+    arrays = [n for n, v in model.variables.items()
+              if v.role != "cost" and tuple(v.shape) != (1, 1)]
+    if is_stacked(derivation) or arrays:
+        raise SpecError(f"--numbers needs a model of scalars; '{model.name}' has arrays "
+                        f"({', '.join(arrays[:3]) or 'repeated layers'})")
+    leaves = [*graph.inputs, *graph.leaves]
+    by_name = {s.name: s for s in leaves}
+    given: dict = {}
+    for item in text.split(","):
+        name, eq, value = (part.strip() for part in item.partition("="))
+        if not eq or not NAME.match(name) or not NUMBER.match(value):
+            raise SpecError(f"--numbers: '{item.strip()[:40]}' is not NAME=NUMBER (e.g. a=5, "
+                            "b=-0.5, c=1/3)")
+        if name not in by_name:
+            raise SpecError(f"--numbers: '{name}' is not a leaf of the graph; its leaves are "
+                            f"{', '.join(by_name)}")
+        if by_name[name] in given:
+            raise SpecError(f"--numbers: '{name}' is given twice")
+        f = Fraction(value)
+        given[by_name[name]] = sp.Rational(f.numerator, f.denominator)
+    missing = [s.name for s in leaves if s not in given]
+    if missing:
+        raise SpecError(f"--numbers: give every leaf a value; missing: {', '.join(missing)}")
+    values = dict(given)
+    for s, f in graph.nodes:
+        values[s] = _value(f.xreplace(values), s)
+    adjoints = {graph.output: sp.Integer(1)}
+    out: dict = {**values, "output": graph.output}
+    steps = derivation.per_example_steps
+    uses: dict = {}
+    for step in steps.values():
+        uses[step.var] = len(step.contributions)
+    for step in steps.values():
+        adjoints[step.var] = _value(step.result.xreplace(values), step.var)
+    seeds = {adjoint_symbol(s): v for s, v in adjoints.items()}
+    for step in steps.values():
+        for c in step.contributions:
+            local = None if c.local is None else _value(c.local.xreplace(values), c.var)
+            part = _value(c.expr.xreplace(seeds).xreplace(values), c.var)
+            out[c.consumer, c.var] = (local, part, uses[c.var] == 1)
+    return out
+
+
+def _value(expr, symbol):
+    expr = sp.sympify(expr)
+    if expr.is_Rational:
+        return expr
+    v = sp.N(expr, 15)
+    if not v.is_real or not v.is_finite:
+        raise SpecError(f"--numbers: at these values, {symbol} is not a finite real number "
+                        f"({v})")
+    return sp.Float(v, SIGNIFICANT)

@@ -224,28 +224,27 @@ def unchanged(folder: Path, files: dict[str, str]) -> bool:
             and all((folder / n).read_text() == t for n, t in files.items()))
 
 
-def no_markdown(proof, fmt="latex", graph_file="graph.svg"):
+def no_markdown(doc, fmt="latex"):
     raise SpecError("the Markdown cannot be written")
 
 
-def no_svg(derivation, fmt):
-    raise SpecError("dot failed: no")
+def no_svg(doc):
+    raise SpecError("the SVG failed: no")
 
 
 @pytest.mark.parametrize("failing", [
-    pytest.param("symgrad.proof.document.render", marks=pytest.mark.skipif(
-        not HAS_DOT, reason="Graphviz's dot is not installed")),  # after the SVG is made
-    "symgrad.proof.drawing.render"])
+    "symgrad.proof.document.render_context",  # after the SVG is made
+    "symgrad.proof.document.graph_svg"])
 def test_markdown_and_its_svg_are_written_together(failing, tmp_path, capsys, monkeypatch,
                                                    private_tmp):
     folder = tmp_path / "out"
     folder.mkdir()
     files = old_files(folder, "p.md", "p-graph.svg")
-    markdown = failing.endswith("document.render")
+    markdown = failing.endswith("document.render_context")
     monkeypatch.setattr(failing, no_markdown if markdown else no_svg)
     assert main(["prove", str(SMALL), "-o", str(folder / "p.md")]) == 2
     err = capsys.readouterr().err
-    assert one_line(err) and ("cannot be written" if markdown else "dot failed") in err, err
+    assert one_line(err) and ("cannot be written" if markdown else "the SVG failed") in err, err
     assert unchanged(folder, files)
     assert listing(private_tmp) == []
 
@@ -261,7 +260,7 @@ def test_a_failed_pdf_leaves_the_old_tex_and_pdf(engine, tmp_path, capsys, monke
     if engine == "latex error":
         if not HAS_TEX:
             pytest.skip("no LaTeX engine")
-        monkeypatch.setattr(document, "render", lambda proof, fmt="latex", graph_file="": (
+        monkeypatch.setattr(document, "render", lambda proof, fmt="latex", graph_file="", **_: (
             "\\documentclass{article}\\begin{document}\\undefinedmacro\\end{document}\n"))
     elif engine == "timeout":
         monkeypatch.setattr(document, "engine", lambda: [sys.executable, "-c", "1"])
