@@ -143,6 +143,7 @@ class Equations:
     # for a model with repeated layers also "layer" and "layer batch" (hidden layer l)
     notation: str = ""  # "name": adjoints written dz rather than dL/dz
     kind: str = "equations"
+    entries: object = None  # index notation: symgrad.proof.entries.Entries, what the lines mean
 
 
 @dataclass
@@ -370,6 +371,8 @@ class _Builder:
         self.batch = derivation.batch_graph
         self.example_scope, self.batch_scope = example, batch
         self.results_named = False  # end a result equal to a consumer's adjoint with its name
+        self._upstream: dict = {}  # adjoint -> its entry j (dL/da_j), where derived
+        self._softmax_done = False
         taken = set(self.model.variables)
         self.alpha = sp.Symbol(next(n for n in ("alpha", "eta", "lr") if n not in taken),
                                positive=True)
@@ -617,9 +620,11 @@ class _Builder:
             blocks.append(Equations(local_lines, scope=scope))
             blocks.append(Paragraph(("Then the chain rule:",)))
         defs = dict(graph.nodes)
+        if locals_shown:
+            blocks += self.index_blocks(step, graph, scope)
         for c in step.contributions:
             op = _defined_op(defs[c.consumer], var)
-            if op is not None and locals_shown:
+            if op is not None and locals_shown and not self._softmax_done:
                 words = DEFINED.get(type(op), lambda var, node: ("The chain rule through "
                                                                    "this definition:",))
                 blocks.append(Paragraph((
@@ -629,6 +634,64 @@ class _Builder:
                     *words(var, c.consumer)), scope=scope))
         blocks.append(Equations(self.chain_lines(step, graph, steps, scope), scope=scope))
         return blocks
+
+    def index_blocks(self, step, graph, scope) -> list:
+        """The hard steps once, entry by entry: through a matrix product, a sum of entries (the
+        loss) and a softmax (:mod:`symgrad.proof.entries`)."""
+        from . import entries as ix
+
+        out: list = []
+        defs, shapes = dict(graph.nodes), dict(graph.shapes)
+        var = step.var
+        for c in step.contributions:
+            if c.local is not None:
+                continue
+            fwd = defs[c.consumer]
+            found = None
+            if isinstance(_defined_op(fwd, var), softmax) and fwd.args == (var,):
+                up = self._upstream.get(adjoint_symbol(c.consumer))
+                found = ix.softmax_lines(graph, c.consumer, var, shapes, up,
+                                         onehot=tuple(graph.onehot))
+                if found is not None:
+                    definition, local, chain, entries = found
+                    a_j = definition[0].lhs
+                    out += [Paragraph((c.consumer, " is the softmax of ", var, ". Entry by entry "
+                                       "it reads")),
+                            Equations(definition, scope=scope, entries=entries),
+                            Paragraph(("so every ", a_j, " depends on every entry of ", var,
+                                       ", through the sum in the denominator. With ",
+                                       sp.KroneckerDelta(ix.J, ix.K), " equal to 1 where ",
+                                       sp.Eq(ix.J, ix.K), " and 0 elsewhere, the quotient "
+                                       "rule gives the Jacobian:"), own=True),
+                            Equations(local, scope=scope, entries=entries),
+                            Paragraph(("The chain rule sums over every entry of ", c.consumer,
+                                       ":")),
+                            Equations(chain, scope=scope, entries=entries),
+                            Paragraph(("In vector form, column by column:",))]
+                    self._softmax_done = True
+                continue
+            if _through(fwd, var) == ["sum"]:
+                found = ix.sum_lines(graph, c.consumer, var, shapes)
+                if found is not None:
+                    definition, chain, entries, up = found
+                    self._upstream[step.adjoint] = up
+                    out += [Paragraph((c.consumer, " adds one term per entry of ", var, ":")),
+                            Equations(definition + chain, scope=scope, entries=entries),
+                            Paragraph(("In vector form:",))]
+                continue
+            if "matrix product" in _through(fwd, var) and shapes[var] != SCALAR:
+                found = ix.matmul_lines(graph, c.consumer, var, shapes)
+                if found is None:
+                    continue
+                definition, chain, entries = found
+                out += [Paragraph(("Through the matrix product, entry by entry: ",
+                                   c.consumer, " reads")),
+                        Equations(definition, scope=scope, entries=entries),
+                        Paragraph(("and the chain rule, one entry of ", var, " at a time:"),
+                                  own=True),
+                        Equations(chain, scope=scope, entries=entries),
+                        Paragraph(("The same for every entry, in matrix form:",))]
+        return out
 
     def local_lines(self, c, graph) -> list[Line]:
         u, v = c.consumer, c.var
