@@ -140,7 +140,7 @@ class _Printers:
         for d, one, many, output, cost in parts:
             rename = indexed.get(one, {})
             pe, batch = d.per_example_graph, d.batch_graph
-            example = self._settings(pe, "total", rename, output)
+            example = self._settings(pe, "name", rename, output)  # dz, defined in the text
             per_example = frozenset(_renamed(d.model.per_example_symbols, rename) |
                                     ({output} if output is not None else set()))
             common = dict(symbol_names=names, per_example=per_example,

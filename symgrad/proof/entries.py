@@ -273,7 +273,7 @@ class EntryScope:
                 if isinstance(ix, sp.Indexed):
                     shape = self.e.shapes[ix.base.label]
                     dims = [d for d in shape if d != 1] if len(ix.indices) == 1 else shape
-                    for i, d in zip(ix.indices, dims):
+                    for i, d in zip(ix.indices, dims, strict=False):
                         if i in INDICES and i not in bound:
                             found[i] = range(1, self.size(d) + 1)
         return found
@@ -282,7 +282,7 @@ class EntryScope:
         found = self.ranges([left, right])
         names = list(found)
         for values in product(*(found[n] for n in names)):
-            env = dict(zip(names, values))
+            env = dict(zip(names, values, strict=True))
             diff = _rational(self.meaning(left, env) - self.meaning(right, env))
             if diff != 0 and sp.simplify(diff) != 0:
                 from .line_check import ProofError

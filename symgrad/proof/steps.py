@@ -60,6 +60,20 @@ from ..model.shapes import SCALAR
 AVERAGING = ("The cost is the mean of the losses, so each parameter's derivative is the mean "
              "of its per-example derivatives: every example adds its share, and the sum over "
              "the columns is a matrix product.")
+PENALISED = ("The cost is the mean of the losses plus a penalty on the parameters, so each "
+             "parameter's derivative is the mean of its per-example derivatives plus the "
+             "derivative of the penalty: every example adds its share, and the sum over the "
+             "columns is a matrix product.")
+
+
+def averaging(model) -> str:
+    """How the cost is made of the losses, in words: a mean, with a penalty or without."""
+    if model.cost is not None:
+        t = sp.Dummy("t")
+        rest = model.cost.expr.replace(lambda e: isinstance(e, mean), lambda e: t).subs(t, 0)
+    else:
+        rest = getattr(model, "penalty", 0)
+    return PENALISED if rest != 0 else AVERAGING
 
 # ----- notation -----
 
@@ -257,26 +271,25 @@ def _kink_conventions(functions) -> list:
     if sp.Abs in kinds:
         out.append(Paragraph((
             "At ", sp.Eq(u, 0), " the absolute value ", sp.Abs(u), " has no derivative: its "
-            "slope jumps from -1 to 1. symgrad takes the subgradient 0 there, so that the "
+            "slope jumps from -1 to 1. We take the subgradient 0 there, so that the "
             "derivative of ", sp.Abs(u), " is ", sp.sign(u), ", which is 0 at ", sp.Eq(u, 0),
-            " (SymPy's sign(0) = 0). The numerical checks keep away from the kink."), own=True))
+            "."), own=True))
     for f, where in ((maximum, (sp.Gt(u, v), " and to ")),
                      (minimum, (sp.Lt(u, v), " and to "))):
         if f in kinds:
             out.append(Paragraph((
-                "At a tie ", sp.Eq(u, v), ", ", f(u, v), " has no derivative. symgrad passes "
+                "At a tie ", sp.Eq(u, v), ", ", f(u, v), " has no derivative. We pass "
                 "the whole derivative to ", u, " where ", where[0], where[1], v, " elsewhere, "
                 "the tie included: the derivative of ", f(u, v), " in ", u, " is ",
-                sp.diff(f(u, v), u), " and in ", v, " is ", sp.diff(f(u, v), v), ", with "
-                "Heaviside(0) = 0. The numerical checks keep away from ties."), own=True))
+                sp.diff(f(u, v), u), " and in ", v, " is ", sp.diff(f(u, v), v), ", with the "
+                "step taken as 0 at 0."), own=True))
     if clip in kinds:
         lo, hi = sp.Symbol("lo", real=True), sp.Symbol("hi", real=True)
         out.append(Paragraph((
             "At its ends ", sp.Eq(u, lo), " and ", sp.Eq(u, hi), ", ", clip(u, lo, hi),
-            " has no derivative. symgrad takes the derivative 1 strictly inside and 0 "
+            " has no derivative. We take the derivative 1 strictly inside and 0 "
             "elsewhere, the ends included: the derivative of ", clip(u, lo, hi), " in ", u,
-            " is ", sp.diff(clip(u, lo, hi), u), ". The numerical checks keep away from the "
-            "ends."), own=True))
+            " is ", sp.diff(clip(u, lo, hi), u), "."), own=True))
     return out
 
 
@@ -337,10 +350,13 @@ def _joined(rules, between=", ") -> tuple:
     return tuple(out)
 
 
-def _trace_rule(rule: tuple) -> tuple:
+def _trace_rule(rule: tuple, before=None, after=None) -> tuple:
     """A trace step's rule (``("simplify (expand, then cancel)",)``, or words and equations)
-    in the proof's words."""
+    in the proof's words: terms put over one denominator say so, not "cancel"."""
     label = rule[0] if len(rule) == 1 else ""
+    if (label == "simplify (cancel)" and before is not None and before.is_Add
+            and not after.is_Add and sp.fraction(sp.together(after))[1] != 1):
+        return ("over a common denominator",)
     if label.startswith("simplify (") and label.endswith(")"):
         parts = label[len("simplify ("):-1].split(", then ")
         return (", then ".join(SIMPLIFIERS.get(p, p) for p in parts),)
@@ -372,6 +388,7 @@ class _Builder:
         self.example_scope, self.batch_scope = example, batch
         self.results_named = False  # end a result equal to a consumer's adjoint with its name
         self._upstream: dict = {}  # adjoint -> its entry j (dL/da_j), where derived
+        self._shown: dict = {}  # adjoint -> the form its result was shown in (the course's)
         self._softmax_done = False
         taken = set(self.model.variables)
         self.alpha = sp.Symbol(next(n for n in ("alpha", "eta", "lr") if n not in taken),
@@ -521,14 +538,13 @@ class _Builder:
         if any(isinstance(f, relu) for f in functions):
             out.append(Paragraph((
                 "At ", sp.Eq(u, 0), " relu has no derivative: its slope jumps from 0 to 1. "
-                "symgrad takes the subgradient 0 there, so that the derivative of ", relu(u),
-                " is ", sp.Heaviside(u, 0), ", which is 0 at ", sp.Eq(u, 0), " (SymPy's "
-                "Heaviside(0) = 0). The numerical checks keep away from the kink."), own=True))
+                "We take the subgradient 0 there, so that the derivative of ", relu(u),
+                " is ", sp.Heaviside(u, 0), ", which is 0 at ", sp.Eq(u, 0), "."), own=True))
         out += _kink_conventions(functions)
         for alpha in sorted({f.args[1] for f in functions if isinstance(f, leaky_relu)}, key=str):
             out.append(Paragraph((
                 "At ", sp.Eq(u, 0), " leaky relu has no derivative: its slope jumps from ",
-                alpha, " to 1. symgrad takes the slope ", alpha, " there, so that the derivative "
+                alpha, " to 1. We take the slope ", alpha, " there, so that the derivative "
                 "of ", leaky_relu(u, alpha), " is ", sp.diff(leaky_relu(u, alpha), u), "."),
                 own=True))
         return out
@@ -577,19 +593,20 @@ class _Builder:
             title += ", given the batch statistics"
         s = Section((title,))
         s.blocks.append(self.notation_paragraph(graph.output))
-        for step in steps.values():
+        for step in backprop_order(steps, graph):
             s.blocks.append(self.node_section(step))
         return s
 
     def notation_paragraph(self, out) -> Paragraph:
         u, v = sp.symbols("u v", real=True)
+        z = next((s for s, _ in self.pe.nodes if s != out), self.pe.nodes[0][0])
         return Paragraph((
-            "We write ", Total(out, v), " for the derivative of ", out, " with respect to ", v,
-            " through every path from ", v, " to ", out, ", and ", Partial(u, v),
-            " for the local partial derivative of node ", u, "'s own formula, its other inputs "
-            "held fixed. Going backward from ", sp.Eq(Total(out, out), 1, evaluate=False),
-            ", each node needs only the derivatives of the nodes that use it (the chain rule).")
-            )
+            "We write ", adjoint_symbol(z), " for ", Total(out, z), ", the derivative of ", out,
+            " with respect to ", z, " through every path from ", z, " to ", out, ", and so "
+            "for every variable; ", Partial(u, v), " is the local partial derivative of node ",
+            u, "'s own formula, its other inputs held fixed. Going backward from ", out,
+            ", each node needs only the derivatives of the nodes that use it (the chain "
+            "rule)."), scope=self.example_scope)
 
     def node_section(self, step) -> Section:
         """The subsection deriving one example's adjoint of ``step.var``."""
@@ -608,6 +625,9 @@ class _Builder:
             pieces.append(" Its derivative adds up the contributions of every path (the "
                           "multivariable chain rule).")
         blocks: list = [Paragraph(tuple(pieces), scope=scope)]
+        folded = self.folded_blocks(step, graph, steps, scope) if locals_shown else None
+        if folded is not None:
+            return blocks + folded
         local_lines = []
         if locals_shown:
             for c in step.contributions:
@@ -634,6 +654,37 @@ class _Builder:
                     *words(var, c.consumer)), scope=scope))
         blocks.append(Equations(self.chain_lines(step, graph, steps, scope), scope=scope))
         return blocks
+
+    def folded_blocks(self, step, graph, steps, scope):
+        """A trivial chain rule said in the sentence, not displayed on its own: the output's
+        own partial (da = ∂L/∂a) and a bias (∂z/∂b the identity, db = dz); else None."""
+        if len(step.contributions) != 1:
+            return None
+        (c,) = step.contributions
+        if c.local is None:
+            return None
+        var, u = step.var, c.consumer
+        if u == graph.output and graph.seed == 1:
+            lines = self.local_lines(c, graph)
+            lines[0] = Line(step.adjoint, lines[0].rhs, lines[0].rule)
+            self._shown[step.adjoint] = lines[-1].rhs
+            return [Paragraph((u, " is the output, so the chain rule has one factor: ",
+                               sp.Eq(step.adjoint, Partial(u, var), evaluate=False), ",")),
+                    Equations(lines, scope=scope)]
+        fwd = dict(graph.nodes)[u]
+        if c.local == 1 and var in sp.Add.make_args(fwd):
+            du = adjoint_symbol(u)
+            what = (sp.Eq(Partial(u, var), 1, evaluate=False),) if graph.shapes[var] == SCALAR \
+                else (Partial(u, var), " is the identity (each entry of ", u, " has its own "
+                      "entry of ", var, ")")
+            lines = [Line(step.adjoint, du, ("chain rule",))]
+            shown = self._shown.get(du, steps[u].result if u in steps else du)
+            if u in steps and sp.count_ops(shown) <= NAMED_OPS and not self.results_named:
+                lines.append(Line(None, shown, ("the result for ", du, " above")))
+            return [Paragraph((var, " enters ", u, " as the term ", var, ", so ", *what,
+                               ":")),
+                    Equations(lines, scope=scope)]
+        return None
 
     def index_blocks(self, step, graph, scope) -> list:
         """The hard steps once, entry by entry: through a matrix product, a sum of entries (the
@@ -749,7 +800,7 @@ class _Builder:
         results[adjoint_symbol(graph.output)] = graph.seed
         scale = graph.leaf_scale if var in graph.leaves else sp.Integer(1)
         terms, vias, subs = [], [], {}
-        shared = False
+        shared = own_form = False
         for c in step.contributions:
             term = self._term(c, graph)
             terms.append(term)
@@ -759,6 +810,9 @@ class _Builder:
             adj = adjoint_symbol(c.consumer)
             if adj in results and adj not in step.result.free_symbols:
                 subs[adj] = results[adj]
+                if scope == self.example_scope and adj in self._shown:
+                    subs[adj] = self._shown[adj]
+                    own_form |= self._shown[adj] != results[adj]
             if c.local is not None:
                 subs[Partial(c.consumer, var)] = to_node_variables(c.local, graph.nodes)
         chain = scale * sp.Add(*terms)
@@ -798,10 +852,15 @@ class _Builder:
             if tidied != shown:
                 lines.append(Line(None, tidied, ("multiply out, linearity of sums",)))
                 shown = tidied
+        if own_form:  # a result shown in the course's form: multiply it out from there
+            spread = _distributed(shown, graph.nodes)
+            if spread != shown and spread != step.result:
+                lines.append(Line(None, spread, ("multiply out",)))
+                shown = spread
         for label, expr in step.steps:
-            if label[0].startswith("substitute") or expr == shown:
+            if own_form or label[0].startswith("substitute") or expr == shown:
                 continue
-            lines.append(Line(None, expr, _trace_rule(label)))
+            lines.append(Line(None, expr, _trace_rule(label, shown, expr)))
             shown = expr
         if shown != step.result:
             lines.append(Line(None, step.result, ("simplify",)))
@@ -887,8 +946,7 @@ class _Builder:
         s.blocks.append(sub)
 
         avg = Section(("Averaging over the examples",), level=2)
-        avg.blocks.append(Paragraph((
-            AVERAGING,)))
+        avg.blocks.append(Paragraph((averaging(self.model),)))
         for p in graph.leaves:
             if p in steps and p not in self.pe.coupled:
                 avg.blocks.append(Equations(self.average_lines(p, stacked), scope="batch"))
@@ -966,6 +1024,24 @@ class _Builder:
         return s
 
 
+def backprop_order(steps, graph) -> list:
+    """The steps as backpropagation takes them: each node, then at once the parameters that
+    only it reads (dz2, then dW2 and db2, then da1, ...)."""
+    leaves = set(graph.leaves)
+    out, done = [], set()
+    for var, step in steps.items():
+        if var in leaves:
+            continue
+        out.append(step)
+        done.add(var)
+        for p, st in steps.items():
+            if p in leaves and p not in done and {c.consumer for c in st.contributions} == {var}:
+                out.append(st)
+                done.add(p)
+    out += [st for v, st in steps.items() if v not in done]
+    return out
+
+
 def domain_relation(symbol, domain):
     """Where ``symbol`` lies, as one relation: delta > 0, eps in (0, 1), k in Z."""
 
@@ -1010,6 +1086,17 @@ def _node_form(expr, nodes, shapes):
             break
         expr = new
     return expr
+
+
+def _distributed(expr, nodes):
+    """A sum of fractions times a factor, the factor taken into each term and cancelled:
+    (-y/a + (1-y)/(1-a)) a(1-a) -> -y(1-a) + (1-y)a."""
+    factors = sp.Mul.make_args(expr)
+    sums = [f for f in factors if f.is_Add and any(sp.fraction(t)[1] != 1 for t in f.args)]
+    if len(sums) != 1:
+        return expr
+    rest = sp.Mul(*[f for f in factors if f is not sums[0]])
+    return sp.Add(*[sp.factor(sp.cancel(t * rest)) for t in sums[0].args])
 
 
 def _factor_out(expr):
