@@ -27,7 +27,7 @@ from ..printing.printers import ProofLatexPrinter
 from ..printing.templates import environment
 from . import drawing as drawing_
 from .layer_steps import index_names
-from .steps import Equations, Figure, Paragraph, Section, Variables
+from .steps import Equations, Figure, Paragraph, Section, Table, Variables
 
 ENGINES = ("pdflatex", "latexmk")
 TEX_TIMEOUT = 300  # seconds
@@ -58,6 +58,7 @@ class DocBlock:
     own: bool = False  # a paragraph set apart from the text before it
     lines: list[DocLine] = field(default_factory=list)
     rows: list[tuple] = field(default_factory=list)
+    header: tuple = ()  # a table's column titles
 
 
 @dataclass
@@ -269,6 +270,11 @@ class _Writer:
                     doc.blocks.append(self.equations(block))
                 elif isinstance(block, Variables):
                     doc.blocks.append(self.variables(block))
+                elif isinstance(block, Table):
+                    doc.blocks.append(DocBlock(
+                        "table", header=tuple(self.text(h) for h in block.header),
+                        rows=[tuple(self.prose(cell, block.scope) for cell in row)
+                              for row in block.rows]))
                 elif isinstance(block, Figure):
                     doc.blocks.append(DocBlock("graph"))
                 else:

@@ -285,6 +285,10 @@ class _StackBuilder:
         s.blocks.append(Equations([Line(adjoint_symbol(p), steps[p].result)
                                    for p in self.out.batch.leaves
                                    if p in steps and p in self.last], scope="batch"))
+        from .teaching import decay_blocks
+
+        last = {p: st for p, st in steps.items() if p in self.last}
+        s.blocks += decay_blocks(self.model, self.out.batch, last, self.alpha)
         return s
 
 
@@ -322,8 +326,13 @@ def _rename(section: Section, names: dict) -> None:
 def build_stacked(derivation) -> Proof:
     """The proof of a model with repeated layers (not yet checked: see symgrad.proof.line_check)."""
     b = _StackBuilder(derivation)
+    from . import teaching
+
     sections = [b.model_section(), b.graph_section(), b.output_section(), b.hidden_section(),
                 b.batch_section(), b.update_section()]
+    table = teaching.check_table(derivation)
+    if table is not None:
+        sections.append(table)
     for section in sections:
         _rename(section, b.names)
     model = derivation.model

@@ -304,7 +304,9 @@ def check(proof) -> dict[str, int]:
     counts = {"symbolic": 0, "numeric": 0, "entries": 0}
     for section, block in proof.equations():
         scope = found[block.scope]
-        if block.entries is not None:  # index notation, entry by entry at concrete sizes
+        if hasattr(block.entries, "check"):  # scalar identities (symgrad.proof.teaching)
+            scope = block.entries
+        elif block.entries is not None:  # index notation, entry by entry at concrete sizes
             from .entries import EntryScope
 
             scope = _Entries(EntryScope(block.entries), scope.names)

@@ -177,6 +177,16 @@ class Variables:
 
 
 @dataclass
+class Table:
+    """A table of values: a header (words) and rows of cells (words and expressions)."""
+
+    header: tuple
+    rows: list[tuple]
+    scope: str = "example"
+    kind: str = "table"
+
+
+@dataclass
 class Figure:
     kind: str = "graph"
 
@@ -1021,6 +1031,10 @@ class _Builder:
         s.blocks.append(Paragraph(("with the derivatives found above:",)))
         s.blocks.append(Equations([Line(adjoint_symbol(p), steps[p].result)
                                    for p in params], scope=scope))
+        if self.batch is not None:
+            from .teaching import decay_blocks
+
+            s.blocks += decay_blocks(self.model, graph, steps, self.alpha)
         return s
 
 
@@ -1124,13 +1138,23 @@ def build_plain(derivation) -> Proof:
     checked: see :mod:`symgrad.proof.line_check`)."""
     b = _Builder(derivation)
     model = derivation.model
+    from . import teaching
+
     sections = [b.model_section(), b.graph_section(), b.example_section()]
+    sections[-1].blocks += teaching.slow_sigmoid_blocks(b.pe, derivation.per_example_steps)
+    sections[-1].blocks += teaching.poisson_blocks(model, b.pe)
     if b.batch is not None:
         sections.append(b.batch_section())
-    sections.append(b.update_section())
+    if b.batch is not None or model.inputs:
+        sections.append(b.update_section())
+    else:
+        sections[-1].blocks += teaching.no_examples_blocks(model)
+    table = teaching.check_table(derivation)
+    if table is not None:
+        sections.append(table)
     return Proof(derivation, model.title, model.source or model.name, sections, b.alpha)
 
 
 __all__ = ["AtExample", "Equations", "ExampleSum", "Figure", "Line", "NOTATION", "Paragraph",
-           "Partial", "PartialOf", "Proof", "Quotient", "Section", "Times", "Variables",
+           "Partial", "PartialOf", "Proof", "Quotient", "Section", "Table", "Times", "Variables",
            "build_plain", "times"]
