@@ -9,6 +9,7 @@ TeX's braces and percent signs alone.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -128,6 +129,7 @@ class _Printers:
     def __init__(self, derivation):
         model = derivation.model
         names = {v.symbol: GREEK[n] for n, v in model.variables.items() if n in GREEK}
+        names.update(layer_names(model))
         indexed = index_names(derivation)
         loss = sp.Symbol(model.loss.name, real=True) if model.loss is not None else None
         if indexed and loss is not None and loss.name == "L":  # L is the depth: the loss is 𝓛
@@ -196,6 +198,29 @@ class _Printers:
         if c == 1:
             return f"{base}^{{{self.math(r)}}}"
         return rf"{base}^{{{self.math(r)} \times {self.math(c)}}}"
+
+
+def layer_names(model) -> dict:
+    """The course's layer superscript for a network written with numbered layers (W1, z1, W2,
+    ... with two layer numbers or more): W1 -> W^{[1]}, Z1 -> Z^{[1]}."""
+    found = {}
+    for name, var in model.variables.items():
+        hit = re.fullmatch(r"([A-Za-z]+)(\d+)", name)
+        if hit and var.role in ("parameter", "node"):
+            found[name] = hit.groups()
+    if len({n for _, n in found.values()}) < 2 or not any(
+            model.variables[k].role == "parameter" for k in found):
+        return {}
+    out = {}
+    stacked = model.stacked_names()
+    for name, (stem, n) in found.items():
+        out[sp.Symbol(name, real=True)] = f"{stem}^{{[{n}]}}"
+        big = stacked.get(name)
+        if big:
+            hit = re.fullmatch(r"([A-Za-z]+)(\d+)", big)
+            if hit:
+                out[sp.Symbol(big, real=True)] = f"{hit.group(1)}^{{[{hit.group(2)}]}}"
+    return out
 
 
 def _renamed(symbols, rename) -> set:
