@@ -399,6 +399,7 @@ class _Builder:
         self.results_named = False  # end a result equal to a consumer's adjoint with its name
         self._upstream: dict = {}  # adjoint -> its entry j (dL/da_j), where derived
         self._shown: dict = {}  # adjoint -> the form its result was shown in (the course's)
+        self._index_names: dict = {}  # the lines' symbols are the graph's own here
         self._softmax_done = False
         taken = set(self.model.variables)
         self.alpha = sp.Symbol(next(n for n in ("alpha", "eta", "lr") if n not in taken),
@@ -699,6 +700,28 @@ class _Builder:
     def index_blocks(self, step, graph, scope) -> list:
         """The hard steps once, entry by entry: through a matrix product, a sum of entries (the
         loss) and a softmax (:mod:`symgrad.proof.entries`)."""
+
+        try:
+            blocks = self._index_blocks(step, graph, scope)
+        except Exception:  # noqa: BLE001 - an operation with no entry form here: matrix form only
+            return []
+        from .entries import EntryScope
+
+        for block in blocks:  # only lines that hold entry by entry are shown
+            if isinstance(block, Equations):
+                check = EntryScope(block.entries)
+                previous = None
+                for line in block.lines:
+                    left = line.lhs if line.lhs is not None else previous
+                    previous = line.rhs
+                    try:
+                        check.check(left.xreplace(self._index_names), line.rhs.xreplace(
+                            self._index_names))
+                    except Exception:  # noqa: BLE001
+                        return []
+        return blocks
+
+    def _index_blocks(self, step, graph, scope) -> list:
         from . import entries as ix
 
         out: list = []
