@@ -29,7 +29,7 @@ from ..printing.templates import environment
 from . import drawing as drawing_
 from . import layout as layout_
 from .layer_steps import index_names
-from .steps import Equations, Figure, Paragraph, Section, Variables
+from .steps import Equations, Figure, Paragraph, Section, Table, Variables
 from .summary import Summary
 
 ENGINES = ("pdflatex", "latexmk")
@@ -62,6 +62,7 @@ class DocBlock:
     own: bool = False  # a paragraph set apart from the text before it
     lines: list[DocLine] = field(default_factory=list)
     rows: list[tuple] = field(default_factory=list)
+    header: tuple = ()  # a table's column titles
 
 
 @dataclass
@@ -141,6 +142,7 @@ class _Printers:
     def __init__(self, derivation):
         model = derivation.model
         names = {v.symbol: GREEK[n] for n, v in model.variables.items() if n in GREEK}
+        names.update(layer_names(model))
         indexed = index_names(derivation)
         loss = sp.Symbol(model.loss.name, real=True) if model.loss is not None else None
         if indexed and loss is not None and loss.name == "L":  # L is the depth: the loss is 𝓛
@@ -154,7 +156,7 @@ class _Printers:
         for d, one, many, output, cost in parts:
             rename = indexed.get(one, {})
             pe, batch = d.per_example_graph, d.batch_graph
-            example = self._settings(pe, "total", rename, output)
+            example = self._settings(pe, "name", rename, output)  # dz, defined in the text
             per_example = frozenset(_renamed(d.model.per_example_symbols, rename) |
                                     ({output} if output is not None else set()))
             common = dict(symbol_names=names, per_example=per_example,
@@ -209,6 +211,29 @@ class _Printers:
         if c == 1:
             return f"{base}^{{{self.math(r)}}}"
         return rf"{base}^{{{self.math(r)} \times {self.math(c)}}}"
+
+
+def layer_names(model) -> dict:
+    """The course's layer superscript for a network written with numbered layers (W1, z1, W2,
+    ... with two layer numbers or more): W1 -> W^{[1]}, Z1 -> Z^{[1]}."""
+    found = {}
+    for name, var in model.variables.items():
+        hit = re.fullmatch(r"([A-Za-z]+)(\d+)", name)
+        if hit and var.role in ("parameter", "node"):
+            found[name] = hit.groups()
+    if len({n for _, n in found.values()}) < 2 or not any(
+            model.variables[k].role == "parameter" for k in found):
+        return {}
+    out = {}
+    stacked = model.stacked_names()
+    for name, (stem, n) in found.items():
+        out[sp.Symbol(name, real=True)] = f"{stem}^{{[{n}]}}"
+        big = stacked.get(name)
+        if big:
+            hit = re.fullmatch(r"([A-Za-z]+)(\d+)", big)
+            if hit:
+                out[sp.Symbol(big, real=True)] = f"{hit.group(1)}^{{[{hit.group(2)}]}}"
+    return out
 
 
 def _renamed(symbols, rename) -> set:
@@ -306,6 +331,11 @@ class _Writer:
                     doc.blocks.append(self.equations(block))
                 elif isinstance(block, Variables):
                     doc.blocks.append(self.variables(block))
+                elif isinstance(block, Table):
+                    doc.blocks.append(DocBlock(
+                        "table", header=tuple(self.text(h) for h in block.header),
+                        rows=[tuple(self.prose(cell, block.scope) for cell in row)
+                              for row in block.rows]))
                 elif isinstance(block, Figure):
                     doc.blocks.append(DocBlock("graph"))
                 else:

@@ -28,7 +28,6 @@ from ..model import naming
 from ..model.graph import M
 from ..model.layers import PREVIOUS, PREVIOUS_UNITS, UNITS
 from .steps import (
-    AVERAGING,
     AtExample,
     Equations,
     Figure,
@@ -42,6 +41,8 @@ from .steps import (
     Variables,
     _Builder,
     _listed,
+    averaging,
+    backprop_order,
 )
 
 LAYER, LAYER_BATCH = "layer", "layer batch"  # the scopes of hidden layer l's lines
@@ -178,9 +179,8 @@ class _StackBuilder:
 
     def output_section(self) -> Section:
         steps = self.d.per_example_steps
-        leaves = set(self.out.pe.leaves)
-        order = ([v for v in steps if v in self.last and v not in leaves]
-                 + [v for v in steps if v in self.last and v in leaves] + [self.prev])
+        order = [st.var for st in backprop_order(steps, self.out.pe)
+                 if st.var in self.last] + [self.prev]
         s = Section(("The output layer and the loss, for one example",))
         s.blocks.append(self.out.notation_paragraph(self.loss))
         for v in order:
@@ -199,7 +199,7 @@ class _StackBuilder:
             Total(self.loss, prev), " below with ", l1, " in place of ", l, ". The rest of "
             "the derivation is the same for every hidden layer, so it is done once:"),
             scope=LAYER))
-        for step in steps.values():
+        for step in backprop_order(steps, g):
             s.blocks.append(self.hidden.node_section(step))
         recurrence = Section(("The recurrence",), level=2)
         a_l, a_last = (sp.Symbol(f"{self.model.stack.out}[{i}]", real=True)
@@ -257,7 +257,7 @@ class _StackBuilder:
 
         avg = Section(("Averaging over the examples",), level=2)
         avg.blocks.append(Paragraph((
-            AVERAGING + " The output layer:",)))
+            averaging(self.model) + " The output layer:",)))
         for p in out.batch.leaves:
             if p in steps and p in self.last:
                 avg.blocks.append(Equations(out.average_lines(p, None), scope="batch"))
@@ -285,6 +285,10 @@ class _StackBuilder:
         s.blocks.append(Equations([Line(adjoint_symbol(p), steps[p].result)
                                    for p in self.out.batch.leaves
                                    if p in steps and p in self.last], scope="batch"))
+        from .teaching import decay_blocks
+
+        last = {p: st for p, st in steps.items() if p in self.last}
+        s.blocks += decay_blocks(self.model, self.out.batch, last, self.alpha)
         return s
 
 
@@ -322,8 +326,13 @@ def _rename(section: Section, names: dict) -> None:
 def build_stacked(derivation) -> Proof:
     """The proof of a model with repeated layers (not yet checked: see symgrad.proof.line_check)."""
     b = _StackBuilder(derivation)
+    from . import teaching
+
     sections = [b.model_section(), b.graph_section(), b.output_section(), b.hidden_section(),
                 b.batch_section(), b.update_section()]
+    table = teaching.check_table(derivation)
+    if table is not None:
+        sections.append(table)
     for section in sections:
         _rename(section, b.names)
     model = derivation.model

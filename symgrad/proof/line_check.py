@@ -301,9 +301,15 @@ def check(proof) -> dict[str, int]:
     Raises :class:`ProofError` naming the first line that does not hold.
     """
     found = scopes(proof.derivation)
-    counts = {"symbolic": 0, "numeric": 0}
+    counts = {"symbolic": 0, "numeric": 0, "entries": 0}
     for section, block in proof.equations():
         scope = found[block.scope]
+        if hasattr(block.entries, "check"):  # scalar identities (symgrad.proof.teaching)
+            scope = block.entries
+        elif block.entries is not None:  # index notation, entry by entry at concrete sizes
+            from .entries import EntryScope
+
+            scope = _Entries(EntryScope(block.entries), scope.names)
         previous = None
         for number, line in enumerate(block.lines, 1):
             left = line.lhs if line.lhs is not None else previous
@@ -318,6 +324,17 @@ def check(proof) -> dict[str, int]:
                 raise ProofError(f"{_where(section)}, line {number}: {err}") from None
             counts[line.checked] += 1
     return counts
+
+
+class _Entries:
+    """A block in index notation: its lines checked entry by entry, in the graph's own
+    names."""
+
+    def __init__(self, scope, names):
+        self.scope, self.names = scope, names
+
+    def check(self, left, right) -> str:
+        return self.scope.check(left.xreplace(self.names), right.xreplace(self.names))
 
 
 def _where(section) -> str:

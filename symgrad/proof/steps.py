@@ -60,6 +60,20 @@ from ..model.shapes import SCALAR
 AVERAGING = ("The cost is the mean of the losses, so each parameter's derivative is the mean "
              "of its per-example derivatives: every example adds its share, and the sum over "
              "the columns is a matrix product.")
+PENALISED = ("The cost is the mean of the losses plus a penalty on the parameters, so each "
+             "parameter's derivative is the mean of its per-example derivatives plus the "
+             "derivative of the penalty: every example adds its share, and the sum over the "
+             "columns is a matrix product.")
+
+
+def averaging(model) -> str:
+    """How the cost is made of the losses, in words: a mean, with a penalty or without."""
+    if model.cost is not None:
+        t = sp.Dummy("t")
+        rest = model.cost.expr.replace(lambda e: isinstance(e, mean), lambda e: t).subs(t, 0)
+    else:
+        rest = getattr(model, "penalty", 0)
+    return PENALISED if rest != 0 else AVERAGING
 
 # ----- notation -----
 
@@ -143,6 +157,7 @@ class Equations:
     # for a model with repeated layers also "layer" and "layer batch" (hidden layer l)
     notation: str = ""  # "name": adjoints written dz rather than dL/dz
     kind: str = "equations"
+    entries: object = None  # index notation: symgrad.proof.entries.Entries, what the lines mean
 
 
 @dataclass
@@ -159,6 +174,16 @@ class Variables:
 
     rows: list[tuple]  # (symbol, role, shape, stacked symbol or None, stacked shape or None)
     kind: str = "variables"
+
+
+@dataclass
+class Table:
+    """A table of values: a header (words) and rows of cells (words and expressions)."""
+
+    header: tuple
+    rows: list[tuple]
+    scope: str = "example"
+    kind: str = "table"
 
 
 @dataclass
@@ -256,26 +281,25 @@ def _kink_conventions(functions) -> list:
     if sp.Abs in kinds:
         out.append(Paragraph((
             "At ", sp.Eq(u, 0), " the absolute value ", sp.Abs(u), " has no derivative: its "
-            "slope jumps from -1 to 1. symgrad takes the subgradient 0 there, so that the "
+            "slope jumps from -1 to 1. We take the subgradient 0 there, so that the "
             "derivative of ", sp.Abs(u), " is ", sp.sign(u), ", which is 0 at ", sp.Eq(u, 0),
-            " (SymPy's sign(0) = 0). The numerical checks keep away from the kink."), own=True))
+            "."), own=True))
     for f, where in ((maximum, (sp.Gt(u, v), " and to ")),
                      (minimum, (sp.Lt(u, v), " and to "))):
         if f in kinds:
             out.append(Paragraph((
-                "At a tie ", sp.Eq(u, v), ", ", f(u, v), " has no derivative. symgrad passes "
+                "At a tie ", sp.Eq(u, v), ", ", f(u, v), " has no derivative. We pass "
                 "the whole derivative to ", u, " where ", where[0], where[1], v, " elsewhere, "
                 "the tie included: the derivative of ", f(u, v), " in ", u, " is ",
-                sp.diff(f(u, v), u), " and in ", v, " is ", sp.diff(f(u, v), v), ", with "
-                "Heaviside(0) = 0. The numerical checks keep away from ties."), own=True))
+                sp.diff(f(u, v), u), " and in ", v, " is ", sp.diff(f(u, v), v), ", with the "
+                "step taken as 0 at 0."), own=True))
     if clip in kinds:
         lo, hi = sp.Symbol("lo", real=True), sp.Symbol("hi", real=True)
         out.append(Paragraph((
             "At its ends ", sp.Eq(u, lo), " and ", sp.Eq(u, hi), ", ", clip(u, lo, hi),
-            " has no derivative. symgrad takes the derivative 1 strictly inside and 0 "
+            " has no derivative. We take the derivative 1 strictly inside and 0 "
             "elsewhere, the ends included: the derivative of ", clip(u, lo, hi), " in ", u,
-            " is ", sp.diff(clip(u, lo, hi), u), ". The numerical checks keep away from the "
-            "ends."), own=True))
+            " is ", sp.diff(clip(u, lo, hi), u), "."), own=True))
     return out
 
 
@@ -336,10 +360,13 @@ def _joined(rules, between=", ") -> tuple:
     return tuple(out)
 
 
-def _trace_rule(rule: tuple) -> tuple:
+def _trace_rule(rule: tuple, before=None, after=None) -> tuple:
     """A trace step's rule (``("simplify (expand, then cancel)",)``, or words and equations)
-    in the proof's words."""
+    in the proof's words: terms put over one denominator say so, not "cancel"."""
     label = rule[0] if len(rule) == 1 else ""
+    if (label == "simplify (cancel)" and before is not None and before.is_Add
+            and not after.is_Add and sp.fraction(sp.together(after))[1] != 1):
+        return ("over a common denominator",)
     if label.startswith("simplify (") and label.endswith(")"):
         parts = label[len("simplify ("):-1].split(", then ")
         return (", then ".join(SIMPLIFIERS.get(p, p) for p in parts),)
@@ -370,6 +397,10 @@ class _Builder:
         self.batch = derivation.batch_graph
         self.example_scope, self.batch_scope = example, batch
         self.results_named = False  # end a result equal to a consumer's adjoint with its name
+        self._upstream: dict = {}  # adjoint -> its entry j (dL/da_j), where derived
+        self._shown: dict = {}  # adjoint -> the form its result was shown in (the course's)
+        self._index_names: dict = {}  # the lines' symbols are the graph's own here
+        self._softmax_done = False
         taken = set(self.model.variables)
         self.alpha = sp.Symbol(next(n for n in ("alpha", "eta", "lr") if n not in taken),
                                positive=True)
@@ -518,14 +549,13 @@ class _Builder:
         if any(isinstance(f, relu) for f in functions):
             out.append(Paragraph((
                 "At ", sp.Eq(u, 0), " relu has no derivative: its slope jumps from 0 to 1. "
-                "symgrad takes the subgradient 0 there, so that the derivative of ", relu(u),
-                " is ", sp.Heaviside(u, 0), ", which is 0 at ", sp.Eq(u, 0), " (SymPy's "
-                "Heaviside(0) = 0). The numerical checks keep away from the kink."), own=True))
+                "We take the subgradient 0 there, so that the derivative of ", relu(u),
+                " is ", sp.Heaviside(u, 0), ", which is 0 at ", sp.Eq(u, 0), "."), own=True))
         out += _kink_conventions(functions)
         for alpha in sorted({f.args[1] for f in functions if isinstance(f, leaky_relu)}, key=str):
             out.append(Paragraph((
                 "At ", sp.Eq(u, 0), " leaky relu has no derivative: its slope jumps from ",
-                alpha, " to 1. symgrad takes the slope ", alpha, " there, so that the derivative "
+                alpha, " to 1. We take the slope ", alpha, " there, so that the derivative "
                 "of ", leaky_relu(u, alpha), " is ", sp.diff(leaky_relu(u, alpha), u), "."),
                 own=True))
         return out
@@ -574,19 +604,20 @@ class _Builder:
             title += ", given the batch statistics"
         s = Section((title,))
         s.blocks.append(self.notation_paragraph(graph.output))
-        for step in steps.values():
+        for step in backprop_order(steps, graph):
             s.blocks.append(self.node_section(step))
         return s
 
     def notation_paragraph(self, out) -> Paragraph:
         u, v = sp.symbols("u v", real=True)
+        z = next((s for s, _ in self.pe.nodes if s != out), self.pe.nodes[0][0])
         return Paragraph((
-            "We write ", Total(out, v), " for the derivative of ", out, " with respect to ", v,
-            " through every path from ", v, " to ", out, ", and ", Partial(u, v),
-            " for the local partial derivative of node ", u, "'s own formula, its other inputs "
-            "held fixed. Going backward from ", sp.Eq(Total(out, out), 1, evaluate=False),
-            ", each node needs only the derivatives of the nodes that use it (the chain rule).")
-            )
+            "We write ", adjoint_symbol(z), " for ", Total(out, z), ", the derivative of ", out,
+            " with respect to ", z, " through every path from ", z, " to ", out, ", and so "
+            "for every variable; ", Partial(u, v), " is the local partial derivative of node ",
+            u, "'s own formula, its other inputs held fixed. Going backward from ", out,
+            ", each node needs only the derivatives of the nodes that use it (the chain "
+            "rule)."), scope=self.example_scope)
 
     def node_section(self, step) -> Section:
         """The subsection deriving one example's adjoint of ``step.var``."""
@@ -605,6 +636,9 @@ class _Builder:
             pieces.append(" Its derivative adds up the contributions of every path (the "
                           "multivariable chain rule).")
         blocks: list = [Paragraph(tuple(pieces), scope=scope)]
+        folded = self.folded_blocks(step, graph, steps, scope) if locals_shown else None
+        if folded is not None:
+            return blocks + folded
         local_lines = []
         if locals_shown:
             for c in step.contributions:
@@ -617,9 +651,11 @@ class _Builder:
             blocks.append(Equations(local_lines, scope=scope))
             blocks.append(Paragraph(("Then the chain rule:",)))
         defs = dict(graph.nodes)
+        if locals_shown:
+            blocks += self.index_blocks(step, graph, scope)
         for c in step.contributions:
             op = _defined_op(defs[c.consumer], var)
-            if op is not None and locals_shown:
+            if op is not None and locals_shown and not self._softmax_done:
                 words = DEFINED.get(type(op), lambda var, node: ("The chain rule through "
                                                                    "this definition:",))
                 blocks.append(Paragraph((
@@ -629,6 +665,117 @@ class _Builder:
                     *words(var, c.consumer)), scope=scope))
         blocks.append(Equations(self.chain_lines(step, graph, steps, scope), scope=scope))
         return blocks
+
+    def folded_blocks(self, step, graph, steps, scope):
+        """A trivial chain rule said in the sentence, not displayed on its own: the output's
+        own partial (da = ∂L/∂a) and a bias (∂z/∂b the identity, db = dz); else None."""
+        if len(step.contributions) != 1:
+            return None
+        (c,) = step.contributions
+        if c.local is None:
+            return None
+        var, u = step.var, c.consumer
+        if u == graph.output and graph.seed == 1:
+            lines = self.local_lines(c, graph)
+            lines[0] = Line(step.adjoint, lines[0].rhs, lines[0].rule)
+            self._shown[step.adjoint] = lines[-1].rhs
+            return [Paragraph((u, " is the output, so the chain rule has one factor: ",
+                               sp.Eq(step.adjoint, Partial(u, var), evaluate=False), ",")),
+                    Equations(lines, scope=scope)]
+        fwd = dict(graph.nodes)[u]
+        if c.local == 1 and var in sp.Add.make_args(fwd):
+            du = adjoint_symbol(u)
+            what = (sp.Eq(Partial(u, var), 1, evaluate=False),) if graph.shapes[var] == SCALAR \
+                else (Partial(u, var), " is the identity (each entry of ", u, " has its own "
+                      "entry of ", var, ")")
+            lines = [Line(step.adjoint, du, ("chain rule",))]
+            shown = self._shown.get(du, steps[u].result if u in steps else du)
+            if u in steps and sp.count_ops(shown) <= NAMED_OPS and not self.results_named:
+                lines.append(Line(None, shown, ("the result for ", du, " above")))
+            return [Paragraph((var, " enters ", u, " as the term ", var, ", so ", *what,
+                               ":")),
+                    Equations(lines, scope=scope)]
+        return None
+
+    def index_blocks(self, step, graph, scope) -> list:
+        """The hard steps once, entry by entry: through a matrix product, a sum of entries (the
+        loss) and a softmax (:mod:`symgrad.proof.entries`)."""
+
+        try:
+            blocks = self._index_blocks(step, graph, scope)
+        except Exception:  # noqa: BLE001 - an operation with no entry form here: matrix form only
+            return []
+        from .entries import EntryScope
+
+        for block in blocks:  # only lines that hold entry by entry are shown
+            if isinstance(block, Equations):
+                check = EntryScope(block.entries)
+                previous = None
+                for line in block.lines:
+                    left = line.lhs if line.lhs is not None else previous
+                    previous = line.rhs
+                    try:
+                        check.check(left.xreplace(self._index_names), line.rhs.xreplace(
+                            self._index_names))
+                    except Exception:  # noqa: BLE001
+                        return []
+        return blocks
+
+    def _index_blocks(self, step, graph, scope) -> list:
+        from . import entries as ix
+
+        out: list = []
+        defs, shapes = dict(graph.nodes), dict(graph.shapes)
+        var = step.var
+        for c in step.contributions:
+            if c.local is not None:
+                continue
+            fwd = defs[c.consumer]
+            found = None
+            if isinstance(_defined_op(fwd, var), softmax) and fwd.args == (var,):
+                up = self._upstream.get(adjoint_symbol(c.consumer))
+                found = ix.softmax_lines(graph, c.consumer, var, shapes, up,
+                                         onehot=tuple(graph.onehot))
+                if found is not None:
+                    definition, local, chain, entries = found
+                    a_j = definition[0].lhs
+                    out += [Paragraph((c.consumer, " is the softmax of ", var, ". Entry by entry "
+                                       "it reads")),
+                            Equations(definition, scope=scope, entries=entries),
+                            Paragraph(("so every ", a_j, " depends on every entry of ", var,
+                                       ", through the sum in the denominator. With ",
+                                       sp.KroneckerDelta(ix.J, ix.K), " equal to 1 where ",
+                                       sp.Eq(ix.J, ix.K), " and 0 elsewhere, the quotient "
+                                       "rule gives the Jacobian:"), own=True),
+                            Equations(local, scope=scope, entries=entries),
+                            Paragraph(("The chain rule sums over every entry of ", c.consumer,
+                                       ":")),
+                            Equations(chain, scope=scope, entries=entries),
+                            Paragraph(("In vector form, column by column:",))]
+                    self._softmax_done = True
+                continue
+            if _through(fwd, var) == ["sum"]:
+                found = ix.sum_lines(graph, c.consumer, var, shapes)
+                if found is not None:
+                    definition, chain, entries, up = found
+                    self._upstream[step.adjoint] = up
+                    out += [Paragraph((c.consumer, " adds one term per entry of ", var, ":")),
+                            Equations(definition + chain, scope=scope, entries=entries),
+                            Paragraph(("In vector form:",))]
+                continue
+            if "matrix product" in _through(fwd, var) and shapes[var] != SCALAR:
+                found = ix.matmul_lines(graph, c.consumer, var, shapes)
+                if found is None:
+                    continue
+                definition, chain, entries = found
+                out += [Paragraph(("Through the matrix product, entry by entry: ",
+                                   c.consumer, " reads")),
+                        Equations(definition, scope=scope, entries=entries),
+                        Paragraph(("and the chain rule, one entry of ", var, " at a time:"),
+                                  own=True),
+                        Equations(chain, scope=scope, entries=entries),
+                        Paragraph(("The same for every entry, in matrix form:",))]
+        return out
 
     def local_lines(self, c, graph) -> list[Line]:
         u, v = c.consumer, c.var
@@ -686,7 +833,7 @@ class _Builder:
         results[adjoint_symbol(graph.output)] = graph.seed
         scale = graph.leaf_scale if var in graph.leaves else sp.Integer(1)
         terms, vias, subs = [], [], {}
-        shared = False
+        shared = own_form = False
         for c in step.contributions:
             term = self._term(c, graph)
             terms.append(term)
@@ -696,6 +843,9 @@ class _Builder:
             adj = adjoint_symbol(c.consumer)
             if adj in results and adj not in step.result.free_symbols:
                 subs[adj] = results[adj]
+                if scope == self.example_scope and adj in self._shown:
+                    subs[adj] = self._shown[adj]
+                    own_form |= self._shown[adj] != results[adj]
             if c.local is not None:
                 subs[Partial(c.consumer, var)] = to_node_variables(c.local, graph.nodes)
         chain = scale * sp.Add(*terms)
@@ -735,10 +885,15 @@ class _Builder:
             if tidied != shown:
                 lines.append(Line(None, tidied, ("multiply out, linearity of sums",)))
                 shown = tidied
+        if own_form:  # a result shown in the course's form: multiply it out from there
+            spread = _distributed(shown, graph.nodes)
+            if spread != shown and spread != step.result:
+                lines.append(Line(None, spread, ("multiply out",)))
+                shown = spread
         for label, expr in step.steps:
-            if label[0].startswith("substitute") or expr == shown:
+            if own_form or label[0].startswith("substitute") or expr == shown:
                 continue
-            lines.append(Line(None, expr, _trace_rule(label)))
+            lines.append(Line(None, expr, _trace_rule(label, shown, expr)))
             shown = expr
         if shown != step.result:
             lines.append(Line(None, step.result, ("simplify",)))
@@ -824,8 +979,7 @@ class _Builder:
         s.blocks.append(sub)
 
         avg = Section(("Averaging over the examples",), level=2)
-        avg.blocks.append(Paragraph((
-            AVERAGING,)))
+        avg.blocks.append(Paragraph((averaging(self.model),)))
         for p in graph.leaves:
             if p in steps and p not in self.pe.coupled:
                 avg.blocks.append(Equations(self.average_lines(p, stacked), scope="batch"))
@@ -900,7 +1054,29 @@ class _Builder:
         s.blocks.append(Paragraph(("with the derivatives found above:",)))
         s.blocks.append(Equations([Line(adjoint_symbol(p), steps[p].result)
                                    for p in params], scope=scope))
+        if self.batch is not None:
+            from .teaching import decay_blocks
+
+            s.blocks += decay_blocks(self.model, graph, steps, self.alpha)
         return s
+
+
+def backprop_order(steps, graph) -> list:
+    """The steps as backpropagation takes them: each node, then at once the parameters that
+    only it reads (dz2, then dW2 and db2, then da1, ...)."""
+    leaves = set(graph.leaves)
+    out, done = [], set()
+    for var, step in steps.items():
+        if var in leaves:
+            continue
+        out.append(step)
+        done.add(var)
+        for p, st in steps.items():
+            if p in leaves and p not in done and {c.consumer for c in st.contributions} == {var}:
+                out.append(st)
+                done.add(p)
+    out += [st for v, st in steps.items() if v not in done]
+    return out
 
 
 def domain_relation(symbol, domain):
@@ -949,6 +1125,17 @@ def _node_form(expr, nodes, shapes):
     return expr
 
 
+def _distributed(expr, nodes):
+    """A sum of fractions times a factor, the factor taken into each term and cancelled:
+    (-y/a + (1-y)/(1-a)) a(1-a) -> -y(1-a) + (1-y)a."""
+    factors = sp.Mul.make_args(expr)
+    sums = [f for f in factors if f.is_Add and any(sp.fraction(t)[1] != 1 for t in f.args)]
+    if len(sums) != 1:
+        return expr
+    rest = sp.Mul(*[f for f in factors if f is not sums[0]])
+    return sp.Add(*[sp.factor(sp.cancel(t * rest)) for t in sums[0].args])
+
+
 def _factor_out(expr):
     """A factor common to every term taken out (a da - a sum(a da) -> a (da - sum(a da))),
     with the structural parts left whole."""
@@ -974,13 +1161,23 @@ def build_plain(derivation) -> Proof:
     checked: see :mod:`symgrad.proof.line_check`)."""
     b = _Builder(derivation)
     model = derivation.model
+    from . import teaching
+
     sections = [b.model_section(), b.graph_section(), b.example_section()]
+    sections[-1].blocks += teaching.slow_sigmoid_blocks(b.pe, derivation.per_example_steps)
+    sections[-1].blocks += teaching.poisson_blocks(model, b.pe)
     if b.batch is not None:
         sections.append(b.batch_section())
-    sections.append(b.update_section())
+    if b.batch is not None or model.inputs:
+        sections.append(b.update_section())
+    else:
+        sections[-1].blocks += teaching.no_examples_blocks(model)
+    table = teaching.check_table(derivation)
+    if table is not None:
+        sections.append(table)
     return Proof(derivation, model.title, model.source or model.name, sections, b.alpha)
 
 
 __all__ = ["AtExample", "Equations", "ExampleSum", "Figure", "Line", "NOTATION", "Paragraph",
-           "Partial", "PartialOf", "Proof", "Quotient", "Section", "Times", "Variables",
+           "Partial", "PartialOf", "Proof", "Quotient", "Section", "Table", "Times", "Variables",
            "build_plain", "times"]

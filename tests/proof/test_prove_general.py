@@ -295,7 +295,7 @@ def check_structure(name):
     proof = proved(name)
     lines = [ln for _, eqs in proof.equations() for ln in eqs.lines if ln.relation == "="]
     assert len(lines) > 10
-    assert all(ln.checked in ("symbolic", "numeric") for ln in lines)
+    assert all(ln.checked in ("symbolic", "numeric", "entries") for ln in lines)
     titles = ["".join(map(str, s.title)) for s in proof.sections]
     assert titles == ["The model", "The computation graph", "Derivatives for one example",
                       "The forward pass over m examples", "Over m examples", "The updates",
