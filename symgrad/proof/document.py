@@ -26,6 +26,7 @@ from ..model.shapes import SCALAR
 from ..printing.files import private_folder
 from ..printing.printers import ProofLatexPrinter
 from ..printing.templates import environment
+from . import breaking
 from . import drawing as drawing_
 from . import layout as layout_
 from .layer_steps import index_names
@@ -226,13 +227,18 @@ def layer_names(model) -> dict:
         return {}
     out = {}
     stacked = model.stacked_names()
+    stem_of = ProofLatexPrinter().doprint  # the stem as printed alone: ztilde -> \tilde{z}
+
+    def layered(stem, n):
+        return f"{GREEK.get(stem) or stem_of(sp.Symbol(stem, real=True))}^{{[{n}]}}"
+
     for name, (stem, n) in found.items():
-        out[sp.Symbol(name, real=True)] = f"{stem}^{{[{n}]}}"
+        out[sp.Symbol(name, real=True)] = layered(stem, n)
         big = stacked.get(name)
         if big:
             hit = re.fullmatch(r"([A-Za-z]+)(\d+)", big)
             if hit:
-                out[sp.Symbol(big, real=True)] = f"{hit.group(1)}^{{[{hit.group(2)}]}}"
+                out[sp.Symbol(big, real=True)] = layered(*hit.groups())
     return out
 
 
@@ -276,10 +282,11 @@ class _Writer:
         lines = []
         for line in block.lines:
             lhs = "" if line.lhs is None else self.p.math(line.lhs, block.scope, block.notation)
-            lines.append(DocLine(lhs, line.relation,
-                                 self.p.math(line.rhs, block.scope, block.notation),
-                                 self.rule(line.rule, line.checked == "numeric", block.scope),
-                                 line.checked == "numeric"))
+            rhs = self.p.math(line.rhs, block.scope, block.notation)
+            rule = self.rule(line.rule, line.checked == "numeric", block.scope)
+            if self.fmt == "latex" and not isinstance(block, Summary):  # rows for the page
+                rhs, rule = breaking.broken(lhs, rhs), rule and breaking.boxed_rule(rule)
+            lines.append(DocLine(lhs, line.relation, rhs, rule, line.checked == "numeric"))
         return DocBlock("equations", lines=lines)
 
     def summary(self, block: Summary) -> DocBlock:

@@ -134,13 +134,16 @@ def poisson_blocks(model, graph) -> list:
             e = e.xreplace({sym: fwd})
         return sp.expand(sp.expand_log(e, force=True))
 
+    # the rate is a term of the loss's own formula (L = mu - y z with mu = exp(z)): only those
+    # nodes are tried, and equality after expanding the logs is enough (no simplify)
+    nodes = {sym for sym, _ in graph.nodes} - {loss}
+    rates = [t for t in sp.Add.make_args(sp.expand(defs[loss])) if t in nodes]
     for y in labels:
-        if graph.shapes.get(y) != SCALAR:
+        if graph.shapes.get(y) != SCALAR or not rates:
             continue
-        for mu, _ in graph.nodes:
-            if mu == loss:
-                continue
-            if sp.simplify(written(tied) - written(mu - y * sp.log(mu))) != 0:
+        whole = written(tied)
+        for mu in rates:
+            if sp.expand(whole - written(mu - y * sp.log(mu))) != 0:
                 continue
             # the identity on plain positive symbols, as a reader checks it
             r = sp.Symbol(mu.name, positive=True)

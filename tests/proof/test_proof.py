@@ -143,11 +143,10 @@ def test_the_proof_reads_as_intended():
     text = (GOLDEN / "logistic_regression" / "proof.tex").read_text(encoding="utf-8")
     for expected in [
         r"\documentclass", r"\usepackage{tikz}",
-        r"\frac{\mathrm{d}L}{\mathrm{d}z} &= \frac{\mathrm{d}L}{\mathrm{d}a} \cdot "
-        r"\frac{\partial a}{\partial z} \tag*{\small chain rule}",
+        r"\mathrm{d}z &= \mathrm{d}a \cdot \frac{\partial a}{\partial z} \tag*{\small chain rule}",
         r"&= a \left(1 - a\right) \tag*{\small definition of the node: "
         r"$\sigma\left(z\right) = a$}",
-        r"&= a - y \tag*{\small cancel common factors}",
+        r"&= a - y \tag*{\small simplify}",
         r"\mathrm{d}w &= \frac{1}{m} \sum_{i=1}^{m} \frac{\mathrm{d}L^{(i)}}{\mathrm{d}w}",
         r"&= \frac{1}{m} X \, \mathrm{d}Z^{\top} \tag*{\small with $\mathrm{d}Z = A - Y$}",
         r"w &:= w - \alpha \, \mathrm{d}w",
