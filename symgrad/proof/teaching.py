@@ -220,7 +220,7 @@ def check_table(derivation, scope="batch") -> Section | None:
     out = graph.output
     theta, eps = sp.Symbol("theta", real=True), sp.Symbol("epsilon", positive=True)
     f = sp.Function(out.name)
-    central = Quotient(f(theta + eps) - f(theta - eps), 2 * eps)
+    central = Quotient(sp.Add(f(theta + eps), -f(theta - eps), evaluate=False), 2 * eps)
     return Section(("Appendix: the derivatives at one point",), [
         Paragraph((*where, ", the derivatives derived above beside the central differences ",
                    central, ", each entry ", theta, " of a parameter moved by ", eps, " with ",

@@ -20,7 +20,6 @@ import symgrad
 from symgrad.calculus import numeric
 from symgrad.claims.checker import Checker
 from symgrad.code.verify import load_module, relative_error, verify
-from symgrad.proof import document
 
 HERE = Path(__file__).resolve().parent
 textbook = load_module(HERE / "textbook.py", "catalogue_textbook")  # tests/ is no package
@@ -284,14 +283,8 @@ def test_prove(path):
     assert proved(path).title
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", SPECS, ids=IDS)
-def test_prove_pdf(path, tmp_path):
-    # what `symgrad prove PATH --pdf` writes, from the proof test_prove made (in this process)
-    tex = tmp_path / f"{path.stem}.tex"
-    tex.write_text(document.render(proved(path), "latex"), encoding="utf-8")
-    pdf, _ = document.compile_pdf(tex)
-    assert pdf.read_bytes().startswith(b"%PDF")
+# the PDF of every catalogue model is compiled once, in tests/proof/test_layout.py (no LaTeX
+# error, no overfull box, no split block)
 
 
 NUMPY_ONLY = ("erf", "Phi", "log_Phi", "mills")  # math.erf(c) on each entry: NumPy arrays only
