@@ -15,11 +15,11 @@ import re
 
 from . import mathtext
 
-TEXT_EM = 44.0  # em: the text width (17.2 cm at 11 pt), with a little room left
 ROW_EM = 40.0  # em: an lhs, its relation and one row of the right-hand side, at most
 RULE_EM = 36.0  # em of \small text: a longer justification (wider than the page when it
 # has a row of its own) is set as a paragraph
 RULE_WIDTH = r"0.42\linewidth"
+BOX_EM = 17.0  # em of \small text: a formula in such a paragraph, at most
 INDENT = r"\qquad "
 _TOKEN = re.compile(r"\\left\\?.|\\right\\?.|\\[A-Za-z]+|\\.|.", re.S)
 
@@ -115,7 +115,15 @@ def rule_width(text: str) -> float:
 
 
 def boxed_rule(text: str) -> str:
-    """A justification too long for the margin set as a narrow paragraph, else as it is."""
+    """A justification too long for the margin set as a narrow paragraph, else as it is; a
+    formula in it wider than the paragraph (it cannot break inside its parentheses) is scaled
+    down to the paragraph's width."""
     if rule_width(text) <= RULE_EM:
         return text
-    return rf"\parbox[t]{{{RULE_WIDTH}}}{{\raggedleft {text}}}"
+    parts = re.split(r"(?<!\\)\$", text)
+    for i in range(1, len(parts), 2):
+        if 0.9 * width(parts[i]) > BOX_EM:
+            parts[i] = rf"\adjustbox{{max width=\linewidth}}{{${parts[i]}$}}"
+        else:
+            parts[i] = f"${parts[i]}$"
+    return rf"\parbox[t]{{{RULE_WIDTH}}}{{\raggedleft {''.join(parts)}}}"

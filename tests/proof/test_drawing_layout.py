@@ -45,7 +45,7 @@ def test_each_label_is_on_its_own_edge_shallow_network():
     # the issue: dz2 W2^T was drawn on the b2 -> z2 edge
     lay = laid_out(ROOT / "derivations/shallow_network.toml")
     back = _curve(lay, "z2", "a1")
-    assert back.label.lines == [r"\mathrm{d}z_{2} W_{2}^{\top}"]
+    assert back.label.lines == [r"\mathrm{d}z^{[2]} W^{[2]\top}"]
     assert back.meets(back.label.box)
     for other in ("b2", "W2"):
         assert not _curve(lay, "z2", other).meets(back.label.box, layout.GAP)
