@@ -19,7 +19,7 @@ ROW_EM = 40.0  # em: an lhs, its relation and one row of the right-hand side, at
 RULE_EM = 36.0  # em of \small text: a longer justification (wider than the page when it
 # has a row of its own) is set as a paragraph
 RULE_WIDTH = r"0.42\linewidth"
-BOX_EM = 17.0  # em of \small text: a formula in such a paragraph, at most
+BOX_EM = 14.0  # em of \small text: a formula in such a paragraph, at most
 INDENT = r"\qquad "
 _TOKEN = re.compile(r"\\left\\?.|\\right\\?.|\\[A-Za-z]+|\\.|.", re.S)
 
@@ -123,7 +123,7 @@ def boxed_rule(text: str) -> str:
     parts = re.split(r"(?<!\\)\$", text)
     for i in range(1, len(parts), 2):
         if 0.9 * width(parts[i]) > BOX_EM:
-            parts[i] = rf"\adjustbox{{max width=\linewidth}}{{${parts[i]}$}}"
+            parts[i] = rf"\adjustbox{{max width=0.9\linewidth}}{{${parts[i]}$}}"
         else:
             parts[i] = f"${parts[i]}$"
     return rf"\parbox[t]{{{RULE_WIDTH}}}{{\raggedleft {''.join(parts)}}}"

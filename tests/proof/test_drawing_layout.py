@@ -50,7 +50,7 @@ def test_each_label_is_on_its_own_edge_shallow_network():
     for other in ("b2", "W2"):
         assert not _curve(lay, "z2", other).meets(back.label.box, layout.GAP)
         assert not _curve(lay, other, "z2", False).meets(back.label.box, layout.GAP)
-    assert _curve(lay, "z2", "b2").label.lines == [r"\partial z_{2}/\partial b_{2}", "= 1"]
+    assert _curve(lay, "z2", "b2").label.lines == [r"\partial z^{[2]}/\partial b^{[2]}", "= 1"]
 
 
 def test_the_poisson_graph_does_not_draw_z_to_l_through_a():
