@@ -54,6 +54,7 @@ class DocLine:
     code: str = ""  # the summary's: the NumPy line, escaped for the document
     shape: str = ""  # the summary's: the shape of the left side, math
     long: bool = False  # the summary's: math too long for its column, given a row of its own
+    tag: str = ""  # LaTeX: the rule as set in the margin (a long one as a narrow paragraph)
 
 
 @dataclass
@@ -284,9 +285,11 @@ class _Writer:
             lhs = "" if line.lhs is None else self.p.math(line.lhs, block.scope, block.notation)
             rhs = self.p.math(line.rhs, block.scope, block.notation)
             rule = self.rule(line.rule, line.checked == "numeric", block.scope)
+            tag = ""
             if self.fmt == "latex" and not isinstance(block, Summary):  # rows for the page
-                rhs, rule = breaking.broken(lhs, rhs), rule and breaking.boxed_rule(rule)
-            lines.append(DocLine(lhs, line.relation, rhs, rule, line.checked == "numeric"))
+                rhs, tag = breaking.broken(lhs, rhs), rule and breaking.boxed_rule(rule)
+            lines.append(DocLine(lhs, line.relation, rhs, rule, line.checked == "numeric",
+                                 tag=tag))
         return DocBlock("equations", lines=lines)
 
     def summary(self, block: Summary) -> DocBlock:

@@ -427,7 +427,7 @@ def _derivative_words(expr):
     return ("rules of differentiation",)
 
 
-def softmax_lines(graph, consumer, var, shapes, upstream=None, onehot=()):
+def softmax_lines(graph, consumer, var, shapes, upstream=None, onehot=(), probability=()):
     """a = softmax(z) entry by entry: the Jacobian a_j(δ_ij − a_i) by the quotient rule, then
     the chain rule's sum over j, with ``upstream`` (dL/da_j in entries) where it is known."""
     from .steps import Line, Partial
@@ -468,8 +468,10 @@ def softmax_lines(graph, consumer, var, shapes, upstream=None, onehot=()):
         for y in onehot:
             s = sp.Sum(sp.IndexedBase(y)[J], (J, 1, n))
             if spread.has(s):
+                said = ("the label's entries sum to 1: " if y in probability  # soft targets
+                        else "the label is one-hot: ")
                 chain.append(Line(None, spread.xreplace({s: 1}),
-                                  ("the label is one-hot: ", sp.Eq(s, 1, evaluate=False))))
+                                  (said, sp.Eq(s, 1, evaluate=False))))
     entries = Entries(list(graph.nodes), {**shapes, adjoint_symbol(var): shapes[var],
                                           da: shapes[consumer]},
                       seed=seed, free=free, onehot=tuple(onehot),

@@ -734,8 +734,11 @@ class _Builder:
             found = None
             if isinstance(_defined_op(fwd, var), softmax) and fwd.args == (var,):
                 up = self._upstream.get(adjoint_symbol(c.consumer))
+                known = self.model.variables
+                soft = tuple(y for y in graph.onehot if y.name in known and
+                             known[y.name].domain.columns == "probability")
                 found = ix.softmax_lines(graph, c.consumer, var, shapes, up,
-                                         onehot=tuple(graph.onehot))
+                                         onehot=tuple(graph.onehot), probability=soft)
                 if found is not None:
                     definition, local, chain, entries = found
                     a_j = definition[0].lhs
