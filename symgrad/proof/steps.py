@@ -678,6 +678,10 @@ class _Builder:
         if u == graph.output and graph.seed == 1:
             lines = self.local_lines(c, graph)
             lines[0] = Line(step.adjoint, lines[0].rhs, lines[0].rule)
+            for label, expr in step.steps:  # an identity (sinh/cosh = tanh), not a cancelling
+                if not label[0].startswith(("substitute", "simplify")) and \
+                        expr != lines[-1].rhs:
+                    lines.append(Line(None, expr, _trace_rule(label, lines[-1].rhs, expr)))
             self._shown[step.adjoint] = lines[-1].rhs
             return [Paragraph((u, " is the output, so the chain rule has one factor: ",
                                sp.Eq(step.adjoint, Partial(u, var), evaluate=False), ",")),
@@ -893,13 +897,16 @@ class _Builder:
             if spread != shown and spread != step.result:
                 lines.append(Line(None, spread, ("multiply out",)))
                 shown = spread
+        reasons: tuple = ()  # from the course's form, the simplifier's identities still said
         for label, expr in step.steps:
+            if own_form and len(label) > 1 and not label[0].startswith("substitute"):
+                reasons += ("; ", *label)
             if own_form or label[0].startswith("substitute") or expr == shown:
                 continue
             lines.append(Line(None, expr, _trace_rule(label, shown, expr)))
             shown = expr
         if shown != step.result:
-            lines.append(Line(None, step.result, ("simplify",)))
+            lines.append(Line(None, step.result, ("simplify", *reasons)))
         named = self._named(step, steps)
         if named != step.result:  # db = dz
             lines.append(Line(None, named, ("the result for ", named_after(named), " above")))

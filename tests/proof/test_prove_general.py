@@ -334,8 +334,8 @@ def test_prove_succeeds_on_larger_models(name):
 def test_products_of_two_matrices_over_m_examples():
     A = sp.Symbol("A", real=True)
     _, latex = check_structure("autoencoder")
-    assert r"\mathrm{d}W_{2} &= \frac{1}{m} \mathrm{d}R \, H^{\top}" in latex
-    assert r"W_{2}^{\top} \, \mathrm{d}R" in latex
+    assert r"\mathrm{d}W^{[2]} &= \frac{1}{m} \mathrm{d}R \, H^{\top}" in latex
+    assert r"W^{[2]\top} \, \mathrm{d}R" in latex
     proof = proved("attention")
     batch = proof.derivation.batch_steps
     assert batch[sp.Symbol("Wq", real=True)].result.has(matmul)
