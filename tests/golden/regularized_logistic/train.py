@@ -169,14 +169,31 @@ def data_dtype(value):
     return np.float32 if names == {"float32"} else np.float64
 
 
-def as_dtype(value, dtype):
+def placed_like(array, data):
+    """The NumPy array in the library and on the device of data (an array or a dict of
+    arrays): on the GPU where data is a CuPy array, unchanged where data is NumPy's."""
+    for entry in data.values() if isinstance(data, dict) else (data,):
+        if type(entry) is np.ndarray or not hasattr(entry, "dtype"):
+            continue
+        if hasattr(entry, "__array_namespace__"):
+            return entry.__array_namespace__().asarray(array)
+        if hasattr(entry, "__array_function__"):  # NumPy's dispatch (NEP 35)
+            return np.asarray(array, like=entry)
+    return array
+
+
+def as_dtype(value, dtype, like=None):
     """value (an array, a dict of arrays, a float or None) in dtype, where it is an array
     of another dtype: converted where it lies (a CuPy array stays on its GPU), to its
-    library's dtype of that name (np.float32 is array_api_strict.float32 there)."""
+    library's dtype of that name (np.float32 is array_api_strict.float32 there). With
+    like (the data), NumPy arrays first move to where the data is: parameters drawn by
+    initialize_parameters train on the GPU of CuPy data."""
     if isinstance(value, dict):
-        return {name: as_dtype(entry, dtype) for name, entry in value.items()}
+        return {name: as_dtype(entry, dtype, like) for name, entry in value.items()}
     if not hasattr(value, "dtype"):
         return value
+    if like is not None and type(value) is np.ndarray:
+        value = placed_like(value, like)
     dtype = getattr(array_namespace(value), np.dtype(dtype).name)
     return value if value.dtype == dtype else astype(value, dtype)
 
@@ -534,7 +551,7 @@ def train(
     if params is None:
         dims = {**HIDDEN_SIZES, **(dims or {}), **data_dims(X, Y)}
         params = initialize_parameters(dims, method, seed, dtype=dtype)
-    params = as_dtype(params, dtype)
+    params = as_dtype(params, dtype, like=X)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
     decay = learning_rate_schedule(learning_rate_decay, time_interval)
