@@ -84,12 +84,18 @@ MEMORY_LIMIT = 2**31
 
 def reduce_sum(x, axis=None, keepdims=False):
     """np.sum(x, axis, keepdims) as the ufunc reduction np.add.reduce: the same numbers,
-    without np.sum's Python wrapper (about 3 us a call, a tenth of a small training step)."""
+    without np.sum's Python wrapper (about 3 us a call, a tenth of a small training step).
+    Other arrays (CuPy's, through NumPy's dispatch) take np.sum itself."""
+    if type(x) is not np.ndarray:
+        return np.sum(x, axis=axis, keepdims=keepdims)
     return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def reduce_max(x, axis=None, keepdims=False):
-    """np.max(x, axis, keepdims) as the ufunc reduction np.maximum.reduce."""
+    """np.max(x, axis, keepdims) as the ufunc reduction np.maximum.reduce (np.max itself
+    for other arrays: CuPy has no maximum.reduce)."""
+    if type(x) is not np.ndarray:
+        return np.max(x, axis=axis, keepdims=keepdims)
     return np.maximum.reduce(x, axis=axis, keepdims=keepdims)
 
 
@@ -349,10 +355,15 @@ def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
     return mini_batches
 
 
+def as_array(value, xp):
+    """value where it is an array (a CuPy array stays one), else xp.asarray(value)."""
+    return value if hasattr(value, "dtype") else xp.asarray(value)
+
+
 def initialize_velocity(parameters):
     """Momentum's v: zeros shaped like each parameter, keyed like grads."""
     xp = array_namespace(parameters)  # a float parameter's zero in the arrays' library
-    zeros = {name: xp.zeros_like(xp.asarray(p)) for name, p in parameters.items()}
+    zeros = {name: xp.zeros_like(as_array(p, xp)) for name, p in parameters.items()}
     return {gradient_key(name): zero for name, zero in zeros.items()}
 
 
@@ -371,7 +382,7 @@ def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
 def initialize_rmsprop(parameters):
     """RMSprop's s: zeros shaped like each parameter, keyed like grads."""
     xp = array_namespace(parameters)  # a float parameter's zero in the arrays' library
-    zeros = {name: xp.zeros_like(xp.asarray(p)) for name, p in parameters.items()}
+    zeros = {name: xp.zeros_like(as_array(p, xp)) for name, p in parameters.items()}
     return {gradient_key(name): zero for name, zero in zeros.items()}
 
 
