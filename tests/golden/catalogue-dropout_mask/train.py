@@ -552,7 +552,7 @@ def choose_technique(
     if technique not in TECHNIQUES:
         raise ValueError(f"technique must be one of {TECHNIQUES}, not {technique!r}")
     if technique == "gram":
-        raise ValueError("technique='gram' does not apply: no weight meets X in W @ X alone")
+        raise ValueError("technique='gram': no weight meets X in W @ X alone")
     return "plain", "no weight meets X in W @ X alone"
 
 
@@ -659,7 +659,13 @@ def train(
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
     technique, why = choose_technique(
-        technique, inputs, params, num_iterations, optimizer, mini_batch_size, validation
+        technique,
+        inputs,
+        params,
+        num_iterations,
+        optimizer,
+        mini_batch_size,
+        validation,
     )
     decay = learning_rate_schedule(learning_rate_decay, time_interval)
     # the optimizer's own state only: momentum's v, RMSprop's s, both for Adam

@@ -524,7 +524,7 @@ def gram_pays(X, params, num_iterations):
     cost: n_x m^2 / 2 for G, m^3 / 3 for its Cholesky factor, 2 n_h n_x m for W @ X
     and the rebuild of W."""
     n_x, m = X.shape
-    n_h = sum(np.shape(params[name])[int(moved)] for name, moved in GRAM_WEIGHTS.items())
+    n_h = sum(np.shape(params[name])[moved] for name, moved in GRAM_WEIGHTS.items())
     saved = num_iterations * 2 * n_h * (n_x - m - 1) * m
     spent = n_x * m * m / 2 + m**3 / 3 + 2 * n_h * n_x * m
     return 2 * m <= n_x and saved > spent
@@ -546,7 +546,8 @@ def gram_reduce(X, params):
     for name, moved in GRAM_WEIGHTS.items():
         W = params[name].T if moved else params[name]
         inner = np.linalg.solve(lower, (W @ X).T).T  # W Q = (W @ X) R^-1
-        rest = np.sum(W * W, axis=1) - np.sum(inner * inner, axis=1)  # ||W - W Q Q.T||^2
+        # ||W - W Q Q.T||^2, row by row
+        rest = np.sum(W * W, axis=1) - np.sum(inner * inner, axis=1)
         outside = np.sqrt(np.maximum(rest, 0))
         reduced = np.concatenate([inner, outside[:, None]], axis=1)
         params[name] = reduced.T if moved else reduced
@@ -652,7 +653,13 @@ def train(
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
     technique, why = choose_technique(
-        technique, X, params, num_iterations, optimizer, mini_batch_size, validation
+        technique,
+        X,
+        params,
+        num_iterations,
+        optimizer,
+        mini_batch_size,
+        validation,
     )
     X_train, basis = X, None  # the data that the steps read: X, or R (gram_reduce)
     if technique == "gram":
