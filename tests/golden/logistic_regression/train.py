@@ -529,15 +529,17 @@ def gram_pays(X, params, num_iterations):
 def gram_reduce(X, params):
     """(data, params, basis) to train on in place of (X, params): data (m + 1, m) is R
     over a zero row, each weight W (n_h, n_x) becomes [W Q, e] (n_h, m + 1), e the norms
-    of the rows of W - W Q Q.T; basis is what gram_rebuild needs. None where G is
-    singular (X's columns are linearly dependent)."""
+    of the rows of W - W Q Q.T; basis (W, W Q, e) by weight, for gram_rebuild. None where
+    G is singular (X's columns are linearly dependent)."""
     m = X.shape[1]
     try:
-        lower = np.linalg.cholesky(X.T @ X)  # R.T, R.T @ R = G
+        lower = np.linalg.cholesky(X.T @ X)  # R.T: R.T @ R = G
     except np.linalg.LinAlgError:
         return None
     data = np.zeros((m + 1, m), X.dtype)
     data[:m] = lower.T
+    del lower  # R is data[:m]: one m x m array kept besides the parameters
+    lower = data[:m].T
     params, weights = dict(params), {}
     for name, moved in GRAM_WEIGHTS.items():
         W = params[name].T if moved else params[name]
@@ -548,22 +550,22 @@ def gram_reduce(X, params):
         reduced = np.concatenate([inner, outside[:, None]], axis=1)
         params[name] = reduced.T if moved else reduced
         weights[name] = (W, inner, outside)
-    return data, params, (lower, weights)
+    return data, params, weights
 
 
-def gram_rebuild(X, params, basis):
-    """The weights over X from those gram_reduce() made and training moved: with W0, W0 Q
-    and e0 from the start and [W' e] now, each row's factor a = e / e0 (1 where e0 = 0),
-    W = a W0 + (W' - a W0 Q) Q.T, Q.T = R^-T X.T."""
-    lower, weights = basis
-    m = lower.shape[0]
+def gram_rebuild(X, data, params, basis):
+    """The weights over X from those that gram_reduce() made and training moved: with
+    W0, W0 Q and e0 from the start (basis) and [W' e] now, each row's factor
+    a = e / e0 (1 where e0 = 0), W = a W0 + (W' - a W0 Q) Q.T, Q.T = R^-T X.T."""
+    m = X.shape[1]
+    upper = data[:m]  # R
     params = dict(params)
     for name, moved in GRAM_WEIGHTS.items():
-        W0, inner0, outside0 = weights[name]
+        W0, inner0, outside0 = basis[name]
         reduced = params[name].T if moved else params[name]
         kept = outside0 > 0
         factor = np.where(kept, reduced[:, m] / np.where(kept, outside0, 1), 1)[:, None]
-        change = np.linalg.solve(lower.T, (reduced[:, :m] - factor * inner0).T).T
+        change = np.linalg.solve(upper, (reduced[:, :m] - factor * inner0).T).T
         W = factor * W0 + change @ X.T
         params[name] = W.T if moved else W
     return params
@@ -746,7 +748,7 @@ def train(
         stopped = "interrupted"
         print(f"training interrupted at iteration {i}", file=sys.stderr)
     if basis is not None:
-        params = gram_rebuild(X, params, basis)
+        params = gram_rebuild(X, X_train, params, basis)
     costs = [float(cost) for cost in costs]
     if history is not None:
         history.update(
