@@ -191,7 +191,7 @@ def main(argv=None) -> int:
                   f"{history['technique_reason']}")
             for name, t in times.items():
                 gap = relative_difference(params[name], params["hand-written"])
-                print(f"  {name:<16} {t:8.3f} s {t / ref:8.3f}x hand-written, parameters "
+                print(f"  {name:<22} {t:8.3f} s {t / ref:8.3f}x hand-written, parameters "
                       f"differ by {gap:.1e} (relative)")
             if "generated plain" not in runs:
                 continue
