@@ -560,6 +560,30 @@ def progress_line(i, num_iterations, cost, elapsed):
     )
 
 
+# ----- faster training where the derivation allows it
+
+TECHNIQUES = ("auto", "plain", "gram")
+
+
+def choose_technique(
+    technique,
+    X,
+    params,
+    num_iterations,
+    optimizer,
+    mini_batch_size,
+    validation,
+):
+    """(technique, why): how train() trains: "plain", the course's loop over X (no
+    weight of this model meets the data in W @ X alone, which training on the Gram
+    matrix needs)."""
+    if technique not in TECHNIQUES:
+        raise ValueError(f"technique must be one of {TECHNIQUES}, not {technique!r}")
+    if technique == "gram":
+        raise ValueError("technique='gram': no weight meets X in W @ X alone")
+    return "plain", "no weight meets X in W @ X alone"
+
+
 def named_arrays(arrays, names, what):
     """arrays as a dict by name (a lone array where names has one name); a ValueError
     where one is missing or where they hold different numbers of examples."""
@@ -624,6 +648,7 @@ def train(
     cost_every=100,
     progress=False,
     history=None,
+    technique="auto",
 ):
     """Gradient descent, or another optimizer; returns (params, costs), the cost
     recorded at iterations 0, cost_every, 2 cost_every, ... before that iteration's
@@ -648,8 +673,10 @@ def train(
     improved on the best by tol. progress=True writes a line to stderr (iteration,
     cost, time elapsed and left) at most once a second. Ctrl-C stops training:
     train() returns what it has learned. A dict history gets the recorded
-    "iterations", "costs", "validation_costs", and how training "stopped"
-    ("completed", "early stopping" or "interrupted").
+    "iterations", "costs", "validation_costs", how training "stopped"
+    ("completed", "early stopping" or "interrupted"), and the "technique" it used,
+    with why: technique="auto" chooses (choose_technique), "plain" trains on inputs
+    as the course does, "gram" on the Gram matrix of the examples (the same steps).
     """
     dtype = data_dtype(inputs) if dtype is None else dtype
     inputs, labels = as_dtype(inputs, dtype), as_dtype(labels, dtype)
@@ -659,6 +686,15 @@ def train(
     params = as_dtype(params, dtype, like=inputs)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
+    technique, why = choose_technique(
+        technique,
+        inputs,
+        params,
+        num_iterations,
+        optimizer,
+        mini_batch_size,
+        validation,
+    )
     decay = learning_rate_schedule(learning_rate_decay, time_interval)
     # the optimizer's own state only: momentum's v, RMSprop's s, both for Adam
     velocity = squares = None
@@ -745,6 +781,8 @@ def train(
             costs=costs,
             validation_costs=[float(cost) for cost in validation_costs],
             stopped=stopped,
+            technique=technique,
+            technique_reason=why,
         )
     return params, costs
 

@@ -487,6 +487,120 @@ def progress_line(i, num_iterations, cost, elapsed):
     )
 
 
+# ----- faster training where the derivation allows it
+
+TECHNIQUES = ("auto", "plain", "gram")
+# Training on the Gram matrix. The weights in GRAM_WEIGHTS meet the data only in W @ X
+# (w.T @ X) and appear elsewhere only in sum(W**2), an L2 penalty. Write X = Q R, Q (n_x, m)
+# with orthonormal columns, R (m, m) upper triangular with R.T @ R = G = X.T @ X (Cholesky;
+# Q = X R^-1 is never formed). Then W @ X = (W Q) @ R, and dW = dZ @ X.T / m + lambd W / m
+# gives dW Q = dZ @ R.T / m + lambd (W Q) / m: an update linear in dW (gradient descent,
+# momentum) takes on W' = W Q, with R in place of X, the very steps it takes on W, at the
+# same cost (||W||^2 = ||W Q||^2 + ||W - W Q Q.T||^2). The rest of W, W - W Q Q.T, moves
+# only with the penalty, each row by a factor that one more column of W' (the row's norm,
+# read by a zero row of the data) follows. A step then costs m^2 where it cost n_x m, and X
+# is read three times in all: for G, for W @ X at the start, and to rebuild W at the end.
+# The weights trained so, each with whether it enters as w.T @ X (rather than W @ X).
+GRAM_WEIGHTS = {
+    "W": False,
+}
+
+
+def choose_technique(
+    technique,
+    X,
+    params,
+    num_iterations,
+    optimizer,
+    mini_batch_size,
+    validation,
+):
+    """(technique, why): how train() trains. "gram" (gram_reduce) where technique="gram",
+    or "auto" and it holds and pays: gradient descent or momentum (an update linear in
+    dW) on the whole set (one G for every step), a NumPy X, no validation set (its cost
+    needs W itself), and gram_pays(); "plain" (the course's loop over X) otherwise."""
+    if technique not in TECHNIQUES:
+        raise ValueError(f"technique must be one of {TECHNIQUES}, not {technique!r}")
+    if technique == "plain":
+        return "plain", "technique='plain'"
+    refused = None
+    if optimizer not in ("gd", "momentum"):
+        refused = f"{optimizer}'s update is not linear in the gradients"
+    elif mini_batch_size is not None:
+        refused = "mini-batches change G at every step"
+    elif validation is not None:
+        refused = "the validation cost needs the weights themselves"
+    elif not isinstance(X, np.ndarray):
+        refused = "X is not a NumPy array"
+    if technique == "gram" and refused:
+        raise ValueError(f"technique='gram' does not apply: {refused}")
+    if refused:
+        return "plain", refused
+    n_x, m = X.shape
+    if technique == "auto" and not gram_pays(X, params, num_iterations):
+        return "plain", f"the Gram matrix does not pay at n_x = {n_x}, m = {m}"
+    return "gram", f"the Gram matrix of the {m} examples, n_x = {n_x}"
+
+
+def gram_pays(X, params, num_iterations):
+    """Whether training on the Gram matrix saves time, in multiply-adds: G at most half
+    as large as X (2 m <= n_x), and num_iterations steps saving 2 n_h (n_x - m - 1) m
+    each (a plain step's two products with X, 2 n_h n_x m, against 2 n_h (m + 1) m on
+    R; n_h the rows of the weights in GRAM_WEIGHTS) more than the start and the end
+    cost: n_x m^2 / 2 for G, m^3 / 3 for its Cholesky factor, 2 n_h n_x m for W @ X
+    and the rebuild of W."""
+    n_x, m = X.shape
+    n_h = sum(np.shape(params[name])[moved] for name, moved in GRAM_WEIGHTS.items())
+    saved = num_iterations * 2 * n_h * (n_x - m - 1) * m
+    spent = n_x * m * m / 2 + m**3 / 3 + 2 * n_h * n_x * m
+    return 2 * m <= n_x and saved > spent
+
+
+def gram_reduce(X, params):
+    """(data, params, basis) to train on in place of (X, params): data (m + 1, m) is R
+    over a zero row, each weight W (n_h, n_x) becomes [W Q, e] (n_h, m + 1), e the norms
+    of the rows of W - W Q Q.T; basis (W, W Q, e) by weight, for gram_rebuild. None where
+    G is singular (X's columns are linearly dependent)."""
+    m = X.shape[1]
+    try:
+        lower = np.linalg.cholesky(X.T @ X)  # R.T: R.T @ R = G
+    except np.linalg.LinAlgError:
+        return None
+    data = np.zeros((m + 1, m), X.dtype)
+    data[:m] = lower.T
+    del lower  # R is data[:m]: one m x m array kept besides the parameters
+    lower = data[:m].T
+    params, weights = dict(params), {}
+    for name, moved in GRAM_WEIGHTS.items():
+        W = params[name].T if moved else params[name]
+        inner = np.linalg.solve(lower, (W @ X).T).T  # W Q = (W @ X) R^-1
+        # ||W - W Q Q.T||^2, row by row
+        rest = np.sum(W * W, axis=1) - np.sum(inner * inner, axis=1)
+        outside = np.sqrt(np.maximum(rest, 0))
+        reduced = np.concatenate([inner, outside[:, None]], axis=1)
+        params[name] = reduced.T if moved else reduced
+        weights[name] = (W, inner, outside)
+    return data, params, weights
+
+
+def gram_rebuild(X, data, params, basis):
+    """The weights over X from those that gram_reduce() made and training moved: with
+    W0, W0 Q and e0 from the start (basis) and [W' e] now, each row's factor
+    a = e / e0 (1 where e0 = 0), W = a W0 + (W' - a W0 Q) Q.T, Q.T = R^-T X.T."""
+    m = X.shape[1]
+    upper = data[:m]  # R
+    params = dict(params)
+    for name, moved in GRAM_WEIGHTS.items():
+        W0, inner0, outside0 = basis[name]
+        reduced = params[name].T if moved else params[name]
+        kept = outside0 > 0
+        factor = np.where(kept, reduced[:, m] / np.where(kept, outside0, 1), 1)[:, None]
+        change = np.linalg.solve(upper, (reduced[:, :m] - factor * inner0).T).T
+        W = factor * W0 + change @ X.T
+        params[name] = W.T if moved else W
+    return params
+
+
 def data_dims(X, Y):
     """The sizes that the data fixes (the rows of X and of Y); a ValueError where
     they differ from sizes that the model fixes."""
@@ -527,6 +641,7 @@ def train(
     cost_every=100,
     progress=False,
     history=None,
+    technique="auto",
 ):
     """Gradient descent, or another optimizer; returns (params, costs), the cost
     recorded at iterations 0, cost_every, 2 cost_every, ... before that iteration's
@@ -551,8 +666,10 @@ def train(
     improved on the best by tol. progress=True writes a line to stderr (iteration,
     cost, time elapsed and left) at most once a second. Ctrl-C stops training:
     train() returns what it has learned. A dict history gets the recorded
-    "iterations", "costs", "validation_costs", and how training "stopped"
-    ("completed", "early stopping" or "interrupted").
+    "iterations", "costs", "validation_costs", how training "stopped"
+    ("completed", "early stopping" or "interrupted"), and the "technique" it used,
+    with why: technique="auto" chooses (choose_technique), "plain" trains on X
+    as the course does, "gram" on the Gram matrix of the examples (the same steps).
     """
     dtype = data_dtype(X) if dtype is None else dtype
     X, Y = as_dtype(X, dtype), as_dtype(Y, dtype)
@@ -562,6 +679,25 @@ def train(
     params = as_dtype(params, dtype, like=X)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
+    technique, why = choose_technique(
+        technique,
+        X,
+        params,
+        num_iterations,
+        optimizer,
+        mini_batch_size,
+        validation,
+    )
+    X_train, basis = X, None  # the data that the steps read: X, or R (gram_reduce)
+    if technique == "gram":
+        reduced = gram_reduce(X, params)
+        if reduced is None:
+            technique, why = "plain", "G is singular: the columns of X are dependent"
+        else:
+            X_train, params, basis = reduced
+    if technique == "gram" and (print_cost or progress):
+        line = f"training on {why} (technique='plain' trains on X itself)"
+        print(line, file=sys.stdout if print_cost else sys.stderr)
     decay = learning_rate_schedule(learning_rate_decay, time_interval)
     # the optimizer's own state only: momentum's v, RMSprop's s, both for Adam
     velocity = squares = None
@@ -579,7 +715,7 @@ def train(
         for i in range(num_iterations):
             epoch_rate = decay(learning_rate, i, decay_rate)
             if mini_batch_size is None:
-                batches = [(X, Y)]
+                batches = [(X_train, Y)]
             else:
                 batches = random_mini_batches(X, Y, mini_batch_size, seed + i)
             epoch_cost = 0.0
@@ -641,6 +777,8 @@ def train(
     except KeyboardInterrupt:
         stopped = "interrupted"
         print(f"training interrupted at iteration {i}", file=sys.stderr)
+    if basis is not None:
+        params = gram_rebuild(X, X_train, params, basis)
     costs = [float(cost) for cost in costs]
     if history is not None:
         history.update(
@@ -648,6 +786,8 @@ def train(
             costs=costs,
             validation_costs=[float(cost) for cost in validation_costs],
             stopped=stopped,
+            technique=technique,
+            technique_reason=why,
         )
     return params, costs
 
