@@ -37,6 +37,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "catvnoncat.npz"
 def one_blas_thread():
     return threadpool_limits(1, "blas") if threadpool_limits else contextlib.nullcontext()
 
+
 TWO_LAYER_COSTS = {0: 0.6930497356599888, 100: 0.6464320953428849, 200: 0.6325140647912677}
 L_LAYER_COSTS = {0: 0.771749, 100: 0.672053, 200: 0.648263}
 
