@@ -323,3 +323,16 @@ def test_ctrl_c_saves_what_was_learned(generated_script, shallow, data):
     params = shallow.load_parameters(save)
     assert sorted(params) == ["W1", "W2", "b1", "b2"]
     assert [f.name for f in data.iterdir() if f.name.startswith(".interrupted")] == []
+
+
+def test_a_reseeded_shuffler_draws_the_courses_permutation(shallow):
+    """random_mini_batches(..., shuffler): a RandomState re-seeded with seed, as train()
+    passes it once per training, cuts the same mini-batches as a new RandomState(seed)."""
+    X, Y = circles(m=50)
+    shuffler = np.random.RandomState(123)
+    for seed in (0, 7, 7, 1):
+        expected = shallow.random_mini_batches(X, Y, 16, seed)
+        got = shallow.random_mini_batches(X, Y, 16, seed, shuffler)
+        assert len(got) == len(expected) == 4
+        assert all((a == b).all() for pair in zip(got, expected, strict=True)
+                   for a, b in zip(*pair, strict=True))

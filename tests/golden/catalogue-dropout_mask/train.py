@@ -394,22 +394,31 @@ def update_parameters_with_gd(parameters, grads, learning_rate):
     return update_parameters(parameters, grads, learning_rate)
 
 
+def seeded(shuffler, seed):
+    """np.random.RandomState(seed): shuffler re-seeded, or a new one without it."""
+    if shuffler is None:
+        return np.random.RandomState(seed)
+    shuffler.seed(seed)
+    return shuffler
+
+
 def example_columns(arrays, names, columns):
     """arrays with the examples `columns` of each array in names (the columns of the
     inputs and labels); the others, the constants, as they are."""
     return {**arrays, **{name: arrays[name][:, columns] for name in names}}
 
 
-def random_mini_batches(inputs, labels, mini_batch_size=64, seed=0):
+def random_mini_batches(inputs, labels, mini_batch_size=64, seed=0, shuffler=None):
     """The examples in a random order (seeded), cut into mini-batches of
     mini_batch_size: a list of (mini_batch_inputs, mini_batch_labels), every input
     and label taking the same columns, the last mini-batch smaller where
     mini_batch_size does not divide m. The permutation is course 2's
     (np.random.seed(seed); np.random.permutation(m)); numpy's global seed is left
-    as it is."""
+    as it is. shuffler: a np.random.RandomState to re-seed and draw it from (train()
+    makes one per training: building one takes about 0.2 ms, re-seeding it 3 us)."""
     inputs = named_arrays(inputs, INPUTS, "inputs")
     m = inputs[INPUTS[0]].shape[1]
-    permutation = np.random.RandomState(seed).permutation(m)
+    permutation = seeded(shuffler, seed).permutation(m)
     inputs = example_columns(inputs, INPUTS, permutation)
     if labels is not None:
         labels = named_arrays(labels, LABELS, "labels")
@@ -681,6 +690,7 @@ def train(
         squares = initialize_rmsprop(params)
     adam_steps = 0
     params = copy_arrays(params)  # train()'s own, which the steps update in place
+    shuffler = np.random.RandomState()  # re-seeded for each epoch's mini-batches
     m_total = inputs[INPUTS[0]].shape[1]
     costs, validation_costs, iterations = [], [], []
     best, stale, stopped = math.inf, 0, "completed"
@@ -692,7 +702,13 @@ def train(
             if mini_batch_size is None:
                 batches = [(inputs, labels)]
             else:
-                batches = random_mini_batches(inputs, labels, mini_batch_size, seed + i)
+                batches = random_mini_batches(
+                    inputs,
+                    labels,
+                    mini_batch_size,
+                    seed + i,
+                    shuffler,
+                )
             epoch_cost = 0.0
             for inputs_batch, labels_batch in batches:
                 cache = forward(params, inputs_batch)

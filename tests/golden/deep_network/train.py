@@ -391,14 +391,23 @@ def update_parameters_with_gd(parameters, grads, learning_rate):
     return update_parameters(parameters, grads, learning_rate)
 
 
-def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
+def seeded(shuffler, seed):
+    """np.random.RandomState(seed): shuffler re-seeded, or a new one without it."""
+    if shuffler is None:
+        return np.random.RandomState(seed)
+    shuffler.seed(seed)
+    return shuffler
+
+
+def random_mini_batches(X, Y, mini_batch_size=64, seed=0, shuffler=None):
     """The examples in a random order (seeded), cut into mini-batches of
     mini_batch_size: a list of (mini_batch_X, mini_batch_Y), the last one smaller
     where mini_batch_size does not divide m. The permutation is course 2's
     (np.random.seed(seed); np.random.permutation(m)); numpy's global seed is left
-    as it is."""
+    as it is. shuffler: a np.random.RandomState to re-seed and draw it from (train()
+    makes one per training: building one takes about 0.2 ms, re-seeding it 3 us)."""
     m = X.shape[1]
-    permutation = np.random.RandomState(seed).permutation(m)
+    permutation = seeded(shuffler, seed).permutation(m)
     shuffled_X, shuffled_Y = X[:, permutation], Y[:, permutation]
     mini_batches = []
     for k in range(0, m, mini_batch_size):
@@ -641,6 +650,7 @@ def train(
         squares = initialize_rmsprop(params)
     adam_steps = 0
     params = copy_arrays(params)  # train()'s own, which the steps update in place
+    shuffler = np.random.RandomState()  # re-seeded for each epoch's mini-batches
     m_total = X.shape[1]
     costs, validation_costs, iterations = [], [], []
     best, stale, stopped = math.inf, 0, "completed"
@@ -652,7 +662,7 @@ def train(
             if mini_batch_size is None:
                 batches = [(X, Y)]
             else:
-                batches = random_mini_batches(X, Y, mini_batch_size, seed + i)
+                batches = random_mini_batches(X, Y, mini_batch_size, seed + i, shuffler)
             epoch_cost = 0.0
             for X_batch, Y_batch in batches:
                 cache = forward(params, X_batch)
