@@ -690,7 +690,8 @@ def train(
         squares = initialize_rmsprop(params)
     adam_steps = 0
     params = copy_arrays(params)  # train()'s own, which the steps update in place
-    shuffler = np.random.RandomState()  # re-seeded for each epoch's mini-batches
+    # one RandomState, re-seeded for each epoch's mini-batches
+    shuffler = None if mini_batch_size is None else np.random.RandomState(seed)
     m_total = inputs[INPUTS[0]].shape[1]
     costs, validation_costs, iterations = [], [], []
     best, stale, stopped = math.inf, 0, "completed"
