@@ -374,12 +374,10 @@ def gradient_key(name):
 
 
 def copy_arrays(arrays):
-    """A dict of copies of the arrays in arrays (floats as they are): the arrays that
-    the *_step functions below may update in place."""
-    return {
-        name: astype(value, value.dtype) if hasattr(value, "dtype") else value
-        for name, value in arrays.items()
-    }
+    """A dict of copies of the arrays in arrays, which the *_step functions below may
+    update in place: +value, a new array of the same values in any array library (a
+    float stays a float)."""
+    return {name: +value for name, value in arrays.items()}
 
 
 def gd_step(parameters, grads, learning_rate):
