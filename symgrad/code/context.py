@@ -97,7 +97,8 @@ TEMPLATE_NAMES = frozenset({
     "initialize_velocity", "update_parameters_with_momentum", "initialize_rmsprop",
     "update_parameters_with_rmsprop", "initialize_adam", "update_parameters_with_adam",
     "update_lr", "schedule_lr_decay", "exponential_lr_decay", "learning_rate_schedule",
-    "progress_line", "check_clip_bounds", "array_namespace", "astype", "xp",
+    "progress_line", "check_clip_bounds", "array_namespace", "astype", "xp", "copy_arrays",
+    "gd_step", "momentum_step", "rmsprop_step", "adam_step", "seeded",
     # a model with batch statistics: what predict() normalizes with, kept in params
     "STATISTIC_SHAPES", "without_statistics", "with_statistics",
     # training on the Gram matrix (fast.py.jinja)
@@ -113,7 +114,7 @@ TRAINING_NAMES = frozenset({
     "epoch_cost", "batches", "best", "stale", "start", "shown", "stopped", "monitored",
     "m_total", "line", "validation_costs", "missing", "differ", "X_batch", "Y_batch",
     "inputs_batch", "labels_batch", "err", "trained", "technique", "why", "basis", "X_train",
-    "reduced",
+    "reduced", "shuffler",
 })
 # What a module of several inputs or labels takes and defines besides (it has no X and Y).
 NAMED_NAMES = frozenset({
