@@ -80,9 +80,21 @@ class Canonical:
                 for d in getattr(n, "free_symbols", ())}
         self.shapes = {**{d: SCALAR for d in dims}, **shapes}
         self.binary, self.onehot = frozenset(binary), frozenset(onehot)
+        # every step is a function of the expression alone (given the shapes and labels), and
+        # a proof's lines repeat the same parts: each result is kept for this form's life
+        self._known: dict = {}
+
+    def _kept(self, step, expr, compute):
+        key = (step, expr)
+        if key not in self._known:
+            self._known[key] = compute(expr)
+        return self._known[key]
 
     def of(self, expr):
         """``expr`` in canonical form."""
+        return self._kept("of", expr, self._of)
+
+    def _of(self, expr):
         expr = expr.replace(lambda e: isinstance(e, Structural) and hasattr(e, "definition"),
                             lambda e: e.definition())
         expr = self._ones(expr)
@@ -99,6 +111,9 @@ class Canonical:
 
     def is_zero(self, expr) -> bool:
         """True only if ``expr`` is shown to be 0 (raises SpecError where shapes do not fit)."""
+        return self._kept("is_zero", expr, self._is_zero)
+
+    def _is_zero(self, expr) -> bool:
         diff = self.of(expr)
         if diff == 0:
             return True
@@ -116,9 +131,16 @@ class Canonical:
     def _zero(self, e) -> bool:
         if sp.cancel(e) == 0:
             return True
+        if _rational_function(e):  # cancel decides these: lowest terms over the rationals
+            return False
         if _nesting(e) > REWRITE_DEPTH:
             return False
-        return sp.simplify(self._assume(sp.simplify(e.rewrite(sp.exp)))) == 0
+        written = e.rewrite(sp.exp)
+        # cheap first: exponentials split into powers of exp(u) for each term u, over one
+        # denominator (sigmoid's derivative is shown here); simplify where that is not enough
+        if sp.cancel(self._assume(sp.expand_power_exp(sp.expand(written)))) == 0:
+            return True
+        return sp.simplify(self._assume(sp.simplify(written))) == 0
 
     # ----- elementwise: rational functions under the assumptions -----
 
@@ -126,6 +148,9 @@ class Canonical:
         return apply_assumptions(expr, self.binary, self.onehot)
 
     def _rational(self, expr):
+        return self._kept("rational", expr, self._cancelled)
+
+    def _cancelled(self, expr):
         masked, unmask = mask(self._assume(expr))
         if expanded_size(masked) > CANCEL_LIMIT:  # too large to multiply out: left as it is
             return masked.xreplace(unmask)
@@ -160,6 +185,9 @@ class Canonical:
         return shape_of(expr, self.shapes)
 
     def _structural(self, expr):
+        return self._kept("structural", expr, self._through)
+
+    def _through(self, expr):
         if isinstance(expr, (ones, zeros)):
             return expr
         if isinstance(expr, Structural):
@@ -355,3 +383,14 @@ def _nesting(expr) -> int:
     """How deeply functions (and roots) nest in ``expr``: ``tanh(sqrt(tanh(z)))`` has 3."""
     inner = max((_nesting(a) for a in expr.args), default=0)
     return inner + (isinstance(expr, sp.Function) or (expr.is_Pow and not expr.exp.is_Integer))
+
+
+def _rational_function(expr) -> bool:
+    """Symbols and rational numbers joined by sums, products and integer powers: a rational
+    function over the rationals, which ``cancel`` writes in lowest terms, 0 only where it is
+    0; no rewrite or assumption can show it 0 otherwise."""
+    if expr.is_Symbol or expr.is_Rational:
+        return True
+    if expr.is_Add or expr.is_Mul:
+        return all(_rational_function(a) for a in expr.args)
+    return bool(expr.is_Pow and expr.exp.is_Integer and _rational_function(expr.base))
