@@ -6,7 +6,8 @@ For each shipped spec (or the specs given), in a fresh Python process (so that n
 over from one model to the next, nor from one repetition to the next): the time to derive, to
 lay the derivation out as a proof (build), to check every line (check) and to render the LaTeX.
 Prints the median of 3 processes and the ratio prove / derive, prove being derive + build +
-check + render: what `symgrad prove` costs against `symgrad derive` once SymPy is imported.
+check + render: what `symgrad prove` costs against `symgrad derive` once SymPy is imported;
+"num." counts the lines checked numerically, not symbolically.
 
 Times are CPU seconds of the process (``time.process_time``), steadier than wall time on a
 shared machine; ``--wall`` measures wall time instead. ``--against DIR`` measures another
@@ -44,7 +45,7 @@ t3 = clock()
 document.render(proof, "latex")
 t4 = clock()
 print(json.dumps({"derive": t1 - t0, "build": t2 - t1, "check": t3 - t2, "render": t4 - t3,
-                  "lines": counts["symbolic"] + counts["numeric"]}))
+                  "lines": counts["symbolic"] + counts["numeric"], "numeric": counts["numeric"]}))
 """
 
 
@@ -72,8 +73,8 @@ def main() -> None:
     clock = "wall" if args.wall else "cpu"
     print(f"{clock} seconds, median of {args.repeat} fresh processes; "
           "ratio = prove / derive (prove = derive + build + check + render)")
-    head = (f"{'spec':<24} {'lines':>5} {'derive':>7} {'build':>6} {'check':>6} {'render':>6} "
-            f"{'prove':>6} {'ratio':>6}")
+    head = (f"{'spec':<24} {'lines':>5} {'num.':>4} {'derive':>7} {'build':>6} {'check':>6} "
+            f"{'render':>6} {'prove':>6} {'ratio':>6}")
     if args.against:
         head += f" | {'before':>6} {'ratio':>6} {'faster':>6}"
     print(head)
@@ -86,13 +87,16 @@ def main() -> None:
                 before.append(once(args.against, spec, clock))
         t = median(runs)
         ratios.append(t["prove"] / t["derive"])
-        line = (f"{spec.stem:<24} {int(t['lines']):>5} {t['derive']:>7.2f} {t['build']:>6.2f} "
-                f"{t['check']:>6.2f} {t['render']:>6.2f} {t['prove']:>6.2f} {ratios[-1]:>6.1f}")
+        line = (f"{spec.stem:<24} {int(t['lines']):>5} {int(t['numeric']):>4} "
+                f"{t['derive']:>7.2f} {t['build']:>6.2f} {t['check']:>6.2f} {t['render']:>6.2f} "
+                f"{t['prove']:>6.2f} {ratios[-1]:>6.1f}")
         if args.against:
             b = median(before)
             before_ratios.append(b["prove"] / b["derive"])
             faster = b["prove"] / t["prove"]
             line += f" | {b['prove']:>6.2f} {before_ratios[-1]:>6.1f} {faster:>5.1f}x"
+            if (b["lines"], b["numeric"]) != (t["lines"], t["numeric"]):
+                line += f" (before: {int(b['lines'])} lines, {int(b['numeric'])} numeric)"
         print(line, flush=True)
     print(f"prove / derive: median {statistics.median(ratios):.1f}, largest {max(ratios):.1f}")
     if args.against:

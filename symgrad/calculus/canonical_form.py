@@ -67,6 +67,7 @@ from .simplify import apply_assumptions, expanded_size
 
 SIMPLIFY_LIMIT = 400  # operations: beyond this, sympy.simplify is not tried
 CANCEL_LIMIT = 20_000  # terms or degree multiplied out: beyond this, nothing is cancelled
+QUICK_LIMIT = 2_000  # terms or degree multiplied out: beyond this, only simplify is tried
 REWRITE_DEPTH = 3  # functions nested deeper are not rewritten in exp (tanh(u) holds u 4 times)
 ROUNDS = 10  # structural and rational rewrites, alternated until nothing changes
 
@@ -136,9 +137,11 @@ class Canonical:
         if _nesting(e) > REWRITE_DEPTH:
             return False
         written = e.rewrite(sp.exp)
-        # cheap first: exponentials split into powers of exp(u) for each term u, over one
-        # denominator (sigmoid's derivative is shown here); simplify where that is not enough
-        if sp.cancel(self._assume(sp.expand_power_exp(sp.expand(written)))) == 0:
+        # cheap first, where multiplying out stays small: exponentials split into powers of
+        # exp(u) for each term u, over one denominator (sigmoid's derivative is shown so, in a
+        # quarter of simplify's time); simplify where that is not enough
+        if expanded_size(written) <= QUICK_LIMIT and \
+                sp.cancel(self._assume(sp.expand_power_exp(sp.expand(written)))) == 0:
             return True
         return sp.simplify(self._assume(sp.simplify(written))) == 0
 
