@@ -127,7 +127,16 @@ class Canonical:
         cases = [masked]  # a binary label's entries are 0 or 1: both cases, entry by entry
         for label in sorted(masked.free_symbols & self.binary, key=str):
             cases = [c.xreplace({label: v}) for c in cases for v in (0, 1)]
-        return all(self._zero(c) for c in cases)
+        return all(self._zero_either_sign(c, holes) for c in cases)
+
+    def _zero_either_sign(self, e, holes) -> bool:
+        """``_zero(e)``, asked once for e and -e (a line and the same line turned round);
+        ``holes`` (placeholder -> array expression) name e's placeholders the same each time."""
+        num, den = sp.fraction(e.xreplace(holes))
+        key = ("zero", -num if num.could_extract_minus_sign() else num, den)
+        if key not in self._known:
+            self._known[key] = self._zero(e)
+        return self._known[key]
 
     def _zero(self, e) -> bool:
         if sp.cancel(e) == 0:

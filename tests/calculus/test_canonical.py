@@ -81,3 +81,12 @@ def test_a_form_keeps_its_results_and_still_tells_them_apart():
     right, wrong = sp.tanh(u) - (1 - 2 / (sp.exp(2 * u) + 1)), sp.tanh(u) - 2 / (sp.exp(u) + 1)
     for _ in range(2):
         assert form.is_zero(right) and not form.is_zero(wrong)
+
+
+def test_a_line_turned_round_is_the_same_question():
+    form = Canonical({u: (1, 1), X: (n, m), D: (1, m)})
+    s = sigmoid(u + matmul(D, transpose(D)))
+    right = s * (1 - s) - sp.exp(-u - matmul(D, transpose(D))) / (
+        1 + sp.exp(-u - matmul(D, transpose(D)))) ** 2
+    assert form.is_zero(right) and form.is_zero(-right)
+    assert not form.is_zero(right + s) and not form.is_zero(-right - s)
