@@ -194,7 +194,27 @@ class Canonical:
         return expr.func(*args)
 
     def _shape(self, expr):
-        return shape_of(expr, self.shapes)
+        """``shape_of(expr)``, kept for each elementwise part: ``shape_of`` asks at every level
+        whether a part has symbols, and an unrolled network nests hundreds of levels."""
+        key = ("shape", expr)
+        if key not in self._known:
+            if _elementwise(expr):  # shape_of's rule: a constant is a number, else broadcast
+                shape = SCALAR
+                if self._free(expr):
+                    for a in expr.args:
+                        shape = broadcast(shape, self._shape(a))
+            else:
+                shape = shape_of(expr, self.shapes)
+            self._known[key] = shape
+        return self._known[key]
+
+    def _free(self, expr) -> bool:
+        """``bool(expr.free_symbols)``, kept for each elementwise part."""
+        key = ("free", expr)
+        if key not in self._known:
+            self._known[key] = any(self._free(a) for a in expr.args) if _elementwise(expr) \
+                else bool(expr.free_symbols)
+        return self._known[key]
 
     def _structural(self, expr):
         return self._kept("structural", expr, self._through)
@@ -376,6 +396,13 @@ class Canonical:
         if (op is rowsum and c == 1) or (op is colsum and r == 1):
             return arg
         return op(arg)
+
+
+def _elementwise(expr) -> bool:
+    """A sum, product, power or function that acts entry by entry (not an array operation):
+    its symbols are its arguments', its shape their broadcast."""
+    return (expr.is_Add or expr.is_Mul or expr.is_Pow or isinstance(expr, sp.Function)) and \
+        not isinstance(expr, Structural)
 
 
 def _without(expr, arg):

@@ -90,3 +90,11 @@ def test_a_line_turned_round_is_the_same_question():
         1 + sp.exp(-u - matmul(D, transpose(D)))) ** 2
     assert form.is_zero(right) and form.is_zero(-right)
     assert not form.is_zero(right + s) and not form.is_zero(-right - s)
+
+
+def test_shapes_kept_for_the_parts_agree_with_shape_of():
+    from symgrad.model.shapes import shape_of
+
+    form = Canonical({u: (1, 1), X: (n, m), D: (1, m), W: (k, n)})
+    for expr in (sp.tanh(u * D + 1) * D, sigmoid(matmul(W, X)) ** 2 + u, sp.Integer(3) * u):
+        assert form._shape(expr) == shape_of(expr, form.shapes)
