@@ -6,7 +6,9 @@ For each case below, random data (float64), the same initial parameters for ever
 same number of gradient steps; the best of --repeat runs is kept, the contenders taking turns:
 
 * generated  -- `symgrad codegen` of derivations/shallow_network.toml or deep_network.toml,
-  its train() (which also records the cost every 100 steps);
+  its train() (which also records the cost every 100 steps) with technique="plain", the
+  course's loop over X (bench_fast.py times the default, which trains the cat-image network
+  on the Gram matrix);
 * reference  -- the course-style hand-written NumPy of reference_networks.py (shallow_step,
   deep_step: one forward, the cost, one backward and the update per call);
 * torch      -- PyTorch eager on the CPU: the same network, autograd through
@@ -84,7 +86,8 @@ def contenders(spec, dims, X, Y, iterations):
 
     out = {
         "generated": lambda: mod.train(X, Y, num_iterations=iterations,
-                                       learning_rate=LEARNING_RATE, params=dict(start))[1],
+                                       learning_rate=LEARNING_RATE, params=dict(start),
+                                       technique="plain")[1],
         "reference": reference,
     }
     try:

@@ -67,6 +67,7 @@ from .simplify import apply_assumptions, expanded_size
 
 SIMPLIFY_LIMIT = 400  # operations: beyond this, sympy.simplify is not tried
 CANCEL_LIMIT = 20_000  # terms or degree multiplied out: beyond this, nothing is cancelled
+QUICK_LIMIT = 2_000  # terms or degree multiplied out: beyond this, only simplify is tried
 REWRITE_DEPTH = 3  # functions nested deeper are not rewritten in exp (tanh(u) holds u 4 times)
 ROUNDS = 10  # structural and rational rewrites, alternated until nothing changes
 
@@ -80,9 +81,21 @@ class Canonical:
                 for d in getattr(n, "free_symbols", ())}
         self.shapes = {**{d: SCALAR for d in dims}, **shapes}
         self.binary, self.onehot = frozenset(binary), frozenset(onehot)
+        # every step is a function of the expression alone (given the shapes and labels), and
+        # a proof's lines repeat the same parts: each result is kept for this form's life
+        self._known: dict = {}
+
+    def _kept(self, step, expr, compute):
+        key = (step, expr)
+        if key not in self._known:
+            self._known[key] = compute(expr)
+        return self._known[key]
 
     def of(self, expr):
         """``expr`` in canonical form."""
+        return self._kept("of", expr, self._of)
+
+    def _of(self, expr):
         expr = expr.replace(lambda e: isinstance(e, Structural) and hasattr(e, "definition"),
                             lambda e: e.definition())
         expr = self._ones(expr)
@@ -99,6 +112,9 @@ class Canonical:
 
     def is_zero(self, expr) -> bool:
         """True only if ``expr`` is shown to be 0 (raises SpecError where shapes do not fit)."""
+        return self._kept("is_zero", expr, self._is_zero)
+
+    def _is_zero(self, expr) -> bool:
         diff = self.of(expr)
         if diff == 0:
             return True
@@ -111,14 +127,32 @@ class Canonical:
         cases = [masked]  # a binary label's entries are 0 or 1: both cases, entry by entry
         for label in sorted(masked.free_symbols & self.binary, key=str):
             cases = [c.xreplace({label: v}) for c in cases for v in (0, 1)]
-        return all(self._zero(c) for c in cases)
+        return all(self._zero_either_sign(c, holes) for c in cases)
+
+    def _zero_either_sign(self, e, holes) -> bool:
+        """``_zero(e)``, asked once for e and -e (a line and the same line turned round);
+        ``holes`` (placeholder -> array expression) name e's placeholders the same each time."""
+        num, den = sp.fraction(e.xreplace(holes))
+        key = ("zero", -num if num.could_extract_minus_sign() else num, den)
+        if key not in self._known:
+            self._known[key] = self._zero(e)
+        return self._known[key]
 
     def _zero(self, e) -> bool:
         if sp.cancel(e) == 0:
             return True
+        if _rational_function(e):  # cancel decides these: lowest terms over the rationals
+            return False
         if _nesting(e) > REWRITE_DEPTH:
             return False
-        return sp.simplify(self._assume(sp.simplify(e.rewrite(sp.exp)))) == 0
+        written = e.rewrite(sp.exp)
+        # cheap first, where multiplying out stays small: exponentials split into powers of
+        # exp(u) for each term u, over one denominator (sigmoid's and tanh's derivatives are
+        # shown so, in a fifth of simplify's time); simplify where that is not enough
+        if expanded_size(written) <= QUICK_LIMIT and \
+                sp.cancel(self._assume(sp.expand_power_exp(written))) == 0:
+            return True
+        return sp.simplify(self._assume(sp.simplify(written))) == 0
 
     # ----- elementwise: rational functions under the assumptions -----
 
@@ -126,6 +160,9 @@ class Canonical:
         return apply_assumptions(expr, self.binary, self.onehot)
 
     def _rational(self, expr):
+        return self._kept("rational", expr, self._cancelled)
+
+    def _cancelled(self, expr):
         masked, unmask = mask(self._assume(expr))
         if expanded_size(masked) > CANCEL_LIMIT:  # too large to multiply out: left as it is
             return masked.xreplace(unmask)
@@ -157,9 +194,32 @@ class Canonical:
         return expr.func(*args)
 
     def _shape(self, expr):
-        return shape_of(expr, self.shapes)
+        """``shape_of(expr)``, kept for each elementwise part: ``shape_of`` asks at every level
+        whether a part has symbols, and an unrolled network nests hundreds of levels."""
+        key = ("shape", expr)
+        if key not in self._known:
+            if _elementwise(expr):  # shape_of's rule: a constant is a number, else broadcast
+                shape = SCALAR
+                if self._free(expr):
+                    for a in expr.args:
+                        shape = broadcast(shape, self._shape(a))
+            else:
+                shape = shape_of(expr, self.shapes)
+            self._known[key] = shape
+        return self._known[key]
+
+    def _free(self, expr) -> bool:
+        """``bool(expr.free_symbols)``, kept for each elementwise part."""
+        key = ("free", expr)
+        if key not in self._known:
+            self._known[key] = any(self._free(a) for a in expr.args) if _elementwise(expr) \
+                else bool(expr.free_symbols)
+        return self._known[key]
 
     def _structural(self, expr):
+        return self._kept("structural", expr, self._through)
+
+    def _through(self, expr):
         if isinstance(expr, (ones, zeros)):
             return expr
         if isinstance(expr, Structural):
@@ -338,6 +398,13 @@ class Canonical:
         return op(arg)
 
 
+def _elementwise(expr) -> bool:
+    """A sum, product, power or function that acts entry by entry (not an array operation):
+    its symbols are its arguments', its shape their broadcast."""
+    return (expr.is_Add or expr.is_Mul or expr.is_Pow or isinstance(expr, sp.Function)) and \
+        not isinstance(expr, Structural)
+
+
 def _without(expr, arg):
     """A sum or product without one of its arguments."""
     args = list(expr.args)
@@ -355,3 +422,14 @@ def _nesting(expr) -> int:
     """How deeply functions (and roots) nest in ``expr``: ``tanh(sqrt(tanh(z)))`` has 3."""
     inner = max((_nesting(a) for a in expr.args), default=0)
     return inner + (isinstance(expr, sp.Function) or (expr.is_Pow and not expr.exp.is_Integer))
+
+
+def _rational_function(expr) -> bool:
+    """Symbols and rational numbers joined by sums, products and integer powers: a rational
+    function over the rationals, which ``cancel`` writes in lowest terms, 0 only where it is
+    0; no rewrite or assumption can show it 0 otherwise."""
+    if expr.is_Symbol or expr.is_Rational:
+        return True
+    if expr.is_Add or expr.is_Mul:
+        return all(_rational_function(a) for a in expr.args)
+    return bool(expr.is_Pow and expr.exp.is_Integer and _rational_function(expr.base))

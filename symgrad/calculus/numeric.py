@@ -7,6 +7,7 @@ turned into NumPy functions with ``sympy.lambdify`` and
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -63,8 +64,15 @@ def evaluate(expr, env: dict):
     missing = [s for s in symbols if s not in env]
     if missing:
         raise KeyError(f"no value for {missing}")
-    f = lambdify(symbols, expr, NumpyPrinter)
+    f = _compiled(tuple(symbols), expr)
     return np.asarray(f(*[env[s] for s in symbols]), dtype=float)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(symbols, expr):
+    """``expr`` as a NumPy function of ``symbols``, kept: checks evaluate one expression at
+    several random points, and printing and compiling it costs more than evaluating it."""
+    return lambdify(symbols, expr, NumpyPrinter)
 
 
 def lambdify(symbols, expr, printer):

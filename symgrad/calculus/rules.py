@@ -14,6 +14,7 @@ Each contribution is recorded as a :class:`Contribution` so that proofs can show
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sympy as sp
@@ -137,14 +138,23 @@ def structural_vjp(expr, g, shapes):
     """(leaf, contribution) pairs for a structural expression with adjoint ``g``."""
     leaves: dict = {}
     matrix = _as_matrix(expr, shapes, leaves)
+    back = {MatrixSymbol("G", *matrix.shape): g, **{v: k for k, v in leaves.items()}}
+    derivatives = matrix_vjps(matrix, tuple(leaves.values()))
+    return [(leaf, from_matrix(derivative, back, shapes))
+            for leaf, derivative in zip(leaves, derivatives, strict=True)]
+
+
+@functools.lru_cache(maxsize=4096)
+def matrix_vjps(matrix, symbols) -> tuple:
+    """d trace(G.T @ ``matrix``) / dP for each matrix symbol P in ``symbols``, G of
+    ``matrix``'s shape.
+
+    A pure function of the matrix expression (its symbols carry their shapes), kept: the same
+    products and sums recur node after node, in the derivation and again in every line of its
+    proof, and SymPy's matrix calculus is slow."""
     G = MatrixSymbol("G", *matrix.shape)
-    back = {G: g, **{v: k for k, v in leaves.items()}}
     scalar = Trace(MatMul(Transpose(G), matrix))
-    result = []
-    for leaf, symbol in leaves.items():
-        derivative = scalar.diff(symbol)
-        result.append((leaf, from_matrix(derivative, back, shapes)))
-    return result
+    return tuple(scalar.diff(symbol) for symbol in symbols)
 
 
 def from_matrix(expr, back, shapes):

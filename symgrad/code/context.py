@@ -97,9 +97,12 @@ TEMPLATE_NAMES = frozenset({
     "initialize_velocity", "update_parameters_with_momentum", "initialize_rmsprop",
     "update_parameters_with_rmsprop", "initialize_adam", "update_parameters_with_adam",
     "update_lr", "schedule_lr_decay", "exponential_lr_decay", "learning_rate_schedule",
-    "progress_line", "check_clip_bounds", "array_namespace", "astype", "xp",
+    "progress_line", "check_clip_bounds", "array_namespace", "astype", "xp", "copy_arrays",
+    "gd_step", "momentum_step", "rmsprop_step", "adam_step", "seeded",
     # a model with batch statistics: what predict() normalizes with, kept in params
     "STATISTIC_SHAPES", "without_statistics", "with_statistics",
+    # training on the Gram matrix (fast.py.jinja)
+    "TECHNIQUES", "GRAM_WEIGHTS", "choose_technique", "gram_pays", "gram_reduce", "gram_rebuild",
 }) | frozenset(name for _, name in HELPERS) | frozenset(dir(builtins))
 # train()'s options and the names its loop and main() set: a hyperparameter (a keyword argument
 # of train()) or a size (an option, --n_h) may not take them; a parameter or a node may (their
@@ -110,7 +113,8 @@ TRAINING_NAMES = frozenset({
     "progress", "history", "decay", "velocity", "squares", "adam_steps", "epoch_rate",
     "epoch_cost", "batches", "best", "stale", "start", "shown", "stopped", "monitored",
     "m_total", "line", "validation_costs", "missing", "differ", "X_batch", "Y_batch",
-    "inputs_batch", "labels_batch", "err", "trained",
+    "inputs_batch", "labels_batch", "err", "trained", "technique", "why", "basis", "X_train",
+    "reduced", "shuffler",
 })
 # What a module of several inputs or labels takes and defines besides (it has no X and Y).
 NAMED_NAMES = frozenset({
@@ -322,6 +326,9 @@ class CodeContext:
     # batch statistics (batch_mean nodes), name -> shape (a Python literal): train() stores
     # them in params for predict(), computed over the training set with the final parameters
     statistics: tuple[tuple[str, str], ...] = ()
+    # The weights that train() may train on the Gram matrix's factor in place of X (see
+    # gram_weights): (key in params, whether it enters as w.T @ X rather than W @ X)
+    gram_weights: tuple[tuple[str, bool], ...] = ()
 
 
 # ----- rendering -----
@@ -956,6 +963,8 @@ class _Builder:
             **self.data_fields(),
             statistics=tuple((s.name, "(" + ", ".join(_size_literal(d) for d in shape) + ")")
                              for s, shape in self.stored_statistics()),
+            gram_weights=() if self.named else gram_weights([e for _, e in self.nodes],
+                                                            self.params, self.X),
         )
 
 
@@ -1045,6 +1054,36 @@ def weight_fan_ins(exprs, params) -> dict[str, str]:
                 if v is not None:  # the left factor sums over its columns, the right its rows
                     found.setdefault(v.name, _size_literal(v.shape[(1 - side) ^ moved]))
     return found
+
+
+def gram_weights(exprs, params, data) -> tuple[tuple[str, bool], ...]:
+    """The weights that meet the input ``data`` (X) only in a product W @ X or w.T @ X, and
+    that appear nowhere else but in sum(W**2) (an L2 penalty, or any function of it), where X
+    itself appears in no other place: ((name, transposed), ...), or () where that does not
+    hold. Then W @ X = (W Q) R for X = Q R, and an update linear in dW (gradient descent,
+    momentum) takes the same steps on W Q with data R as on W with data X, since the cost
+    reads W only through W @ X and ||W||^2 (train()'s "gram" technique)."""
+    by_symbol = {v.symbol: v for v in params if v.shape[0] != 1 or v.shape[1] != 1}
+    found, placeholders = {}, {}
+    for expr in exprs:
+        for product in expr.atoms(matmul):
+            left, right = product.args
+            moved = isinstance(left, transpose)
+            weight = left.args[0] if moved else left
+            if right == data and weight in by_symbol:
+                found.setdefault(weight, set()).add(moved)
+                placeholders[product] = sp.Dummy()
+    if not found:
+        return ()
+    for weight in found:
+        placeholders[total(weight**2)] = sp.Dummy()
+    for expr in exprs:
+        rest = expr.xreplace(placeholders)
+        if data in rest.free_symbols or rest.free_symbols & set(found):
+            return ()  # X or a weight is read another way: W1 @ X and W2 @ X with W1 in both
+    if any(len(sides) > 1 for sides in found.values()):
+        return ()  # both W @ X and W.T @ X: no one basis change fits
+    return tuple((by_symbol[w].name, moved) for w, (moved,) in found.items())
 
 
 def scale_parameters(exprs, params, weights, fixed) -> set[str]:

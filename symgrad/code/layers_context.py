@@ -60,6 +60,7 @@ from .context import (
     _wrap_comment,
     _wrap_text,
     gradient_form,
+    gram_weights,
     hyperparameter_fields,
     refuse_taken,
     title_lines,
@@ -491,7 +492,17 @@ class _LayersBuilder(_Builder):
             probability=probability,
             grad_key=naming.adjoint("{name}"),
             layers=layers,
+            gram_weights=gram_weights(self.gram_exprs(), self.params, self.X),
         )
+
+    def gram_exprs(self) -> list:
+        """The unrolled nodes, with layer 1's penalty (taken out of the cost), for
+        gram_weights: layer 1's W meets X alone."""
+        exprs = [e for _, e in self.nodes]
+        if self.penalty is not None:
+            first = {v.symbol: _symbol(f"{v.name}1") for v in self.block.model.parameters}
+            exprs.append(self.penalty.xreplace(first))
+        return exprs
 
     def _last_out(self) -> str:
         return self.ren(_symbol(naming.stacked(f"{self.stack.out}{self.derivation.model.depth}"))

@@ -55,6 +55,7 @@ class Scope:
             self.adjoints[adjoint_symbol(var)] = var
             self.shapes[adjoint_symbol(var)] = self.shapes[var]
         self._truths: dict = {}
+        self._derivatives: dict = {}
         self.form = Canonical(self.shapes, graph.binary, graph.onehot)
 
     # ----- meanings -----
@@ -79,8 +80,10 @@ class Scope:
         return self._truths[var]
 
     def derivative(self, expr, var, seed=1):
-        return sp.Add(*[c.expr for c in backprop(expr, as_expr(seed), self.shapes)
-                        if c.var == var])
+        key = (expr, as_expr(seed))  # one sweep gives every symbol's: kept for the next
+        if key not in self._derivatives:
+            self._derivatives[key] = {c.var: c.expr for c in backprop(*key, self.shapes)}
+        return self._derivatives[key].get(var, sp.Integer(0))
 
     def partial(self, u, v):
         """∂u/∂v of u's own formula, entry by entry: where v is broadcast in it (a batch

@@ -142,3 +142,18 @@ def test_float32_stays_float32_on_array_api_strict_arrays(module):
     assert all(value.dtype == xs.float32 for value in params.values())
     assert mod.predict_proba(params, xs.asarray(X, dtype=xs.float32)).dtype == xs.float32
 
+
+
+@pytest.mark.parametrize("name", ["shallow_network", "deep_network_l2", "weighted_least_squares"])
+def test_parameters_drawn_by_train_go_where_the_data_is(module, name):
+    """train() without params draws them with NumPy (initialize_parameters) and moves them
+    to the data's library before the first step: the same numbers as NumPy's training, and
+    array-api-strict arrays back. (On a GPU this is what puts them on CuPy's device:
+    benchmarks/code/gpu_check.py.)"""
+    mod = module(name)
+    X, Y = data(mod, name)
+    options = dict(num_iterations=3, learning_rate=0.05, seed=4, cost_every=1)
+    expected, expected_costs = mod.train(X, Y, **options)
+    got, costs = mod.train(strict(X), strict(Y), **options)
+    assert costs == pytest.approx(expected_costs, rel=1e-12)
+    check_same(got, expected, "params")

@@ -198,7 +198,7 @@ def test_signatures(generated):
                  "dtype=None, *, optimizer='gd', mini_batch_size=None, "
                  "beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-08, learning_rate_decay=None, "
                  "decay_rate=1.0, time_interval=1000, validation=None, early_stopping=None, "
-                 "tol=0.0001, cost_every=100, progress=False, history=None)",
+                 "tol=0.0001, cost_every=100, progress=False, history=None, technique='auto')",
         "predict": "(params, X)",
         "predict_proba": "(params, X)",
         "gradient_check": "(params, X, Y, epsilon=1e-07)",

@@ -149,7 +149,7 @@ def test_signatures(generated):
                  "mini_batch_size=None, beta=0.9, beta1=0.9, beta2=0.999, epsilon=1e-08, "
                  "learning_rate_decay=None, "
                  "decay_rate=1.0, time_interval=1000, validation=None, early_stopping=None, "
-                 "tol=0.0001, cost_every=100, progress=False, history=None)",
+                 "tol=0.0001, cost_every=100, progress=False, history=None, technique='auto')",
         "predict": "(params, inputs)",
         "gradient_check": "(params, inputs, labels, marg=1.0, epsilon=1e-07)",
         "summary": "(params, inputs, labels, validation=None, name='train')",

@@ -125,6 +125,38 @@ def test_a_step_for_each_mini_batch_and_adams_t_counts_the_steps(shallow, optimi
     assert all((params[k] == expected[k]).all() for k in params)
 
 
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_train_updates_its_own_copies_in_place(shallow, optimizer):
+    """train() updates the parameters in place (gd_step, momentum_step, ...) on copies made
+    once: the params given are left as they were, the course's functions return new arrays,
+    and the in-place step is the course's function's step, number for number."""
+    X, Y = circles(m=50)
+    start = shallow.initialize_parameters({"n_x": 2, "n_h": 4}, "random", seed=1)
+    before = {k: np.copy(v) for k, v in start.items()}
+    params, _ = shallow.train(X, Y, num_iterations=2, learning_rate=OPTIMIZERS[optimizer],
+                              params=start, optimizer=optimizer, mini_batch_size=20)
+    assert all((start[k] == before[k]).all() and params[k] is not start[k] for k in start)
+    assert any((params[k] != before[k]).any() for k in start)
+    grads, _ = shallow.propagate(start, X, Y)
+    v, s = shallow.initialize_adam(start)
+    course = {"gd": lambda: (shallow.update_parameters_with_gd(start, grads, 0.1),),
+              "momentum": lambda: shallow.update_parameters_with_momentum(start, grads, v,
+                                                                          0.9, 0.1),
+              "rmsprop": lambda: shallow.update_parameters_with_rmsprop(start, grads, s,
+                                                                        0.99, 0.1, 1e-8),
+              "adam": lambda: shallow.update_parameters_with_adam(start, grads, v, s, 1, 0.1)}
+    expected = course[optimizer]()[0]
+    assert all((start[k] == before[k]).all() and not v[f"d{k}"].any() for k in start)
+    own, v, s = shallow.copy_arrays(start), *shallow.initialize_adam(start)
+    step = {"gd": lambda: shallow.gd_step(own, grads, 0.1),
+            "momentum": lambda: shallow.momentum_step(own, grads, v, 0.9, 0.1),
+            "rmsprop": lambda: shallow.rmsprop_step(own, grads, s, 0.99, 0.1, 1e-8),
+            "adam": lambda: shallow.adam_step(own, grads, v, s, 1, 0.1, 0.9, 0.999, 1e-8)}
+    arrays = {k: own[k] for k in own}
+    assert step[optimizer]() is None
+    assert all(own[k] is arrays[k] and (own[k] == expected[k]).all() for k in own)
+
+
 def test_rmsprop_step_by_hand(shallow):
     grads = {"dW1": np.array([[2.0, -1.0]]), "db1": np.array([[0.5]])}
     params = {"W1": np.array([[1.0, 1.0]]), "b1": np.array([[0.0]])}
@@ -291,3 +323,16 @@ def test_ctrl_c_saves_what_was_learned(generated_script, shallow, data):
     params = shallow.load_parameters(save)
     assert sorted(params) == ["W1", "W2", "b1", "b2"]
     assert [f.name for f in data.iterdir() if f.name.startswith(".interrupted")] == []
+
+
+def test_a_reseeded_shuffler_draws_the_courses_permutation(shallow):
+    """random_mini_batches(..., shuffler): a RandomState re-seeded with seed, as train()
+    passes it once per training, cuts the same mini-batches as a new RandomState(seed)."""
+    X, Y = circles(m=50)
+    shuffler = np.random.RandomState(123)
+    for seed in (0, 7, 7, 1):
+        expected = shallow.random_mini_batches(X, Y, 16, seed)
+        got = shallow.random_mini_batches(X, Y, 16, seed, shuffler)
+        assert len(got) == len(expected) == 4
+        assert all((a == b).all() for pair in zip(got, expected, strict=True)
+                   for a, b in zip(*pair, strict=True))

@@ -79,12 +79,18 @@ MEMORY_LIMIT = 2**31
 
 def reduce_sum(x, axis=None, keepdims=False):
     """np.sum(x, axis, keepdims) as the ufunc reduction np.add.reduce: the same numbers,
-    without np.sum's Python wrapper (about 3 us a call, a tenth of a small training step)."""
+    without np.sum's Python wrapper (about 3 us a call, a tenth of a small training step).
+    Other arrays (CuPy's, through NumPy's dispatch) take np.sum itself."""
+    if type(x) is not np.ndarray:
+        return np.sum(x, axis=axis, keepdims=keepdims)
     return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
 
 def reduce_max(x, axis=None, keepdims=False):
-    """np.max(x, axis, keepdims) as the ufunc reduction np.maximum.reduce."""
+    """np.max(x, axis, keepdims) as the ufunc reduction np.maximum.reduce (np.max itself
+    for other arrays: CuPy has no maximum.reduce)."""
+    if type(x) is not np.ndarray:
+        return np.max(x, axis=axis, keepdims=keepdims)
     return np.maximum.reduce(x, axis=axis, keepdims=keepdims)
 
 
@@ -153,14 +159,31 @@ def data_dtype(value):
     return np.float32 if names == {"float32"} else np.float64
 
 
-def as_dtype(value, dtype):
+def placed_like(array, data):
+    """The NumPy array in the library and on the device of data (an array or a dict of
+    arrays): on the GPU where data is a CuPy array, unchanged where data is NumPy's."""
+    for entry in data.values() if isinstance(data, dict) else (data,):
+        if type(entry) is np.ndarray or not hasattr(entry, "dtype"):
+            continue
+        if hasattr(entry, "__array_namespace__"):
+            return entry.__array_namespace__().asarray(array)
+        if hasattr(entry, "__array_function__"):  # NumPy's dispatch (NEP 35)
+            return np.asarray(array, like=entry)
+    return array
+
+
+def as_dtype(value, dtype, like=None):
     """value (an array, a dict of arrays, a float or None) in dtype, where it is an array
     of another dtype: converted where it lies (a CuPy array stays on its GPU), to its
-    library's dtype of that name (np.float32 is array_api_strict.float32 there)."""
+    library's dtype of that name (np.float32 is array_api_strict.float32 there). With
+    like (the data), NumPy arrays first move to where the data is: parameters drawn by
+    initialize_parameters train on the GPU of CuPy data."""
     if isinstance(value, dict):
-        return {name: as_dtype(entry, dtype) for name, entry in value.items()}
+        return {name: as_dtype(entry, dtype, like) for name, entry in value.items()}
     if not hasattr(value, "dtype"):
         return value
+    if like is not None and type(value) is np.ndarray:
+        value = placed_like(value, like)
     dtype = getattr(array_namespace(value), np.dtype(dtype).name)
     return value if value.dtype == dtype else astype(value, dtype)
 
@@ -298,19 +321,42 @@ def gradient_key(name):
     return f"d{name}"
 
 
+def copy_arrays(arrays):
+    """A dict of copies of the arrays in arrays, which the *_step functions below may
+    update in place: +value, a new array of the same values in any array library (a
+    float stays a float)."""
+    return {name: +value for name, value in arrays.items()}
+
+
+def gd_step(parameters, grads, learning_rate):
+    """update_parameters, updating the arrays of parameters in place."""
+    for name in parameters:
+        # W = W - learning_rate * dW
+        parameters[name] -= learning_rate * grads[gradient_key(name)]
+
+
 def update_parameters_with_gd(parameters, grads, learning_rate):
     """One step of gradient descent, W = W - learning_rate * dW: update_parameters."""
     return update_parameters(parameters, grads, learning_rate)
 
 
-def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
+def seeded(shuffler, seed):
+    """np.random.RandomState(seed): shuffler re-seeded, or a new one without it."""
+    if shuffler is None:
+        return np.random.RandomState(seed)
+    shuffler.seed(seed)
+    return shuffler
+
+
+def random_mini_batches(X, Y, mini_batch_size=64, seed=0, shuffler=None):
     """The examples in a random order (seeded), cut into mini-batches of
     mini_batch_size: a list of (mini_batch_X, mini_batch_Y), the last one smaller
     where mini_batch_size does not divide m. The permutation is course 2's
     (np.random.seed(seed); np.random.permutation(m)); numpy's global seed is left
-    as it is."""
+    as it is. shuffler: a np.random.RandomState to re-seed and draw it from (train()
+    makes one per training: building one takes about 0.2 ms, re-seeding it 3 us)."""
     m = X.shape[1]
-    permutation = np.random.RandomState(seed).permutation(m)
+    permutation = seeded(shuffler, seed).permutation(m)
     shuffled_X, shuffled_Y = X[:, permutation], Y[:, permutation]
     mini_batches = []
     for k in range(0, m, mini_batch_size):
@@ -319,48 +365,87 @@ def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
     return mini_batches
 
 
+def as_array(value, xp):
+    """value where it is an array (a CuPy array stays one), else xp.asarray(value)."""
+    return value if hasattr(value, "dtype") else xp.asarray(value)
+
+
 def initialize_velocity(parameters):
     """Momentum's v: zeros shaped like each parameter, keyed like grads."""
     xp = array_namespace(parameters)  # a float parameter's zero in the arrays' library
-    zeros = {name: xp.zeros_like(xp.asarray(p)) for name, p in parameters.items()}
+    zeros = {name: xp.zeros_like(as_array(p, xp)) for name, p in parameters.items()}
     return {gradient_key(name): zero for name, zero in zeros.items()}
 
 
-def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
-    """One step of gradient descent with momentum: (parameters, v), new dicts."""
-    parameters, v = dict(parameters), dict(v)
+def momentum_step(parameters, grads, v, beta, learning_rate):
+    """update_parameters_with_momentum, updating parameters and v in place."""
     for name in parameters:
         key = gradient_key(name)
         # v_dW = beta * v_dW + (1 - beta) * dW
-        v[key] = beta * v[key] + (1 - beta) * grads[key]
+        v[key] *= beta
+        v[key] += (1 - beta) * grads[key]
         # W = W - learning_rate * v_dW
-        parameters[name] = parameters[name] - learning_rate * v[key]
+        parameters[name] -= learning_rate * v[key]
+
+
+def update_parameters_with_momentum(parameters, grads, v, beta, learning_rate):
+    """One step of gradient descent with momentum: (parameters, v), new dicts of new
+    arrays; the arguments are left as they are."""
+    parameters, v = copy_arrays(parameters), copy_arrays(v)
+    momentum_step(parameters, grads, v, beta, learning_rate)
     return parameters, v
 
 
 def initialize_rmsprop(parameters):
     """RMSprop's s: zeros shaped like each parameter, keyed like grads."""
-    xp = array_namespace(parameters)  # a float parameter's zero in the arrays' library
-    zeros = {name: xp.zeros_like(xp.asarray(p)) for name, p in parameters.items()}
-    return {gradient_key(name): zero for name, zero in zeros.items()}
+    return initialize_velocity(parameters)
+
+
+def rmsprop_step(parameters, grads, s, beta2, learning_rate, epsilon):
+    """update_parameters_with_rmsprop, updating parameters and s in place."""
+    xp = array_namespace(s)
+    for name in parameters:
+        key = gradient_key(name)
+        grad = grads[key]
+        # s_dW = beta2 * s_dW + (1 - beta2) * dW**2
+        s[key] *= beta2
+        s[key] += (1 - beta2) * grad**2
+        # W = W - learning_rate * dW / (sqrt(s_dW) + epsilon)
+        parameters[name] -= learning_rate * (grad / (xp.sqrt(s[key]) + epsilon))
 
 
 def update_parameters_with_rmsprop(parameters, grads, s, beta2, learning_rate, epsilon):
-    """One step of RMSprop: (parameters, s), new dicts."""
-    parameters, s = dict(parameters), dict(s)
-    for name in parameters:
-        key = gradient_key(name)
-        # s_dW = beta2 * s_dW + (1 - beta2) * dW**2
-        s[key] = beta2 * s[key] + (1 - beta2) * grads[key] ** 2
-        # W = W - learning_rate * dW / (sqrt(s_dW) + epsilon)
-        step = grads[key] / (array_namespace(s[key]).sqrt(s[key]) + epsilon)
-        parameters[name] = parameters[name] - learning_rate * step
+    """One step of RMSprop: (parameters, s), new dicts of new arrays; the arguments are
+    left as they are."""
+    parameters, s = copy_arrays(parameters), copy_arrays(s)
+    rmsprop_step(parameters, grads, s, beta2, learning_rate, epsilon)
     return parameters, s
 
 
 def initialize_adam(parameters):
     """Adam's v and s: zeros shaped like each parameter, keyed like grads."""
     return initialize_velocity(parameters), initialize_rmsprop(parameters)
+
+
+def adam_step(parameters, grads, v, s, t, learning_rate, beta1, beta2, epsilon):
+    """update_parameters_with_adam, the t-th step, updating parameters, v and s in
+    place. The bias corrections are two numbers a step, not arrays."""
+    xp = array_namespace(s)
+    # W = W - learning_rate * v_corrected / (sqrt(s_corrected) + epsilon), with
+    # v_corrected = v_dW / (1 - beta1**t), s_corrected = s_dW / (1 - beta2**t), is
+    # W = W - rate * v_dW / (sqrt(s_dW) + epsilon_t), Kingma and Ba's order (section 2):
+    root = math.sqrt(1 - beta2**t)
+    rate, epsilon_t = learning_rate * root / (1 - beta1**t), epsilon * root
+    for name in parameters:
+        key = gradient_key(name)
+        grad = grads[key]
+        # v_dW = beta1 * v_dW + (1 - beta1) * dW
+        v[key] *= beta1
+        v[key] += (1 - beta1) * grad
+        # s_dW = beta2 * s_dW + (1 - beta2) * dW**2
+        s[key] *= beta2
+        s[key] += (1 - beta2) * grad**2
+        parameters[name] -= rate * v[key] / (xp.sqrt(s[key]) + epsilon_t)
 
 
 def update_parameters_with_adam(
@@ -375,22 +460,13 @@ def update_parameters_with_adam(
     epsilon=1e-8,
 ):
     """One step of Adam, the t-th (t counts the updates, from 1): (parameters, v, s,
-    v_corrected, s_corrected), new dicts."""
-    parameters, v, s = dict(parameters), dict(v), dict(s)
-    v_corrected, s_corrected = {}, {}
-    v_bias, s_bias = 1 - beta1**t, 1 - beta2**t  # the bias corrections' divisors
-    for name in parameters:
-        key = gradient_key(name)
-        # v_dW = beta1 * v_dW + (1 - beta1) * dW, corrected: v_dW / (1 - beta1**t)
-        v[key] = beta1 * v[key] + (1 - beta1) * grads[key]
-        v_corrected[key] = v[key] / v_bias
-        # s_dW = beta2 * s_dW + (1 - beta2) * dW**2, corrected: s_dW / (1 - beta2**t)
-        s[key] = beta2 * s[key] + (1 - beta2) * grads[key] ** 2
-        s_corrected[key] = s[key] / s_bias
-        # W = W - learning_rate * v_corrected / (sqrt(s_corrected) + epsilon)
-        sqrt = array_namespace(s_corrected[key]).sqrt
-        step = v_corrected[key] / (sqrt(s_corrected[key]) + epsilon)
-        parameters[name] = parameters[name] - learning_rate * step
+    v_corrected, s_corrected), new dicts of new arrays; the arguments are left as
+    they are."""
+    parameters, v, s = copy_arrays(parameters), copy_arrays(v), copy_arrays(s)
+    adam_step(parameters, grads, v, s, t, learning_rate, beta1, beta2, epsilon)
+    # the bias-corrected moments: v_dW / (1 - beta1**t), s_dW / (1 - beta2**t)
+    v_corrected = {key: value / (1 - beta1**t) for key, value in v.items()}
+    s_corrected = {key: value / (1 - beta2**t) for key, value in s.items()}
     return parameters, v, s, v_corrected, s_corrected
 
 
@@ -442,6 +518,120 @@ def progress_line(i, num_iterations, cost, elapsed):
     )
 
 
+# ----- faster training where the derivation allows it
+
+TECHNIQUES = ("auto", "plain", "gram")
+# Training on the Gram matrix. The weights in GRAM_WEIGHTS meet the data only in W @ X
+# (w.T @ X) and appear elsewhere only in sum(W**2), an L2 penalty. Write X = Q R, Q (n_x, m)
+# with orthonormal columns, R (m, m) upper triangular with R.T @ R = G = X.T @ X (Cholesky;
+# Q = X R^-1 is never formed). Then W @ X = (W Q) @ R, and dW = dZ @ X.T / m + lambd W / m
+# gives dW Q = dZ @ R.T / m + lambd (W Q) / m: an update linear in dW (gradient descent,
+# momentum) takes on W' = W Q, with R in place of X, the very steps it takes on W, at the
+# same cost (||W||^2 = ||W Q||^2 + ||W - W Q Q.T||^2). The rest of W, W - W Q Q.T, moves
+# only with the penalty, each row by a factor that one more column of W' (the row's norm,
+# read by a zero row of the data) follows. A step then costs m^2 where it cost n_x m, and X
+# is read three times in all: for G, for W @ X at the start, and to rebuild W at the end.
+# The weights trained so, each with whether it enters as w.T @ X (rather than W @ X).
+GRAM_WEIGHTS = {
+    "w": True,
+}
+
+
+def choose_technique(
+    technique,
+    X,
+    params,
+    num_iterations,
+    optimizer,
+    mini_batch_size,
+    validation,
+):
+    """(technique, why): how train() trains. "gram" (gram_reduce) where technique="gram",
+    or "auto" and it holds and pays: gradient descent or momentum (an update linear in
+    dW) on the whole set (one G for every step), a NumPy X, no validation set (its cost
+    needs W itself), and gram_pays(); "plain" (the course's loop over X) otherwise."""
+    if technique not in TECHNIQUES:
+        raise ValueError(f"technique must be one of {TECHNIQUES}, not {technique!r}")
+    if technique == "plain":
+        return "plain", "technique='plain'"
+    refused = None
+    if optimizer not in ("gd", "momentum"):
+        refused = f"{optimizer}'s update is not linear in the gradients"
+    elif mini_batch_size is not None:
+        refused = "mini-batches change G at every step"
+    elif validation is not None:
+        refused = "the validation cost needs the weights themselves"
+    elif not isinstance(X, np.ndarray):
+        refused = "X is not a NumPy array"
+    if technique == "gram" and refused:
+        raise ValueError(f"technique='gram' does not apply: {refused}")
+    if refused:
+        return "plain", refused
+    n_x, m = X.shape
+    if technique == "auto" and not gram_pays(X, params, num_iterations):
+        return "plain", f"the Gram matrix does not pay at n_x = {n_x}, m = {m}"
+    return "gram", f"the Gram matrix of the {m} examples, n_x = {n_x}"
+
+
+def gram_pays(X, params, num_iterations):
+    """Whether training on the Gram matrix saves time, in multiply-adds: G at most half
+    as large as X (2 m <= n_x), and num_iterations steps saving 2 n_h (n_x - m - 1) m
+    each (a plain step's two products with X, 2 n_h n_x m, against 2 n_h (m + 1) m on
+    R; n_h the rows of the weights in GRAM_WEIGHTS) more than the start and the end
+    cost: n_x m^2 / 2 for G, m^3 / 3 for its Cholesky factor, 2 n_h n_x m for W @ X
+    and the rebuild of W."""
+    n_x, m = X.shape
+    n_h = sum(np.shape(params[name])[moved] for name, moved in GRAM_WEIGHTS.items())
+    saved = num_iterations * 2 * n_h * (n_x - m - 1) * m
+    spent = n_x * m * m / 2 + m**3 / 3 + 2 * n_h * n_x * m
+    return 2 * m <= n_x and saved > spent
+
+
+def gram_reduce(X, params):
+    """(data, params, basis) to train on in place of (X, params): data (m + 1, m) is R
+    over a zero row, each weight W (n_h, n_x) becomes [W Q, e] (n_h, m + 1), e the norms
+    of the rows of W - W Q Q.T; basis (W, W Q, e) by weight, for gram_rebuild. None where
+    G is singular (X's columns are linearly dependent)."""
+    m = X.shape[1]
+    try:
+        lower = np.linalg.cholesky(X.T @ X)  # R.T: R.T @ R = G
+    except np.linalg.LinAlgError:
+        return None
+    data = np.zeros((m + 1, m), X.dtype)
+    data[:m] = lower.T
+    del lower  # R is data[:m]: one m x m array kept besides the parameters
+    lower = data[:m].T
+    params, weights = dict(params), {}
+    for name, moved in GRAM_WEIGHTS.items():
+        W = params[name].T if moved else params[name]
+        inner = np.linalg.solve(lower, (W @ X).T).T  # W Q = (W @ X) R^-1
+        # ||W - W Q Q.T||^2, row by row
+        rest = np.sum(W * W, axis=1) - np.sum(inner * inner, axis=1)
+        outside = np.sqrt(np.maximum(rest, 0))
+        reduced = np.concatenate([inner, outside[:, None]], axis=1)
+        params[name] = reduced.T if moved else reduced
+        weights[name] = (W, inner, outside)
+    return data, params, weights
+
+
+def gram_rebuild(X, data, params, basis):
+    """The weights over X from those that gram_reduce() made and training moved: with
+    W0, W0 Q and e0 from the start (basis) and [W' e] now, each row's factor
+    a = e / e0 (1 where e0 = 0), W = a W0 + (W' - a W0 Q) Q.T, Q.T = R^-T X.T."""
+    m = X.shape[1]
+    upper = data[:m]  # R
+    params = dict(params)
+    for name, moved in GRAM_WEIGHTS.items():
+        W0, inner0, outside0 = basis[name]
+        reduced = params[name].T if moved else params[name]
+        kept = outside0 > 0
+        factor = np.where(kept, reduced[:, m] / np.where(kept, outside0, 1), 1)[:, None]
+        change = np.linalg.solve(upper, (reduced[:, :m] - factor * inner0).T).T
+        W = factor * W0 + change @ X.T
+        params[name] = W.T if moved else W
+    return params
+
+
 def data_dims(X, Y):
     """The sizes that the data fixes (the rows of X and of Y); a ValueError where
     they differ from sizes that the model fixes."""
@@ -482,6 +672,7 @@ def train(
     cost_every=100,
     progress=False,
     history=None,
+    technique="auto",
 ):
     """Gradient descent, or another optimizer; returns (params, costs), the cost
     recorded at iterations 0, cost_every, 2 cost_every, ... before that iteration's
@@ -506,17 +697,38 @@ def train(
     improved on the best by tol. progress=True writes a line to stderr (iteration,
     cost, time elapsed and left) at most once a second. Ctrl-C stops training:
     train() returns what it has learned. A dict history gets the recorded
-    "iterations", "costs", "validation_costs", and how training "stopped"
-    ("completed", "early stopping" or "interrupted").
+    "iterations", "costs", "validation_costs", how training "stopped"
+    ("completed", "early stopping" or "interrupted"), and the "technique" it used,
+    with why: technique="auto" chooses (choose_technique), "plain" trains on X
+    as the course does, "gram" on the Gram matrix of the examples (the same steps).
     """
     dtype = data_dtype(X) if dtype is None else dtype
     X, Y = as_dtype(X, dtype), as_dtype(Y, dtype)
     if params is None:
         dims = {**HIDDEN_SIZES, **(dims or {}), **data_dims(X, Y)}
         params = initialize_parameters(dims, method, seed, dtype=dtype)
-    params = as_dtype(params, dtype)
+    params = as_dtype(params, dtype, like=X)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {optimizer!r}")
+    technique, why = choose_technique(
+        technique,
+        X,
+        params,
+        num_iterations,
+        optimizer,
+        mini_batch_size,
+        validation,
+    )
+    X_train, basis = X, None  # the data that the steps read: X, or R (gram_reduce)
+    if technique == "gram":
+        reduced = gram_reduce(X, params)
+        if reduced is None:
+            technique, why = "plain", "G is singular: the columns of X are dependent"
+        else:
+            X_train, params, basis = reduced
+    if technique == "gram" and (print_cost or progress):
+        line = f"training on {why} (technique='plain' trains on X itself)"
+        print(line, file=sys.stdout if print_cost else sys.stderr)
     decay = learning_rate_schedule(learning_rate_decay, time_interval)
     # the optimizer's own state only: momentum's v, RMSprop's s, both for Adam
     velocity = squares = None
@@ -525,6 +737,9 @@ def train(
     if optimizer in ("rmsprop", "adam"):
         squares = initialize_rmsprop(params)
     adam_steps = 0
+    params = copy_arrays(params)  # train()'s own, which the steps update in place
+    # one RandomState, re-seeded for each epoch's mini-batches
+    shuffler = None if mini_batch_size is None else np.random.RandomState(seed)
     m_total = X.shape[1]
     costs, validation_costs, iterations = [], [], []
     best, stale, stopped = math.inf, 0, "completed"
@@ -534,9 +749,9 @@ def train(
         for i in range(num_iterations):
             epoch_rate = decay(learning_rate, i, decay_rate)
             if mini_batch_size is None:
-                batches = [(X, Y)]
+                batches = [(X_train, Y)]
             else:
-                batches = random_mini_batches(X, Y, mini_batch_size, seed + i)
+                batches = random_mini_batches(X, Y, mini_batch_size, seed + i, shuffler)
             epoch_cost = 0.0
             for X_batch, Y_batch in batches:
                 cache = forward(params, X_batch)
@@ -545,18 +760,14 @@ def train(
                     cost = cost_from_cache(params, cache, X_batch, Y_batch)
                     epoch_cost += cost * (X_batch.shape[1] / m_total)
                 if optimizer == "gd":
-                    params = update_parameters_with_gd(params, grads, epoch_rate)
+                    gd_step(params, grads, epoch_rate)
                 elif optimizer == "momentum":
-                    params, velocity = update_parameters_with_momentum(
-                        params, grads, velocity, beta, epoch_rate
-                    )
+                    momentum_step(params, grads, velocity, beta, epoch_rate)
                 elif optimizer == "rmsprop":
-                    params, squares = update_parameters_with_rmsprop(
-                        params, grads, squares, beta2, epoch_rate, epsilon
-                    )
+                    rmsprop_step(params, grads, squares, beta2, epoch_rate, epsilon)
                 else:
                     adam_steps += 1
-                    params, velocity, squares, _, _ = update_parameters_with_adam(
+                    adam_step(
                         params,
                         grads,
                         velocity,
@@ -596,6 +807,8 @@ def train(
     except KeyboardInterrupt:
         stopped = "interrupted"
         print(f"training interrupted at iteration {i}", file=sys.stderr)
+    if basis is not None:
+        params = gram_rebuild(X, X_train, params, basis)
     costs = [float(cost) for cost in costs]
     if history is not None:
         history.update(
@@ -603,6 +816,8 @@ def train(
             costs=costs,
             validation_costs=[float(cost) for cost in validation_costs],
             stopped=stopped,
+            technique=technique,
+            technique_reason=why,
         )
     return params, costs
 
