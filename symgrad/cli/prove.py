@@ -20,8 +20,10 @@ PROVE_EPILOG = """examples:
       Markdown with $$ math, and the graph beside it as proof-graph.svg
   symgrad prove derivations/logistic_regression.toml -o -
       LaTeX on standard output
-  symgrad prove computation_graph --numbers a=5,b=3,c=2 --pdf
-      the graph evaluated at a = 5, b = 3, c = 2: J = 33, dJ/da = 3, dJ/db = 6, dJ/dc = 9
+  symgrad prove computation_graph --pdf
+      the graph evaluated at its spec's [example], the course's a = 5, b = 3, c = 2:
+      J = 33, dJ/da = 3, dJ/db = 6, dJ/dc = 9
+  symgrad prove computation_graph --numbers a=1,b=2,c=-1/2 --pdf   (another point)
   symgrad prove logistic_regression --no-graph --pdf       (no picture of the graph)
 """
 
@@ -58,7 +60,8 @@ def register(subparsers) -> None:
                    help="evaluate the graph at these values of its leaves (every input, "
                         "parameter and hyperparameter; scalar models only), e.g. "
                         "a=5,b=3,c=2: the values are written on the forward edges and the "
-                        "derivatives' values on the backward edges")
+                        "derivatives' values on the backward edges (default: the spec's "
+                        "[example] values, where it has them)")
     p.add_argument("--style", choices=("course", "compact"), default="course",
                    help="course (default): every step, the forward pass over m examples and a "
                         "boxed summary; compact: 1-2 pages, the summary and the key steps")
@@ -100,9 +103,10 @@ def cmd_prove(args) -> int:
     values = None
     if args.numbers is not None:
         from ..calculus.derivation import derive
-        from ..proof.drawing import numbers
+        from ..proof.drawing import numbers, parse_numbers
 
-        values = numbers(derive(model), args.numbers)  # bad input: one line, before the proof
+        # bad input: one line, before the proof
+        values = numbers(derive(model), parse_numbers(args.numbers))
     draw = dict(graph=not args.no_graph, values=values)
     if args.output == "-":
         proof = _checked_proof(model, args.style)

@@ -15,7 +15,9 @@ that keeps its name and shape in both graphs, like a parameter, but takes no gra
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 import sympy as sp
 
@@ -127,13 +129,16 @@ class Model(Extensible):
     stack: object = None  # a layers.Stack for a model with repeated layers
     depth: int | None = None  # the number of layers it is unrolled to
     description: str = ""  # free text: what the model is, where it comes from (a citation)
+    # a model of scalars: a value for each leaf ([example]), where a proof evaluates its graph
+    example: dict = field(default_factory=dict)  # name -> sp.Rational
 
     # ----- construction -----
 
     @classmethod
     def build(cls, name, *, title="", description="", dims=None, inputs=None, parameters=None,
               hyperparameters=None, graph=None, cost=None, source=None, lines=None,
-              layers=None, output=None, labels=None, constants=None) -> Model:
+              layers=None, output=None, labels=None, constants=None,
+              example=None) -> Model:
         """Build a model from plain dicts, as a spec file gives them.
 
         ``labels`` declares the labels (what the loss compares against) apart from the other
@@ -147,6 +152,10 @@ class Model(Extensible):
         ``layers`` (a dict like a spec's ``[layers]`` table) declares repeated layers: the
         model is then the stack unrolled to its default depth (see :mod:`symgrad.model.layers`).
         ``output`` names a block's output node instead of a cost.
+
+        ``example`` (a model of scalars only) gives every input and parameter a number: the
+        point where a proof writes the graph's values and derivatives, as a lecture does
+        (``a = 5, b = 3, c = 2`` for J = 3(a + bc)).
         """
         lines = lines or {}
         if not naming.is_valid(name):
@@ -155,6 +164,10 @@ class Model(Extensible):
                             f"(such as logistic_regression), found {found}", file=source,
                             line=lines.get((None, "name")), key="name")
         if layers is not None:
+            if example is not None:
+                raise SpecError("[example] needs a model of scalars; this one has repeated "
+                                "layers", file=source, line=lines.get((None, "example")),
+                                key="example")
             return build_stacked(cls, name, title=title, description=description, dims=dims,
                                  inputs=inputs,
                                  labels=labels, parameters=parameters,
@@ -232,6 +245,8 @@ class Model(Extensible):
         model._check_cost(where("cost", cost_name))
         if labels is None:
             model._find_labels()
+        if example is not None:
+            model.example = example_values(example, variables, source, lines)
         return model
 
     def _find_labels(self) -> None:
@@ -612,6 +627,38 @@ class Model(Extensible):
 
     # derive, check and the notebook's _repr_svg_ are registered by symgrad/__init__.py, the
     # one module above every stage (model/extensions.py), so this one imports nothing above it.
+
+
+def example_values(table, variables, source=None, lines=None) -> dict:
+    """An ``[example]`` table checked: a finite number for each input and parameter (every
+    variable a scalar), read exactly (0.1 is 1/10). Returns name -> sp.Rational."""
+    lines = lines or {}
+    if not isinstance(table, dict):
+        raise SpecError("'example' must be a table ([example])", file=source, key="example")
+    arrays = [n for n, v in variables.items() if v.role != "cost" and tuple(v.shape) != SCALAR]
+    if arrays:
+        raise SpecError(f"[example] needs a model of scalars; this one has arrays "
+                        f"({', '.join(arrays[:3])})", file=source,
+                        line=lines.get((None, "example")), key="example")
+    leaves = [n for n, v in variables.items() if v.role in ("input", "parameter")]
+    out = {}
+    for key, value in table.items():
+        where = {"file": source, "line": lines.get(("example", key)), "key": f"example.{key}"}
+        if key not in leaves:
+            raise SpecError(f"'{key}' is not an input or parameter; expected one of: "
+                            f"{', '.join(leaves)}", **where)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not math.isfinite(value):
+            shown = repr(value) if isinstance(value, float) else f"a {type(value).__name__}"
+            raise SpecError(f"expected a finite number, found {shown}", **where)
+        exact = Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+        out[key] = sp.Rational(exact.numerator, exact.denominator)
+    missing = [n for n in leaves if n not in out]
+    if missing:
+        raise SpecError(f"[example] gives no value to {', '.join(missing)}; expected a number "
+                        "for every input and parameter", file=source,
+                        line=lines.get((None, "example")), key="example")
+    return out
 
 
 def _statistic_in_cost(arg):

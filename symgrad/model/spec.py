@@ -12,9 +12,9 @@ from .graph import Model
 from .limits import MAX_DIGITS, MAX_FILE_LENGTH, MAX_TOML_NESTING
 
 SECTIONS = {"name", "title", "description", "dims", "inputs", "labels", "constants",
-            "parameters", "hyperparameters", "graph", "cost", "layers"}
+            "parameters", "hyperparameters", "graph", "cost", "layers", "example"}
 TABLES = ("dims", "inputs", "labels", "constants", "parameters", "hyperparameters", "graph",
-          "cost")
+          "cost", "example")
 
 
 def load(path) -> Model:
@@ -113,6 +113,8 @@ def loads(text: str, source: str = "<spec>") -> Model:
         for key, value in (table if isinstance(table, dict) else {}).items():
             if section == "hyperparameters" and isinstance(value, dict):
                 continue  # { default = ..., domain = ... }: checked by domains.hyperparameter
+            if section == "example":
+                continue  # numbers: checked by graph.example_values
             if not isinstance(value, str):
                 raise SpecError(f"expected a string, found {type(value).__name__}", file=source,
                                 line=lines.get((section, key)), key=f"{section}.{key}")
@@ -129,7 +131,7 @@ def loads(text: str, source: str = "<spec>") -> Model:
                        parameters=data.get("parameters"),
                        hyperparameters=data.get("hyperparameters"), graph=data.get("graph"),
                        cost=data.get("cost"), source=source, lines=lines,
-                       layers=data.get("layers"))
+                       layers=data.get("layers"), example=data.get("example"))
 
 
 _HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.]+)\s*\]")

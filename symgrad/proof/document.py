@@ -121,6 +121,7 @@ class Picture:
     extra: list[PicLabel] = field(default_factory=list)  # the output's value (--numbers)
     notes: list[tuple] = field(default_factory=list)  # (mark, lines): labels with no room
     layout: object = None  # the :class:`~symgrad.proof.layout.Layout` drawn (the SVG's too)
+    point: str = ""  # math: the leaves' values where numbers are written ("a = 5, b = 3")
 
 
 @dataclass
@@ -374,7 +375,18 @@ class _Writer:
                                  f"{p0} .. controls {c1} and {c2} .. {p3}", _label(c.label)))
         groups = [PicGroup(_cm(f.box.x0), _cm(f.box.y0), _cm(f.box.x1), _cm(f.box.y1),
                            titles[id(g)]) for f, g in zip(lay.frames, d.groups, strict=True)]
-        return Picture(nodes, edges, groups, [_label(e) for e in lay.extra], lay.notes, lay)
+        return Picture(nodes, edges, groups, [_label(e) for e in lay.extra], lay.notes, lay,
+                       self.point())
+
+    def point(self) -> str:
+        """Where the numbers on the picture were computed: each leaf = its value."""
+        if not self.values:
+            return ""
+        model = self.proof.derivation.model
+        leaves = [v.symbol for v in model.variables.values()
+                  if v.role in ("input", "parameter", "hyperparameter")]
+        return ", ".join(f"{self.p.math(s)} = {self.p.math(self.values[s])}" for s in leaves
+                         if s in self.values)
 
 
 def picture(derivation, values=None) -> Picture:
@@ -404,7 +416,11 @@ def context(proof, fmt: str = "latex", graph_file: str = "graph.svg", *, graph: 
             values=None) -> Document:
     """The plain data that the template for ``fmt`` ("latex" or "markdown") lays out; with
     ``graph`` False, no picture and no section about it (``--no-graph``); ``values`` (from
-    :func:`~symgrad.proof.drawing.numbers`) writes numbers on the picture (``--numbers``)."""
+    :func:`~symgrad.proof.drawing.numbers`) writes numbers on the picture (``--numbers``);
+    without them, a spec's ``[example]`` gives the point."""
+    model = proof.derivation.model
+    if values is None and graph and model.example:
+        values = drawing_.numbers(proof.derivation, model.example, "[example]")
     w = _Writer(proof, fmt, values)
     numeric = any(line.checked == "numeric" for _, b in proof.equations() for line in b.lines)
     return Document(w.text(proof.title), w.text(proof.source, code=True), w.sections(graph),

@@ -439,15 +439,32 @@ NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?\Z|[+-]?\d+/[1-
 SIGNIFICANT = 4  # digits of a value that is not a rational number
 
 
-def numbers(derivation, text: str) -> dict:
-    """The values that ``--numbers NAME=VALUE,...`` writes on the graph: every leaf's value as
-    given (decimals and fractions, read by pattern, never evaluated as code), each node's
-    value, and for each backward edge u -> v the local partial's value and the derivative of
-    the output with respect to v (or, where v has several uses, this edge's contribution).
+def parse_numbers(text: str) -> dict:
+    """``--numbers NAME=VALUE,...`` as name -> sp.Rational: decimals and fractions, read by
+    pattern, never evaluated as code. SpecError (one line) on bad input."""
+    given: dict = {}
+    for item in text.split(","):
+        name, eq, value = (part.strip() for part in item.partition("="))
+        if not eq or not NAME.match(name) or not NUMBER.match(value):
+            raise SpecError(f"--numbers: '{item.strip()[:40]}' is not NAME=NUMBER (e.g. a=5, "
+                            "b=-0.5, c=1/3)")
+        if name in given:
+            raise SpecError(f"--numbers: '{name}' is given twice")
+        f = Fraction(value)
+        given[name] = sp.Rational(f.numerator, f.denominator)
+    return given
+
+
+def numbers(derivation, given: dict, said: str = "--numbers") -> dict:
+    """The values written on the graph at the point ``given`` (name -> number, from
+    :func:`parse_numbers` or a spec's ``[example]``): every leaf's value, each node's value,
+    and for each backward edge u -> v the local partial's value and the derivative of the
+    output with respect to v (or, where v has several uses, this edge's contribution). Every
+    input and parameter needs a value; a hyperparameter without one takes its default.
 
     Keys: a symbol -> its value; (u, v) -> (the local partial's value or None, the derivative's
-    value, whether it is v's whole derivative). SpecError (one line) on bad input, and for
-    models with arrays or repeated layers.
+    value, whether it is v's whole derivative). SpecError (one line, starting with ``said``) on
+    a bad point, and for models with arrays or repeated layers.
     """
     from .layer_steps import is_stacked
 
@@ -455,29 +472,21 @@ def numbers(derivation, text: str) -> dict:
     arrays = [n for n, v in model.variables.items()
               if v.role != "cost" and tuple(v.shape) != (1, 1)]
     if is_stacked(derivation) or arrays:
-        raise SpecError(f"--numbers needs a model of scalars; '{model.name}' has arrays "
+        raise SpecError(f"{said} needs a model of scalars; '{model.name}' has arrays "
                         f"({', '.join(arrays[:3]) or 'repeated layers'})")
-    leaves = [*graph.inputs, *graph.leaves]
-    by_name = {s.name: s for s in leaves}
-    given: dict = {}
-    for item in text.split(","):
-        name, eq, value = (part.strip() for part in item.partition("="))
-        if not eq or not NAME.match(name) or not NUMBER.match(value):
-            raise SpecError(f"--numbers: '{item.strip()[:40]}' is not NAME=NUMBER (e.g. a=5, "
-                            "b=-0.5, c=1/3)")
-        if name not in by_name:
-            raise SpecError(f"--numbers: '{name}' is not a leaf of the graph; its leaves are "
-                            f"{', '.join(by_name)}")
-        if by_name[name] in given:
-            raise SpecError(f"--numbers: '{name}' is given twice")
-        f = Fraction(value)
-        given[by_name[name]] = sp.Rational(f.numerator, f.denominator)
-    missing = [s.name for s in leaves if s not in given]
+    leaves = {n: v for n, v in model.variables.items()
+              if v.role in ("input", "parameter", "hyperparameter")}
+    for name in given:
+        if name not in leaves:
+            raise SpecError(f"{said}: '{name}' is not a leaf of the graph; its leaves are "
+                            f"{', '.join(leaves)}")
+    missing = [n for n, v in leaves.items() if n not in given and v.role != "hyperparameter"]
     if missing:
-        raise SpecError(f"--numbers: give every leaf a value; missing: {', '.join(missing)}")
-    values = dict(given)
+        raise SpecError(f"{said}: give every leaf a value; missing: {', '.join(missing)}")
+    values = {v.symbol: given[n] if n in given else _exact(v.default)
+              for n, v in leaves.items()}
     for s, f in graph.nodes:
-        values[s] = _value(f.xreplace(values), s)
+        values[s] = _value(f.xreplace(values), s, said)
     adjoints = {graph.output: sp.Integer(1)}
     out: dict = {**values, "output": graph.output}
     steps = derivation.per_example_steps
@@ -485,22 +494,28 @@ def numbers(derivation, text: str) -> dict:
     for step in steps.values():
         uses[step.var] = len(step.contributions)
     for step in steps.values():
-        adjoints[step.var] = _value(step.result.xreplace(values), step.var)
+        adjoints[step.var] = _value(step.result.xreplace(values), step.var, said)
     seeds = {adjoint_symbol(s): v for s, v in adjoints.items()}
     for step in steps.values():
         for c in step.contributions:
-            local = None if c.local is None else _value(c.local.xreplace(values), c.var)
-            part = _value(c.expr.xreplace(seeds).xreplace(values), c.var)
+            local = None if c.local is None else _value(c.local.xreplace(values), c.var,
+                                                        said)
+            part = _value(c.expr.xreplace(seeds).xreplace(values), c.var, said)
             out[c.consumer, c.var] = (local, part, uses[c.var] == 1)
     return out
 
 
-def _value(expr, symbol):
+def _exact(number: float):
+    f = Fraction(repr(number))
+    return sp.Rational(f.numerator, f.denominator)
+
+
+def _value(expr, symbol, said):
     expr = sp.sympify(expr)
     if expr.is_Rational:
         return expr
     v = sp.N(expr, 15)
     if not v.is_real or not v.is_finite:
-        raise SpecError(f"--numbers: at these values, {symbol} is not a finite real number "
+        raise SpecError(f"{said}: at these values, {symbol} is not a finite real number "
                         f"({v})")
     return sp.Float(v, SIGNIFICANT)

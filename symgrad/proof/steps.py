@@ -850,7 +850,7 @@ class _Builder:
             adj = adjoint_symbol(c.consumer)
             if adj in results and adj not in step.result.free_symbols:
                 subs[adj] = results[adj]
-                if scope == self.example_scope and adj in self._shown:
+                if adj in self._shown:
                     subs[adj] = self._shown[adj]
                     own_form |= self._shown[adj] != results[adj]
             if c.local is not None:
@@ -885,6 +885,10 @@ class _Builder:
         shown = _evaluate(substituted)
         if substituted != chain:
             lines.append(Line(None, substituted, ("substitute the results above",)))
+        course = self._course_form(step, scope)
+        if course is not None and shown == course:  # dA as the course writes it: stop there
+            self._shown[step.adjoint] = course
+            return lines
         if defined:
             masked, unmask = mask(shown)
             tidied = _node_form(sp.expand(masked).xreplace(unmask), graph.nodes,
@@ -911,6 +915,22 @@ class _Builder:
         if named != step.result:  # db = dz
             lines.append(Line(None, named, ("the result for ", named_after(named), " above")))
         return lines
+
+    def _course_form(self, step, scope):
+        """Over m examples, the form that one example's derivative was shown in (the course's
+        dA = −Y/A + (1 − Y)/(1 − A), not the simplifier's one fraction), in the stacked names;
+        None where one example's result was shown as derived."""
+        if scope == self.example_scope or self.batch is None:
+            return None
+        stacked = {sp.Symbol(k, real=True): sp.Symbol(v, real=True)
+                   for k, v in self.model.stacked_names().items()}
+        one = {v: k for k, v in stacked.items()}.get(step.var)
+        shown = self._shown.get(adjoint_symbol(one)) if one is not None else None
+        result = step.result
+        if shown is None or not shown.is_Add or result.is_Add or \
+                not sp.fraction(result)[1].free_symbols:
+            return None  # kept only where the simplifier would put terms over one denominator
+        return _evaluate(shown.xreplace(stacked))
 
     def _named(self, step, steps):
         """``step``'s result, or when long (or always, in a layer) the consumer's derivative

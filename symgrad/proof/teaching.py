@@ -193,8 +193,15 @@ def check_table(derivation, scope="batch") -> Section | None:
     rng = np.random.default_rng(0)
     dims = numeric.sizes_for(graph.shapes, rng)
     sizes = {d: (3 if d.name == "m" else 2) for d in dims}
+    example = derivation.model.example if scope == "example" else {}
     try:
-        env = numeric.draw(graph, rng, sizes)
+        if example:  # the spec's own point, as a lecture gives it (a = 5, b = 3, c = 2)
+            point = {s: np.full((1, 1), float(example[s.name]))
+                     for s in numeric.random_leaves(graph, rng, sizes) if s.name in example}
+            env = numeric.forward(graph, {**numeric.random_leaves(graph, rng, sizes),
+                                          **point})
+        else:
+            env = numeric.draw(graph, rng, sizes)
         env = numeric.with_adjoints(graph, steps, env, sizes)
     except (RuntimeError, KeyError, ValueError, TypeError):
         return None
@@ -217,6 +224,11 @@ def check_table(derivation, scope="batch") -> Section | None:
     drawn = ("inputs, labels and parameters" if derivation.model.inputs else "parameters")
     where = ["At one point (", *pieces, "; " if pieces else "", drawn, " drawn at random with "
              "a fixed seed)"]
+    if example:
+        where = ["At the example point ("]
+        for name, value in example.items():
+            where += [", " if len(where) > 1 else "", sp.Eq(sp.Symbol(name, real=True), value)]
+        where.append(")")
     out = graph.output
     theta, eps = sp.Symbol("theta", real=True), sp.Symbol("epsilon", positive=True)
     f = sp.Function(out.name)

@@ -125,3 +125,17 @@ def test_the_svg_labels_are_mathematics_not_code(capsys, tmp_path):
                      ("\u2009", None, "4.5"), ("x", "italic", None), ("T", None, "-4.5")]
     assert "@" not in (tmp_path / "sn-graph.svg").read_text()
     assert ".T" not in "".join(root.itertext())
+
+
+def test_the_specs_example_writes_the_lectures_values_by_default(capsys):
+    """computation_graph.toml's [example] is the lecture's a = 5, b = 3, c = 2: without
+    --numbers the picture carries the same values as with them, and the caption says where
+    they were computed; --numbers gives another point."""
+    code, plain, _ = run(capsys, "prove", CG, "-o", "-")
+    code2, given, _ = run(capsys, "prove", CG, "-o", "-", "--numbers", "a=5,b=3,c=2")
+    assert code == code2 == 0 and plain == given
+    assert "At $a = 5, b = 3, c = 2$: each blue edge carries its value" in plain
+    code, other, _ = run(capsys, "prove", CG, "-o", "-", "--numbers", "a=1,b=2,c=-1/2")
+    assert code == 0 and "J = 0" in other and "At $a = 1, b = 2, c = - \\frac{1}{2}$" in other
+    code, bare, _ = run(capsys, "prove", LR, "-o", "-")
+    assert "each blue edge carries its value" not in bare

@@ -270,10 +270,18 @@ def test_the_leaky_relu_convention_is_stated_once():
 
 @pytest.mark.slow
 def test_the_deep_network_proof_does_not_grow_with_the_depth():
+    """Everything but the appendix, whose numbers are those of the depth asked for."""
     model = symgrad.load(ROOT / "derivations/deep_network.toml")
-    three = document.render(build(model.derive()))
-    assert document.render(build(model.unrolled(12).derive())) == three
-    assert document.render(build(model.unrolled(2).derive())) == three
+
+    def general(depth):
+        text = document.render(build(model.unrolled(depth).derive()))
+        body, appendix, _ = text.partition("Appendix: the derivatives at one point")
+        assert appendix
+        return body
+
+    three = general(model.depth)
+    assert general(12) == three
+    assert general(2) == three
 
 
 @pytest.mark.parametrize("index, change", [

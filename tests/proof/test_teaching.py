@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symgrad import load
+from symgrad import load, loads
 from symgrad.calculus.chain import adjoint_symbol
 from symgrad.model.ops import matmul
 from symgrad.proof import entries as ix
@@ -163,11 +163,16 @@ def test_dz_is_defined_once_and_used(proofs):
 
 
 def test_the_course_form_of_da(proofs):
-    for name in ("logistic_regression", "regularized_logistic", "shallow_network"):
+    """da = −y/a + (1 − y)/(1 − a) for one example and dA = −Y/A + (1 − Y)/(1 − A) over m
+    examples, never the one fraction (y − a)/(a² − a); dZ is multiplied out from there."""
+    for name in ("logistic_regression", "regularized_logistic", "shallow_network",
+                 "deep_network"):
         _, md = proofs[name]
-        assert not re.search(r"\^\{2\} - a", md), name
-        a = r"a(\^\{\[2\]\})?"
-        assert re.search(rf"\\frac\{{1 - y\}}\{{1 - {a}\}} - \\frac\{{y\}}\{{{a}\}}", md), name
+        assert not re.search(r"\^\{2\} - a|\^\{2\} - A", md), name
+        assert "common denominator" not in md, name
+        for y, a in (("y", r"a(\^\{\[(2|L)\]\})?"), ("Y", r"A(\^\{\[(2|L)\]\})?")):
+            assert re.search(rf"\\frac\{{1 - {y}\}}\{{1 - {a}\}} - \\frac\{{{y}\}}\{{{a}\}}", md), \
+                (name, y)
 
 
 def test_backprop_order(proofs):
@@ -261,14 +266,33 @@ def test_appendix_table_is_computed(proofs, name):
         assert abs(abs(d - f) - e) < 2e-6
 
 
-def test_appendix_numbers_match_an_independent_computation(proofs):
-    """computation_graph: J = 3(a + bc), so dJ/da = 3, dJ/db = 3c, dJ/dc = 3b at the point."""
-    proof, _ = proofs["computation_graph"]
+def test_appendix_numbers_are_the_lectures(proofs):
+    """computation_graph's appendix is at its spec's [example], the lecture's point a = 5,
+    b = 3, c = 2, and gives the lecture's derivatives dJ/da = 3, dJ/db = 6, dJ/dc = 9 (Andrew
+    Ng, Neural Networks and Deep Learning, week 2, "Derivatives with a computation graph"),
+    which are also 3, 3c and 3b by hand, and the central differences computed here."""
+    proof, md = proofs["computation_graph"]
+    rows = [b for s in _sections(proof) for b in s.blocks if isinstance(b, Table)][0].rows
+    values = {str(r[0][0]): float(r[1][0]) for r in rows}
+    assert values == {"a": 3.0, "b": 6.0, "c": 9.0}
+    assert "At the example point ($a = 5$, $b = 3$, $c = 2$)" in md
+    g = proof.derivation.per_example_graph
+    env = {s: np.full((1, 1), {"a": 5.0, "b": 3.0, "c": 2.0}[s.name]) for s in g.leaves}
+    for s, want in zip(sorted(g.leaves, key=str), (3.0, 6.0, 9.0), strict=True):
+        assert float(finite_difference(g, env, s).reshape(-1)[0]) == pytest.approx(want, abs=1e-6)
+
+
+def test_appendix_numbers_match_an_independent_computation():
+    """Without an [example], the point is drawn: J = 3(a + bc) at that point has dJ/db = 3c and
+    dJ/dc = 3b."""
+    text = Path("derivations/computation_graph.toml").read_text(encoding="utf-8")
+    model = loads(text.split("[example]")[0], source="cg")
+    assert not model.example
+    proof = prove(model.derive())
     rows = [b for s in _sections(proof) for b in s.blocks if isinstance(b, Table)][0].rows
     values = {str(r[0][0]): float(r[1][0]) for r in rows}
     assert values["a"] == pytest.approx(3.0, abs=1e-6)
-    d = proof.derivation
-    g = d.per_example_graph
+    g = proof.derivation.per_example_graph
     rng = np.random.default_rng(0)
     from symgrad.calculus import numeric
 
