@@ -63,7 +63,7 @@ def codegen(derivation) -> str:
 
 
 def prove(derivation):
-    """The proof of ``derivation``, every line checked: a :class:`~symgrad.proof.steps.Proof`;
+    """The proof of ``derivation``, every line checked: a :class:`~symgrad.proof.blocks.Proof`;
     ``symgrad.proof.document.render(proof, "latex" | "markdown")`` writes it out."""
     from .proof.build import prove as build_and_check
 

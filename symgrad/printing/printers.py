@@ -383,7 +383,7 @@ class ProofLatexPrinter(_SympyLatexPrinter):
 
     Settings: ``adjoints`` maps an adjoint symbol (``dz``) to ``(output, variable)``, printed
     ``dL/dz`` (``adjoint_notation="total"``) or ``dZ`` (``"name"``); ``shapes`` tells arrays from
-    scalars; inside :class:`~symgrad.proof.steps.ExampleSum` the symbols in ``per_example`` get the
+    scalars; inside :class:`~symgrad.proof.blocks.ExampleSum` the symbols in ``per_example`` get the
     superscript ``(i)`` and the adjoints in ``example_adjoints`` read ``dL^{(i)}/dz^{(i)}``.
 
     >>> import sympy as sp
@@ -567,7 +567,7 @@ class ProofLatexPrinter(_SympyLatexPrinter):
     def _print_clip(self, expr, exp=None):
         return self._function(r"\operatorname{clip}", expr, exp)
 
-    # ----- the proof's own notation (symgrad.proof.steps) -----
+    # ----- the proof's own notation (symgrad.proof.blocks) -----
 
     def _print_Partial(self, expr, exp=None):
         u, v = (self._print(a) for a in expr.args)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from ..calculus.budget import PROVE_LIMIT, OutOfTime, limit
 from ..model.errors import SpecError
+from .blocks import Proof
 from .layer_steps import build_stacked, is_stacked
 from .line_check import check
-from .steps import Proof, build_plain
+from .steps import build_plain
 from .summary import styled
 
 
 def build(derivation, style: str = "course") -> Proof:
-    """Lay out ``derivation`` as a :class:`~symgrad.proof.steps.Proof`, not yet checked.
+    """Lay out ``derivation`` as a :class:`~symgrad.proof.blocks.Proof`, not yet checked.
 
     A model with repeated layers gets hidden layer l once, with the general index l
     (:mod:`symgrad.proof.layer_steps`). ``style`` "course" adds the forward pass over m

@@ -1,4 +1,4 @@
-"""Writing a checked :class:`~symgrad.proof.steps.Proof` as LaTeX or Markdown, and LaTeX as PDF.
+"""Writing a checked :class:`~symgrad.proof.blocks.Proof` as LaTeX or Markdown, and LaTeX as PDF.
 
 The Python side prints: :func:`context` turns the proof into plain data (strings of LaTeX,
 names, coordinates) with :class:`~symgrad.printing.printers.ProofLatexPrinter`; the templates
@@ -29,8 +29,8 @@ from ..printing.templates import environment
 from . import breaking
 from . import drawing as drawing_
 from . import layout as layout_
+from .blocks import Equations, Figure, Paragraph, Section, Table, Variables
 from .layer_steps import index_names
-from .steps import Equations, Figure, Paragraph, Section, Table, Variables
 from .summary import Summary
 
 ENGINES = ("pdflatex", "latexmk")

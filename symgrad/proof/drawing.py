@@ -39,7 +39,7 @@ from ..model.errors import SpecError
 from ..model.escape import dot_string
 from ..model.ops import Structural
 from ..printing.printers import example_str
-from .steps import Partial
+from .blocks import Partial
 
 FORMATS = ("dot", "svg", "png")
 DOT_TIMEOUT = 60  # seconds

@@ -29,6 +29,7 @@ import sympy as sp
 from ..calculus.chain import adjoint_symbol
 from ..model.ops import Structural, colsum, matmul, rowsum, softmax, total, transpose
 from ..model.shapes import SCALAR
+from .blocks import Line, Partial, ProofError
 
 # the indices, as the course writes them: j, k for entries, q for the chain rule's sum
 J, K, Q = (sp.Symbol(n, integer=True, positive=True) for n in ("j", "k", "q"))
@@ -310,8 +311,6 @@ class EntryScope:
             diff = self.meaning(left, env) - self.meaning(right, env)
             if diff != 0 and (_clearly_nonzero(diff) or _rational(diff) != 0
                               and sp.simplify(diff) != 0):
-                from .line_check import ProofError
-
                 raise ProofError(f"{left} = {right} does not hold at {env}")
         self.e.held.add((left, right))
         return "entries"
@@ -361,8 +360,6 @@ def matmul_lines(graph, consumer, var, shapes):
     definition: the definition entry by entry, the local partial, and the chain rule's sum.
     Returns (definition line, lines for the adjoint, Entries) or None where there is no
     entry form."""
-    from .steps import Line, Partial
-
     fwd = dict(graph.nodes)[consumer]
     r, c = shapes[consumer]
     if c != 1 or shapes[var][1] not in (1,) and shapes[var][0] == 1:
@@ -436,8 +433,6 @@ def _collapse(expr):
 
 def sum_lines(graph, consumer, var, shapes):
     """A loss that sums entries (L = -Σ_j y_j log a_j): its entry form and dL/da_j."""
-    from .steps import Line, Partial
-
     fwd = dict(graph.nodes)[consumer]
     coeff, sums = fwd.as_coeff_Mul()
     if not isinstance(sums, (total, colsum, rowsum)) or shapes[consumer] != SCALAR:
@@ -475,8 +470,6 @@ def _derivative_words(expr):
 def softmax_lines(graph, consumer, var, shapes, upstream=None, onehot=(), probability=()):
     """a = softmax(z) entry by entry: the Jacobian a_j(δ_ij − a_i) by the quotient rule, then
     the chain rule's sum over j, with ``upstream`` (dL/da_j in entries) where it is known."""
-    from .steps import Line, Partial
-
     n = shapes[consumer][0]
     i = K  # z's entry: k, so that a's entries keep j
     a_j, a_i = sp.IndexedBase(consumer)[J], sp.IndexedBase(consumer)[i]

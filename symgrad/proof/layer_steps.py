@@ -27,7 +27,7 @@ from ..calculus.derivation import layer_index_names, output_layer_index_names
 from ..model import naming
 from ..model.graph import M
 from ..model.layers import PREVIOUS, PREVIOUS_UNITS, UNITS
-from .steps import (
+from .blocks import (
     AtExample,
     Equations,
     Figure,
@@ -39,11 +39,8 @@ from .steps import (
     Times,
     Total,
     Variables,
-    _Builder,
-    _listed,
-    averaging,
-    backprop_order,
 )
+from .steps import _Builder, _listed, averaging, backprop_order
 
 LAYER, LAYER_BATCH = "layer", "layer batch"  # the scopes of hidden layer l's lines
 l, L = sp.Symbol("l"), sp.Symbol("L")  # the general index and the depth, as the prose shows them

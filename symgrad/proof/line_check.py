@@ -32,11 +32,7 @@ from ..model.graph import M
 from ..model.ops import Structural, as_expr, colsum, mask, matmul, rowsum, total, transpose
 from ..model.shapes import SCALAR, shape_of
 from ..printing.printers import batch_str
-from .steps import AtExample, ExampleSum, Partial, PartialOf, Times, Total
-
-
-class ProofError(Exception):
-    """A displayed equality that does not hold: a bug in symgrad, never bad input."""
+from .blocks import AtExample, ExampleSum, Partial, PartialOf, ProofError, Times, Total
 
 
 class Scope:

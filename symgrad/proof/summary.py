@@ -4,7 +4,7 @@ compact style's key steps.
 
 Everything is read from the derivation's batch graphs and batch steps (for a model with repeated
 layers also hidden layer l's, with the general index l); every displayed line is an
-:class:`~symgrad.proof.steps.Equations` line, checked by :mod:`symgrad.proof.line_check` like any
+:class:`~symgrad.proof.blocks.Equations` line, checked by :mod:`symgrad.proof.line_check` like any
 other. The NumPy text is printed from the same expression by symgrad's NumPy printer.
 """
 
@@ -19,7 +19,7 @@ from ..model import naming
 from ..model.graph import M
 from ..model.shapes import shape_of
 from ..printing.printers import NumpyPrinter
-from .steps import Equations, Line, Paragraph, Section
+from .blocks import Equations, Line, Paragraph, Section
 
 NUMPY = {"numpy_alias": "np", "order": "none"}
 STYLES = ("course", "compact")

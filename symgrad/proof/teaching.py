@@ -26,7 +26,7 @@ from ..calculus.chain import adjoint_symbol
 from ..model.graph import mean
 from ..model.ops import sigmoid
 from ..model.shapes import SCALAR
-from .steps import Equations, Line, Paragraph, Quotient, Section, Table, Times
+from .blocks import Equations, Line, Paragraph, ProofError, Quotient, Section, Table, Times
 
 EPS = 1e-6  # the finite differences' step
 ENTRIES = 3  # entries of each parameter in the appendix
@@ -112,8 +112,6 @@ class Identity:
     def check(self, left, right) -> str:
         diff = sp.expand_log(sp.expand(left - right), force=True)
         if sp.simplify(diff) != 0:
-            from .line_check import ProofError
-
             raise ProofError(f"{left} = {right} does not hold")
         return "symbolic"
 

@@ -11,9 +11,9 @@ import sympy as sp
 import symgrad
 from symgrad.model.graph import M as m
 from symgrad.model.ops import matmul, sigmoid, transpose
+from symgrad.proof.blocks import ExampleSum, Line
 from symgrad.proof.build import build
 from symgrad.proof.line_check import ProofError, check, scopes
-from symgrad.proof.steps import ExampleSum, Line
 
 ROOT = Path(__file__).resolve().parents[2]
 

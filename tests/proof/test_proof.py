@@ -16,10 +16,10 @@ from symgrad.model.graph import M as m
 from symgrad.model.ops import colsum, matmul, relu, sigmoid, transpose
 from symgrad.printing.printers import latex
 from symgrad.proof import document
+from symgrad.proof.blocks import ExampleSum, Line, Partial, Times
 from symgrad.proof.build import build, prove
 from symgrad.proof.drawing import dot_source
 from symgrad.proof.line_check import ProofError, Scope, check, scopes
-from symgrad.proof.steps import ExampleSum, Line, Partial, Times
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"

@@ -18,8 +18,9 @@ from symgrad.cli.main import main
 from symgrad.model.domains import OPEN_UNIT, POSITIVE, POSITIVE_INTEGER
 from symgrad.model.ops import colsum, matmul, rowsum, transpose
 from symgrad.proof import document
+from symgrad.proof.blocks import Equations
 from symgrad.proof.build import prove
-from symgrad.proof.steps import Equations, domain_relation
+from symgrad.proof.steps import domain_relation
 
 SPECS = {
     "attention": """

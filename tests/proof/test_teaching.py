@@ -14,11 +14,11 @@ from symgrad import load, loads
 from symgrad.calculus.chain import adjoint_symbol
 from symgrad.model.ops import matmul
 from symgrad.proof import entries as ix
+from symgrad.proof.blocks import Equations, Table
 from symgrad.proof.build import prove
 from symgrad.proof.document import render
 from symgrad.proof.layer_steps import index_names
 from symgrad.proof.line_check import ProofError
-from symgrad.proof.steps import Equations, Table
 from symgrad.proof.teaching import Identity, finite_difference
 
 SPECS = sorted(Path("derivations").glob("*.toml"))
