@@ -103,6 +103,7 @@ TEMPLATE_NAMES = frozenset({
     "STATISTIC_SHAPES", "without_statistics", "with_statistics",
     # training on the Gram matrix (fast.py.jinja)
     "TECHNIQUES", "GRAM_WEIGHTS", "choose_technique", "gram_pays", "gram_reduce", "gram_rebuild",
+    "gram_moved", "cholesky_upper", "times_inverse",
 }) | frozenset(name for _, name in HELPERS) | frozenset(dir(builtins))
 # train()'s options and the names its loop and main() set: a hyperparameter (a keyword argument
 # of train()) or a size (an option, --n_h) may not take them; a parameter or a node may (their
@@ -114,7 +115,7 @@ TRAINING_NAMES = frozenset({
     "epoch_cost", "batches", "best", "stale", "start", "shown", "stopped", "monitored",
     "m_total", "line", "validation_costs", "missing", "differ", "X_batch", "Y_batch",
     "inputs_batch", "labels_batch", "err", "trained", "technique", "why", "basis", "X_train",
-    "reduced", "shuffler",
+    "reduced", "moved", "shuffler",
 })
 # What a module of several inputs or labels takes and defines besides (it has no X and Y).
 NAMED_NAMES = frozenset({

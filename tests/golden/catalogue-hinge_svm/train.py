@@ -606,18 +606,15 @@ def gram_reduce(X, params):
     of the rows of W - W Q Q.T; basis (W, W Q, e) by weight, for gram_rebuild. None where
     G is singular (X's columns are linearly dependent)."""
     m = X.shape[1]
-    try:
-        lower = np.linalg.cholesky(X.T @ X)  # R.T: R.T @ R = G
-    except np.linalg.LinAlgError:
-        return None
     data = np.zeros((m + 1, m), X.dtype)
-    data[:m] = lower.T
-    del lower  # R is data[:m]: one m x m array kept besides the parameters
-    lower = data[:m].T
+    np.matmul(X.T, X, out=data[:m])  # G
+    if not cholesky_upper(data[:m]):  # R, in G's place: no other m x m array
+        return None
+    upper = data[:m]
     params, weights = dict(params), {}
     for name, moved in GRAM_WEIGHTS.items():
         W = params[name].T if moved else params[name]
-        inner = np.linalg.solve(lower, (W @ X).T).T  # W Q = (W @ X) R^-1
+        inner = times_inverse(W @ X, upper)  # W Q = (W @ X) R^-1
         # ||W - W Q Q.T||^2, row by row
         rest = np.sum(W * W, axis=1) - np.sum(inner * inner, axis=1)
         outside = np.sqrt(np.maximum(rest, 0))
@@ -627,21 +624,69 @@ def gram_reduce(X, params):
     return data, params, weights
 
 
-def gram_rebuild(X, data, params, basis):
-    """The weights over X from those that gram_reduce() made and training moved: with
-    W0, W0 Q and e0 from the start (basis) and [W' e] now, each row's factor
-    a = e / e0 (1 where e0 = 0), W = a W0 + (W' - a W0 Q) Q.T, Q.T = R^-T X.T."""
-    m = X.shape[1]
+def cholesky_upper(G, block=8):
+    """G (m, m), symmetric positive definite, overwritten by its Cholesky factor R (upper
+    triangular, R.T @ R = G) a block of rows at a time, so that nothing larger than
+    block x m is made beside it (np.linalg.cholesky would make a second m x m array).
+    False where G is not positive definite (X's columns linearly dependent)."""
+    m = G.shape[0]
+    for j in range(0, m, block):
+        e = min(j + block, m)
+        # rows j:e of G less what the rows of R above them account for
+        G[j:e, j:] -= G[:j, j:e].T @ G[:j, j:]
+        try:
+            lower = np.linalg.cholesky(G[j:e, j:e])  # R[j:e, j:e].T
+        except np.linalg.LinAlgError:
+            return False
+        G[j:e, j:e] = lower.T
+        G[j:e, e:] = np.linalg.solve(lower, G[j:e, e:])  # R[j:e, e:]
+        G[e:, j:e] = 0
+    return True
+
+
+def times_inverse(B, R, transposed=False, block=64):
+    """B R^-1 (B R^-T with transposed) for R (m, m) upper triangular, a block of columns
+    at a time, without the copy of R that np.linalg.solve would make."""
+    out = np.array(B, copy=True)
+    m = R.shape[0]
+    starts = range(0, m, block)
+    for j in reversed(starts) if transposed else starts:
+        e = min(j + block, m)
+        if transposed:  # x R.T = B, from the last columns
+            rest = out[:, j:e] - out[:, e:] @ R[j:e, e:].T
+            out[:, j:e] = np.linalg.solve(R[j:e, j:e], rest.T).T
+        else:  # x R = B, from the first columns
+            rest = out[:, j:e] - out[:, :j] @ R[:j, j:e]
+            out[:, j:e] = np.linalg.solve(R[j:e, j:e].T, rest.T).T
+    return out
+
+
+def gram_moved(data, params, basis):
+    """What training moved, by weight: each row's factor a = e / e0 (1 where e0 = 0), from
+    e0 at the start (basis) and [W' e] now, and (W' - a W0 Q) R^-T, the part in the span of
+    X's columns. The only use of R after training: R can then be let go."""
+    m = data.shape[1]
     upper = data[:m]  # R
-    params = dict(params)
-    for name, moved in GRAM_WEIGHTS.items():
+    moved = {}
+    for name, transposed in GRAM_WEIGHTS.items():
         W0, inner0, outside0 = basis[name]
-        reduced = params[name].T if moved else params[name]
+        reduced = params[name].T if transposed else params[name]
         kept = outside0 > 0
         factor = np.where(kept, reduced[:, m] / np.where(kept, outside0, 1), 1)[:, None]
-        change = np.linalg.solve(upper, (reduced[:, :m] - factor * inner0).T).T
-        W = factor * W0 + change @ X.T
-        params[name] = W.T if moved else W
+        change = times_inverse(reduced[:, :m] - factor * inner0, upper, transposed=True)
+        moved[name] = factor, change
+    return moved
+
+
+def gram_rebuild(X, params, basis, moved):
+    """The weights over X from those that training moved (gram_moved): W = a W0 +
+    (W' - a W0 Q) Q.T, Q.T = R^-T X.T."""
+    params = dict(params)
+    for name, transposed in GRAM_WEIGHTS.items():
+        factor, change = moved[name]
+        W = change @ X.T
+        W += factor * basis[name][0]
+        params[name] = W.T if transposed else W
     return params
 
 
@@ -822,7 +867,10 @@ def train(
         stopped = "interrupted"
         print(f"training interrupted at iteration {i}", file=sys.stderr)
     if basis is not None:
-        params = gram_rebuild(X, X_train, params, basis)
+        moved = gram_moved(X_train, params, basis)
+        # the last step's arrays and R let go before W is rebuilt
+        X_train = reduced = batches = X_batch = cache = grads = None
+        params = gram_rebuild(X, params, basis, moved)
     costs = [float(cost) for cost in costs]
     if history is not None:
         history.update(
