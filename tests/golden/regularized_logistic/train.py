@@ -675,7 +675,7 @@ def gram_moved(data, params, basis):
     upper = data[:m]  # R
     moved = {}
     for name, transposed in GRAM_WEIGHTS.items():
-        W0, inner0, outside0 = basis[name]
+        _, inner0, outside0 = basis[name]
         reduced = params[name].T if transposed else params[name]
         kept = outside0 > 0
         factor = np.where(kept, reduced[:, m] / np.where(kept, outside0, 1), 1)[:, None]
@@ -785,6 +785,7 @@ def train(
         validation,
     )
     X_train, basis = X, None  # the data that the steps read: X, or R (gram_reduce)
+    batches = X_batch = None  # bound even if no step runs: del'd at the end
     if technique == "gram":
         reduced = gram_reduce(X, params)
         if reduced is None:
@@ -875,7 +876,7 @@ def train(
     if basis is not None:
         moved = gram_moved(X_train, params, basis)
         # the last step's arrays and R let go before W is rebuilt
-        X_train = reduced = batches = X_batch = cache = grads = None
+        del X_train, reduced, batches, X_batch
         params = gram_rebuild(X, params, basis, moved)
     costs = [float(cost) for cost in costs]
     if history is not None:
