@@ -132,6 +132,7 @@ class Document:
     picture: Picture | None  # None: --no-graph
     graph_file: str  # Markdown: the SVG beside the document
     numeric: bool  # some line was checked only at random points
+    arrays: bool = True  # some variable is a vector or a matrix: the notation line says how
 
 
 # ----- printing -----
@@ -318,6 +319,8 @@ class _Writer:
             many = (f"${self.p.math(big, 'batch')} \\in {self.p.shape(big_shape, domain)}$"
                     if big is not None else "")
             rows.append((f"${self.p.math(sym)}$", self.text(role), one, many))
+        if not any(row[3] for row in rows):  # a model without examples: no column for them
+            rows = [row[:3] for row in rows]
         return DocBlock("variables", rows=rows)
 
     def sections(self, graph: bool = True) -> list[DocSection]:
@@ -423,8 +426,9 @@ def context(proof, fmt: str = "latex", graph_file: str = "graph.svg", *, graph: 
         values = drawing_.numbers(proof.derivation, model.example, "[example]")
     w = _Writer(proof, fmt, values)
     numeric = any(line.checked == "numeric" for _, b in proof.equations() for line in b.lines)
+    arrays = any(tuple(v.shape) != SCALAR for v in model.variables.values())
     return Document(w.text(proof.title), w.text(proof.source, code=True), w.sections(graph),
-                    w.picture() if graph else None, graph_file, numeric)
+                    w.picture() if graph else None, graph_file, numeric, arrays)
 
 
 def render(proof, fmt: str = "latex", graph_file: str = "graph.svg", *, graph: bool = True,

@@ -44,6 +44,7 @@ from ..model.ops import (
     leaky_relu,
     log1p,
     mask,
+    matmul,
     maximum,
     minimum,
     relu,
@@ -458,13 +459,15 @@ class _Builder:
         out = self.pe.output
         u, v = sp.symbols("u v", real=True)
         z = self.pe.nodes[0][0]
+        products = any(e.has(matmul) for _, e in self.pe.nodes)
+        label = (("'s own formula or, through a matrix product, with what flows back (",
+                  adjoint_symbol(z), " stands for ", Total(out, z), ", and so on).")
+                 if products else ("'s own formula.",))
         return Section(("The computation graph",), [
             Paragraph(("One node per variable. Blue arrows carry values forward; red arrows carry "
                        "derivatives backward, from the output ", out, " to each parameter. A "
                        "red arrow from ", u, " to ", v, " is labelled with the local partial "
-                       "derivative ", Partial(u, v), " of ", u, "'s own formula or, through a "
-                       "matrix product, with what flows back (", adjoint_symbol(z),
-                       " stands for ", Total(out, z), ", and so on)."), scope="graph"),
+                       "derivative ", Partial(u, v), " of ", u, *label), scope="graph"),
             Figure()])
 
     # -- one example --

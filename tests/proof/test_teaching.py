@@ -312,3 +312,14 @@ def test_every_line_still_checked(proofs):
                 if line.relation == "=":
                     assert line.checked in ("symbolic", "numeric", "entries"), name
         assert isinstance(proof.sections[0].blocks[0], (Equations, object))
+
+
+def test_a_model_of_scalars_has_no_array_notation_and_no_examples_column(proofs):
+    """computation_graph has neither arrays nor examples: no line about matrix products and
+    no empty 'm examples' column; logistic regression has both."""
+    _, md = proofs["computation_graph"]
+    assert "Notation:" not in md and "$m$ examples |" not in md
+    assert "| | role | values in |" in md
+    _, md = proofs["logistic_regression"]
+    assert "Notation: $A B$ is a matrix product" in md
+    assert "| | role | one example | $m$ examples |" in md
