@@ -4,16 +4,16 @@ A matrix product ``z = W x + b`` hides its derivative in a sum: ``z_j = Σ_k W_j
 ``∂z_j/∂W_jk = x_k`` and, summing over the entries of z that W_jk reaches, ``dW_jk = dz_j x_k``,
 which is ``dW = dz xᵀ``; the input's ``da_k = Σ_j dz_j W_jk`` is ``da = Wᵀ dz``. A softmax
 couples its entries: ``∂a_j/∂z_i = a_j(δ_ij − a_i)``, and the sum over j of the chain rule gives
-``dz_i``. This module writes those lines (:func:`matmul_blocks`, :func:`softmax_blocks`,
-:func:`sum_loss_blocks`) from the graph's own formulas, and :class:`EntryScope` checks them.
+``dz_i``. This module writes those lines (:func:`matmul_lines`, :func:`softmax_lines`,
+:func:`sum_lines`) from the graph's own formulas, and :class:`EntryScope` checks them.
 
 How an index line is checked: at concrete small sizes (each dimension its own size, 2, 3, 4, ...)
 every array becomes a matrix of scalar symbols, a node's entry stands for its definition entry
 by entry, a sum is carried out, a local partial is differentiated, and an adjoint ``dv_j``
 stands for the derivative of the block's output (a linear form ``Σ_q du_q u_q`` with the
 upstream ``du`` arbitrary, or the loss itself) with respect to v's entry j. Both sides must be
-equal, after simplification, for every value of the free indices; the labels' premises (a
-one-hot y sums to 1) are applied. These are scalar identities at those sizes, not a proof for
+equal (the zero test of :class:`~symgrad.calculus.canonical_form.Canonical`) for every value of
+the free indices; the labels' premises (a one-hot y sums to 1) are applied. These are scalar identities at those sizes, not a proof for
 every size: the matrix-form lines beside them are checked for every size by
 :mod:`symgrad.proof.line_check`.
 """
@@ -26,6 +26,7 @@ from itertools import product
 
 import sympy as sp
 
+from ..calculus.canonical_form import Canonical
 from ..calculus.chain import adjoint_symbol
 from ..model.ops import Structural, colsum, matmul, rowsum, softmax, total, transpose
 from ..model.shapes import SCALAR
@@ -40,10 +41,6 @@ INDICES = (J, K, Q)
 class EntryError(Exception):
     """An expression with no entry-by-entry form here (an operation this module does not
     write out)."""
-
-
-def _dims(shape):
-    return [d for d in shape]
 
 
 def entry(expr, shapes, row, col, inner=None):
@@ -131,6 +128,7 @@ class EntryScope:
         variables = set(entries.adjoints.values())
         roots = {v for v in variables if not any(v in self.below(u) for u in variables)}
         self.written = self.below(*roots)  # what a side is written in: the rest stays a symbol
+        self.zero = Canonical({})  # the scalar zero test of every line check
         self._own: dict = {}
         self._truths: dict = {}
         self._splits: dict = {}
@@ -309,8 +307,7 @@ class EntryScope:
         for values in product(*(found[n] for n in names)):
             env = dict(zip(names, values, strict=True))
             diff = self.meaning(left, env) - self.meaning(right, env)
-            if diff != 0 and (_clearly_nonzero(diff) or _rational(diff) != 0
-                              and sp.simplify(diff) != 0):
+            if diff != 0 and (_clearly_nonzero(diff) or not self.zero.is_zero(diff)):
                 raise ProofError(f"{left} = {right} does not hold at {env}")
         self.e.held.add((left, right))
         return "entries"
@@ -330,29 +327,7 @@ def _clearly_nonzero(expr) -> bool:
     return bool(value.is_real and value.is_finite and abs(value) > 1e-12)
 
 
-def _rational(expr):
-    """``expr`` with each exp(u) a positive symbol, as one cancelled fraction: 0 when it is."""
-    names: dict = {}
-
-    def power(e):  # exp(2 u) -> E_u**2, so that exp(u) exp(u) meets exp(u)**2
-        n, u = e.args[0].as_content_primitive()
-        if u.could_extract_minus_sign():
-            n, u = -n, -u
-        if not n.is_Integer:
-            n, u = sp.Integer(1), e.args[0]
-        if u not in names:
-            names[u] = sp.Symbol(f"_E{len(names)}", positive=True)
-        return names[u] ** n
-
-    return sp.cancel(sp.together(expr.replace(lambda e: isinstance(e, sp.exp), power)))
-
-
 # ----- the blocks -----
-
-
-def matmul_uses(fwd, var, shapes):
-    """Whether ``var`` enters ``fwd`` through a matrix product (as either factor)."""
-    return any(isinstance(m, matmul) and m.has(var) for m in sp.preorder_traversal(fwd))
 
 
 def matmul_lines(graph, consumer, var, shapes):
@@ -361,9 +336,7 @@ def matmul_lines(graph, consumer, var, shapes):
     Returns (definition line, lines for the adjoint, Entries) or None where there is no
     entry form."""
     fwd = dict(graph.nodes)[consumer]
-    r, c = shapes[consumer]
-    if c != 1 or shapes[var][1] not in (1,) and shapes[var][0] == 1:
-        pass
+    r = shapes[consumer][0]
     row = J if r != 1 else None
     try:
         z_entry = entry(fwd, shapes, row, None)
