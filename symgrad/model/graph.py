@@ -246,7 +246,7 @@ class Model(Extensible):
         if labels is None:
             model._find_labels()
         if example is not None:
-            model.example = example_values(example, variables, source, lines)
+            model.example = example_values(example, model, lines)
         return model
 
     def _find_labels(self) -> None:
@@ -470,6 +470,12 @@ class Model(Extensible):
         return self.of_role("parameter")
 
     @property
+    def arrays(self) -> list[str]:
+        """The names of the variables that are vectors or matrices (the cost aside)."""
+        return [n for n, v in self.variables.items()
+                if v.role != "cost" and tuple(v.shape) != SCALAR]
+
+    @property
     def hyperparameters(self):
         return self.of_role("hyperparameter")
 
@@ -629,18 +635,26 @@ class Model(Extensible):
     # one module above every stage (model/extensions.py), so this one imports nothing above it.
 
 
-def example_values(table, variables, source=None, lines=None) -> dict:
-    """An ``[example]`` table checked: a finite number for each input and parameter (every
-    variable a scalar), read exactly (0.1 is 1/10). Returns name -> sp.Rational."""
-    lines = lines or {}
+def exact(number) -> sp.Rational:
+    """A number as written (an int, a float, or text such as "0.1" or "1/3") as the exact
+    rational it names: 0.1 is 1/10, not the float nearest it."""
+    f = Fraction(repr(number)) if isinstance(number, float) else Fraction(number)
+    return sp.Rational(f.numerator, f.denominator)
+
+
+def example_values(table, model, lines=None) -> dict:
+    """An ``[example]`` table checked: a finite number for each input and parameter, and
+    optionally for hyperparameters (every variable a scalar), read exactly. Returns
+    name -> sp.Rational."""
+    lines, source = lines or {}, model.source
     if not isinstance(table, dict):
         raise SpecError("'example' must be a table ([example])", file=source, key="example")
-    arrays = [n for n, v in variables.items() if v.role != "cost" and tuple(v.shape) != SCALAR]
-    if arrays:
+    if model.arrays:
         raise SpecError(f"[example] needs a model of scalars; this one has arrays "
-                        f"({', '.join(arrays[:3])})", file=source,
+                        f"({', '.join(model.arrays[:3])})", file=source,
                         line=lines.get((None, "example")), key="example")
-    leaves = [n for n, v in variables.items() if v.role in ("input", "parameter")]
+    leaves = [n for n, v in model.variables.items()
+              if v.role in ("input", "parameter", "hyperparameter")]
     out = {}
     for key, value in table.items():
         where = {"file": source, "line": lines.get(("example", key)), "key": f"example.{key}"}
@@ -651,9 +665,8 @@ def example_values(table, variables, source=None, lines=None) -> dict:
                 not math.isfinite(value):
             shown = repr(value) if isinstance(value, float) else f"a {type(value).__name__}"
             raise SpecError(f"expected a finite number, found {shown}", **where)
-        exact = Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
-        out[key] = sp.Rational(exact.numerator, exact.denominator)
-    missing = [n for n in leaves if n not in out]
+        out[key] = exact(value)
+    missing = [n for n in leaves if n not in out and model.variables[n].role != "hyperparameter"]
     if missing:
         raise SpecError(f"[example] gives no value to {', '.join(missing)}; expected a number "
                         "for every input and parameter", file=source,

@@ -426,9 +426,8 @@ def context(proof, fmt: str = "latex", graph_file: str = "graph.svg", *, graph: 
         values = drawing_.numbers(proof.derivation, model.example, "[example]")
     w = _Writer(proof, fmt, values)
     numeric = any(line.checked == "numeric" for _, b in proof.equations() for line in b.lines)
-    arrays = any(tuple(v.shape) != SCALAR for v in model.variables.values())
     return Document(w.text(proof.title), w.text(proof.source, code=True), w.sections(graph),
-                    w.picture() if graph else None, graph_file, numeric, arrays)
+                    w.picture() if graph else None, graph_file, numeric, bool(model.arrays))
 
 
 def render(proof, fmt: str = "latex", graph_file: str = "graph.svg", *, graph: bool = True,

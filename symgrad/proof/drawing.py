@@ -28,7 +28,6 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import sympy as sp
 
@@ -37,6 +36,7 @@ from ..calculus.derivation import derive
 from ..calculus.simplify import to_node_variables
 from ..model.errors import SpecError
 from ..model.escape import dot_string
+from ..model.graph import exact
 from ..model.ops import Structural
 from ..printing.printers import example_str
 from .blocks import Partial
@@ -450,8 +450,7 @@ def parse_numbers(text: str) -> dict:
                             "b=-0.5, c=1/3)")
         if name in given:
             raise SpecError(f"--numbers: '{name}' is given twice")
-        f = Fraction(value)
-        given[name] = sp.Rational(f.numerator, f.denominator)
+        given[name] = exact(value)
     return given
 
 
@@ -469,11 +468,9 @@ def numbers(derivation, given: dict, said: str = "--numbers") -> dict:
     from .layer_steps import is_stacked
 
     model, graph = derivation.model, derivation.per_example_graph
-    arrays = [n for n, v in model.variables.items()
-              if v.role != "cost" and tuple(v.shape) != (1, 1)]
-    if is_stacked(derivation) or arrays:
+    if is_stacked(derivation) or model.arrays:
         raise SpecError(f"{said} needs a model of scalars; '{model.name}' has arrays "
-                        f"({', '.join(arrays[:3]) or 'repeated layers'})")
+                        f"({', '.join(model.arrays[:3]) or 'repeated layers'})")
     leaves = {n: v for n, v in model.variables.items()
               if v.role in ("input", "parameter", "hyperparameter")}
     for name in given:
@@ -483,7 +480,7 @@ def numbers(derivation, given: dict, said: str = "--numbers") -> dict:
     missing = [n for n, v in leaves.items() if n not in given and v.role != "hyperparameter"]
     if missing:
         raise SpecError(f"{said}: give every leaf a value; missing: {', '.join(missing)}")
-    values = {v.symbol: given[n] if n in given else _exact(v.default)
+    values = {v.symbol: given[n] if n in given else exact(v.default)
               for n, v in leaves.items()}
     for s, f in graph.nodes:
         values[s] = _value(f.xreplace(values), s, said)
@@ -503,11 +500,6 @@ def numbers(derivation, given: dict, said: str = "--numbers") -> dict:
             part = _value(c.expr.xreplace(seeds).xreplace(values), c.var, said)
             out[c.consumer, c.var] = (local, part, uses[c.var] == 1)
     return out
-
-
-def _exact(number: float):
-    f = Fraction(repr(number))
-    return sp.Rational(f.numerator, f.denominator)
 
 
 def _value(expr, symbol, said):

@@ -13,9 +13,9 @@ by entry, a sum is carried out, a local partial is differentiated, and an adjoin
 stands for the derivative of the block's output (a linear form ``Σ_q du_q u_q`` with the
 upstream ``du`` arbitrary, or the loss itself) with respect to v's entry j. Both sides must be
 equal (the zero test of :class:`~symgrad.calculus.canonical_form.Canonical`) for every value of
-the free indices; the labels' premises (a one-hot y sums to 1) are applied. These are scalar identities at those sizes, not a proof for
-every size: the matrix-form lines beside them are checked for every size by
-:mod:`symgrad.proof.line_check`.
+the free indices; the labels' premises (a one-hot y sums to 1) are applied. These are scalar
+identities at those sizes, not a proof for every size: the matrix-form lines beside them are
+checked for every size by :mod:`symgrad.proof.line_check`.
 """
 
 from __future__ import annotations
