@@ -1069,10 +1069,10 @@ def gram_weights(exprs, params, data) -> tuple[tuple[str, bool], ...]:
     for expr in exprs:
         for product in expr.atoms(matmul):
             left, right = product.args
-            moved = isinstance(left, transpose)
-            weight = left.args[0] if moved else left
+            transposed = isinstance(left, transpose)
+            weight = left.args[0] if transposed else left
             if right == data and weight in by_symbol:
-                found.setdefault(weight, set()).add(moved)
+                found.setdefault(weight, set()).add(transposed)
                 placeholders[product] = sp.Dummy()
     if not found:
         return ()
@@ -1084,7 +1084,7 @@ def gram_weights(exprs, params, data) -> tuple[tuple[str, bool], ...]:
             return ()  # X or a weight is read another way: W1 @ X and W2 @ X with W1 in both
     if any(len(sides) > 1 for sides in found.values()):
         return ()  # both W @ X and W.T @ X: no one basis change fits
-    return tuple((by_symbol[w].name, moved) for w, (moved,) in found.items())
+    return tuple((by_symbol[w].name, t) for w, (t,) in found.items())
 
 
 def scale_parameters(exprs, params, weights, fixed) -> set[str]:

@@ -581,7 +581,7 @@ def gram_pays(X, params, num_iterations):
     cost: n_x m^2 / 2 for G, m^3 / 3 for its Cholesky factor, 2 n_h n_x m for W @ X
     and the rebuild of W."""
     n_x, m = X.shape
-    n_h = sum(np.shape(params[name])[moved] for name, moved in GRAM_WEIGHTS.items())
+    n_h = sum(np.shape(params[name])[t] for name, t in GRAM_WEIGHTS.items())
     saved = num_iterations * 2 * n_h * (n_x - m - 1) * m
     spent = n_x * m * m / 2 + m**3 / 3 + 2 * n_h * n_x * m
     return 2 * m <= n_x and saved > spent
@@ -590,8 +590,8 @@ def gram_pays(X, params, num_iterations):
 def gram_reduce(X, params):
     """(data, params, basis) to train on in place of (X, params): data (m + 1, m) is R
     over a zero row, each weight W (n_h, n_x) becomes [W Q, e] (n_h, m + 1), e the norms
-    of the rows of W - W Q Q.T; basis (W, W Q, e) by weight, for gram_rebuild. None where
-    G is singular (X's columns are linearly dependent)."""
+    of the rows of W - W Q Q.T; basis (W, W Q, e) by weight, for gram_moved and
+    gram_rebuild. None where G is singular (X's columns are linearly dependent)."""
     m = X.shape[1]
     data = np.zeros((m + 1, m), X.dtype)
     np.matmul(X.T, X, out=data[:m])  # G
@@ -599,14 +599,14 @@ def gram_reduce(X, params):
         return None
     upper = data[:m]
     params, weights = dict(params), {}
-    for name, moved in GRAM_WEIGHTS.items():
-        W = params[name].T if moved else params[name]
+    for name, transposed in GRAM_WEIGHTS.items():
+        W = params[name].T if transposed else params[name]
         inner = times_inverse(W @ X, upper)  # W Q = (W @ X) R^-1
         # ||W - W Q Q.T||^2, row by row
         rest = np.sum(W * W, axis=1) - np.sum(inner * inner, axis=1)
         outside = np.sqrt(np.maximum(rest, 0))
         reduced = np.concatenate([inner, outside[:, None]], axis=1)
-        params[name] = reduced.T if moved else reduced
+        params[name] = reduced.T if transposed else reduced
         weights[name] = (W, inner, outside)
     return data, params, weights
 
