@@ -56,7 +56,6 @@ from ..model.ops import (
 )
 from ..model.shapes import SCALAR
 from .blocks import (
-    NOTATION,
     AtExample,
     Equations,
     ExampleSum,
@@ -66,9 +65,7 @@ from .blocks import (
     Partial,
     PartialOf,
     Proof,
-    Quotient,
     Section,
-    Table,
     Times,
     Total,
     Variables,
@@ -233,12 +230,16 @@ def _joined(rules, between=", ") -> tuple:
     return tuple(out)
 
 
+def _one_fraction(before, after) -> bool:
+    """Whether ``after`` is the sum ``before`` put over one denominator that holds symbols."""
+    return before.is_Add and not after.is_Add and bool(sp.fraction(after)[1].free_symbols)
+
+
 def _trace_rule(rule: tuple, before=None, after=None) -> tuple:
     """A trace step's rule (``("simplify (expand, then cancel)",)``, or words and equations)
     in the proof's words: terms put over one denominator say so, not "cancel"."""
     label = rule[0] if len(rule) == 1 else ""
-    if (label == "simplify (cancel)" and before is not None and before.is_Add
-            and not after.is_Add and sp.fraction(sp.together(after))[1] != 1):
+    if label == "simplify (cancel)" and before is not None and _one_fraction(before, after):
         return ("over a common denominator",)
     if label.startswith("simplify (") and label.endswith(")"):
         parts = label[len("simplify ("):-1].split(", then ")
@@ -801,9 +802,7 @@ class _Builder:
                    for k, v in self.model.stacked_names().items()}
         one = {v: k for k, v in stacked.items()}.get(step.var)
         shown = self._shown.get(adjoint_symbol(one)) if one is not None else None
-        result = step.result
-        if shown is None or not shown.is_Add or result.is_Add or \
-                not sp.fraction(result)[1].free_symbols:
+        if shown is None or not _one_fraction(shown, step.result):
             return None  # kept only where the simplifier would put terms over one denominator
         return _evaluate(shown.xreplace(stacked))
 
@@ -1083,6 +1082,4 @@ def build_plain(derivation) -> Proof:
     return Proof(derivation, model.title, model.source or model.name, sections, b.alpha)
 
 
-__all__ = ["AtExample", "Equations", "ExampleSum", "Figure", "Line", "NOTATION", "Paragraph",
-           "Partial", "PartialOf", "Proof", "Quotient", "Section", "Table", "Times", "Variables",
-           "build_plain", "times"]
+__all__ = ["backprop_order", "build_plain", "domain_relation"]
