@@ -194,10 +194,10 @@ def check_table(derivation, scope="batch") -> Section | None:
     example = derivation.model.example if scope == "example" else {}
     try:
         if example:  # the spec's own point, as a lecture gives it (a = 5, b = 3, c = 2)
-            point = {s: np.full((1, 1), float(example[s.name]))
-                     for s in numeric.random_leaves(graph, rng, sizes) if s.name in example}
-            env = numeric.forward(graph, {**numeric.random_leaves(graph, rng, sizes),
-                                          **point})
+            leaves = numeric.random_leaves(graph, rng, sizes)  # those it gives no value to
+            env = numeric.forward(graph, {s: np.full((1, 1), float(example[s.name]))
+                                          if s.name in example else value
+                                          for s, value in leaves.items()})
         else:
             env = numeric.draw(graph, rng, sizes)
         env = numeric.with_adjoints(graph, steps, env, sizes)
