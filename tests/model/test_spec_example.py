@@ -58,3 +58,10 @@ def test_a_bad_example_exits_2_with_one_line(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
     assert f"{spec}:" in err and ":10: example.b:" in err and "expected a finite number" in err
     assert not out.exists()
+
+
+def test_a_hyperparameter_may_have_an_example_value_or_keep_its_default():
+    spec = HEAD.replace('u = "a*b"', 'u = "k*a*b"') + '[hyperparameters]\nk = { default = 2.0 }\n'
+    assert symgrad.loads(spec + "[example]\na = 1\nb = 2\n").example == {"a": 1, "b": 2}
+    given = symgrad.loads(spec + "[example]\na = 1\nb = 2\nk = 0.5\n").example
+    assert given["k"] == sp.Rational(1, 2)
